@@ -1,0 +1,321 @@
+/**
+ * The summary contract: one definition of every field of a flow summary.
+ *
+ * Everything that names a summary field derives from SUMMARY_FIELDS: the TypeScript type, the NDJSON /
+ * Event Hubs serializer, the ADX table and ingestion mapping (deploy/adx), and the field reference in
+ * docs/summary-schema.md. Adding a field here is the only way to add a field anywhere.
+ */
+
+export const SUMMARY_SCHEMA_VERSION = 1;
+
+/** Value kinds of the contract; each maps to one ADX column type. */
+export type FieldKind = 'string' | 'int' | 'long' | 'real' | 'datetime';
+
+export type FieldGroup = 'identity' | 'key' | 'measure' | 'enrichment';
+
+export interface FieldSpec {
+  readonly name: string;
+  readonly kind: FieldKind;
+  readonly group: FieldGroup;
+  /** Null is allowed (enrichment fields and fields that only one log type has). */
+  readonly nullable: boolean;
+  readonly description: string;
+}
+
+/** ADX column type for each value kind. datetime values travel as ISO-8601 UTC strings. */
+export const KUSTO_TYPE: Readonly<Record<FieldKind, string>> = {
+  string: 'string',
+  int: 'int',
+  long: 'long',
+  real: 'real',
+  datetime: 'datetime',
+};
+
+const side = (prefix: 'src' | 'dst', who: string) =>
+  [
+    {
+      name: `${prefix}Country`,
+      kind: 'string',
+      group: 'enrichment',
+      nullable: true,
+      description: `ISO 3166-1 alpha-2 country of the ${who} address (GeoIP); null for private or unknown addresses.`,
+    },
+    {
+      name: `${prefix}City`,
+      kind: 'string',
+      group: 'enrichment',
+      nullable: true,
+      description: `City of the ${who} address (GeoIP).`,
+    },
+    {
+      name: `${prefix}Lat`,
+      kind: 'real',
+      group: 'enrichment',
+      nullable: true,
+      description: `Latitude of the ${who} address (GeoIP).`,
+    },
+    {
+      name: `${prefix}Lon`,
+      kind: 'real',
+      group: 'enrichment',
+      nullable: true,
+      description: `Longitude of the ${who} address (GeoIP).`,
+    },
+    {
+      name: `${prefix}Asn`,
+      kind: 'long',
+      group: 'enrichment',
+      nullable: true,
+      description: `Autonomous system number announcing the ${who} address.`,
+    },
+    {
+      name: `${prefix}AsOrg`,
+      kind: 'string',
+      group: 'enrichment',
+      nullable: true,
+      description: `Organisation of that autonomous system.`,
+    },
+    {
+      name: `${prefix}ServiceTag`,
+      kind: 'string',
+      group: 'enrichment',
+      nullable: true,
+      description: `Most specific Azure service tag containing the ${who} address (longest prefix wins).`,
+    },
+    {
+      name: `${prefix}AzureRegion`,
+      kind: 'string',
+      group: 'enrichment',
+      nullable: true,
+      description: `Azure region of that service tag, when it has one.`,
+    },
+    {
+      name: `${prefix}Label`,
+      kind: 'string',
+      group: 'enrichment',
+      nullable: true,
+      description: `The user's topology label for the ${who} address (labels CSV / table).`,
+    },
+  ] as const;
+
+export const SUMMARY_FIELDS = [
+  {
+    name: 'id',
+    kind: 'string',
+    group: 'identity',
+    nullable: false,
+    description:
+      'Deterministic id of this summary: a 128-bit hash of (blob, recordOrdinal, window, key). Reprocessing gives the same id; dedup on it.',
+  },
+  {
+    name: 'schemaVersion',
+    kind: 'int',
+    group: 'identity',
+    nullable: false,
+    description: 'Version of this contract (1).',
+  },
+  {
+    name: 'blob',
+    kind: 'string',
+    group: 'identity',
+    nullable: false,
+    description:
+      'Blob identity: the blob name from `resourceId=` / `flowLogResourceID=` on (outside the Azure layout: the path relative to the folder given).',
+  },
+  {
+    name: 'recordOrdinal',
+    kind: 'long',
+    group: 'identity',
+    nullable: false,
+    description: 'Zero-based position of the source record in the blob.',
+  },
+  {
+    name: 'recordTime',
+    kind: 'datetime',
+    group: 'identity',
+    nullable: false,
+    description: "The source record's `time` (when Azure logged it), as written.",
+  },
+  {
+    name: 'windowStart',
+    kind: 'datetime',
+    group: 'key',
+    nullable: false,
+    description: 'Start of the window: floor(tuple time in seconds / windowSeconds) × windowSeconds, UTC.',
+  },
+  {
+    name: 'windowSeconds',
+    kind: 'int',
+    group: 'key',
+    nullable: false,
+    description: 'Window length in seconds (default 60).',
+  },
+  {
+    name: 'logType',
+    kind: 'string',
+    group: 'key',
+    nullable: false,
+    description: '`nsg` (NSG flow logs v1/v2) or `vnet` (VNet flow logs).',
+  },
+  {
+    name: 'resourceId',
+    kind: 'string',
+    group: 'key',
+    nullable: false,
+    description: "NSG: the record's `resourceId`; VNet: the record's `targetResourceID`; as written.",
+  },
+  {
+    name: 'aclId',
+    kind: 'string',
+    group: 'key',
+    nullable: true,
+    description: 'VNet only: `flowRecords.flows[].aclID` (a GUID, the zero GUID, or an NSG resource id).',
+  },
+  {
+    name: 'macAddress',
+    kind: 'string',
+    group: 'key',
+    nullable: false,
+    description: "NIC MAC, upper case, no separators (NSG: the flow's `mac`; VNet: the record's `macAddress`).",
+  },
+  {
+    name: 'rule',
+    kind: 'string',
+    group: 'key',
+    nullable: false,
+    description: 'NSG or security admin rule that logged the flow.',
+  },
+  {
+    name: 'direction',
+    kind: 'string',
+    group: 'key',
+    nullable: false,
+    description: '`Inbound` or `Outbound`, relative to the NIC / target where the flow was captured.',
+  },
+  {
+    name: 'decision',
+    kind: 'string',
+    group: 'key',
+    nullable: false,
+    description: '`Allow` or `Deny` (VNet: state D means Deny).',
+  },
+  {
+    name: 'protocol',
+    kind: 'string',
+    group: 'key',
+    nullable: false,
+    description: '`TCP`, `UDP`, else the IANA protocol number as a string.',
+  },
+  { name: 'srcIp', kind: 'string', group: 'key', nullable: false, description: 'Source address as logged.' },
+  {
+    name: 'dstIp',
+    kind: 'string',
+    group: 'key',
+    nullable: false,
+    description: 'Destination address as logged.',
+  },
+  {
+    name: 'dstPort',
+    kind: 'int',
+    group: 'key',
+    nullable: false,
+    description: 'Destination port. The source port is not part of the key.',
+  },
+  {
+    name: 'tuples',
+    kind: 'long',
+    group: 'measure',
+    nullable: false,
+    description: 'Flow tuples summed into this row.',
+  },
+  {
+    name: 'flowsStarted',
+    kind: 'long',
+    group: 'measure',
+    nullable: false,
+    description: 'Tuples with state B (flow began).',
+  },
+  {
+    name: 'flowsEnded',
+    kind: 'long',
+    group: 'measure',
+    nullable: false,
+    description: 'Tuples with state E (flow ended).',
+  },
+  {
+    name: 'flowsDenied',
+    kind: 'long',
+    group: 'measure',
+    nullable: false,
+    description: 'Tuples whose decision is Deny.',
+  },
+  {
+    name: 'packetsSrcToDst',
+    kind: 'long',
+    group: 'measure',
+    nullable: false,
+    description: 'Packets source → destination (C and E counters are deltas, so the sum is exact; empty = 0).',
+  },
+  {
+    name: 'bytesSrcToDst',
+    kind: 'long',
+    group: 'measure',
+    nullable: false,
+    description: 'Bytes source → destination.',
+  },
+  {
+    name: 'packetsDstToSrc',
+    kind: 'long',
+    group: 'measure',
+    nullable: false,
+    description: 'Packets destination → source.',
+  },
+  {
+    name: 'bytesDstToSrc',
+    kind: 'long',
+    group: 'measure',
+    nullable: false,
+    description: 'Bytes destination → source.',
+  },
+  ...side('src', 'source'),
+  ...side('dst', 'destination'),
+  {
+    name: 'flowType',
+    kind: 'string',
+    group: 'enrichment',
+    nullable: true,
+    description:
+      "Traffic Analytics' flow class: IntraVNet, InterVNet, S2S, P2S, AzurePublic, ExternalPublic, MaliciousFlow, UnknownPrivate, Unknown.",
+  },
+  {
+    name: 'l7Protocol',
+    kind: 'string',
+    group: 'enrichment',
+    nullable: true,
+    description: 'IANA service name of the destination port and protocol (`https`, `ssh`, …), `unknown` otherwise.',
+  },
+] as const satisfies readonly FieldSpec[];
+
+type Field = (typeof SUMMARY_FIELDS)[number];
+type ValueOfKind<K extends FieldKind> = K extends 'int' | 'long' | 'real' ? number : string;
+type ValueOf<F extends Field> = F['nullable'] extends true ? ValueOfKind<F['kind']> | null : ValueOfKind<F['kind']>;
+
+/** One flow summary, the Event Hubs message body and the ADX row. */
+export type FlowSummary = { [F in Field as F['name']]: ValueOf<F> };
+
+export type SummaryFieldName = Field['name'];
+
+/** Names of the fields that enrichment fills; null until then. */
+export type EnrichmentFieldName = Extract<Field, { group: 'enrichment' }>['name'];
+export type EnrichmentFields = Pick<FlowSummary, EnrichmentFieldName>;
+
+export const ENRICHMENT_FIELD_NAMES: readonly EnrichmentFieldName[] = SUMMARY_FIELDS.filter(
+  (f): f is Extract<Field, { group: 'enrichment' }> => f.group === 'enrichment',
+).map((f) => f.name);
+
+/** A summary's enrichment fields, all null: the state before (or without) enrichment. */
+export function emptyEnrichment(): EnrichmentFields {
+  const out: Partial<Record<EnrichmentFieldName, null>> = {};
+  for (const name of ENRICHMENT_FIELD_NAMES) out[name] = null;
+  return out as EnrichmentFields;
+}
