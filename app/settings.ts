@@ -1,0 +1,143 @@
+/**
+ * Every app setting the Functions app reads, in one catalog. The start-up validator, the Bicep template
+ * (deploy/infra) and local.settings.example.json are checked against this list by tests, so a setting
+ * cannot be read in code without being deployed, or deployed without being read.
+ */
+export interface AppSettingSpec {
+  readonly name: string;
+  readonly description: string;
+  /** Required unless a listed alternative is set (identity-based vs connection-string forms). */
+  readonly required: boolean;
+  readonly alternatives?: readonly string[];
+  readonly defaultValue?: string;
+  /** Never logged, never echoed in errors. */
+  readonly secret: boolean;
+}
+
+export const APP_SETTINGS: readonly AppSettingSpec[] = [
+  {
+    name: 'AzureWebJobsStorage',
+    description: 'Host storage (Durable task hub, ledger table, staging blobs). Connection string form.',
+    required: true,
+    alternatives: ['AzureWebJobsStorage__accountName'],
+    secret: true,
+  },
+  {
+    name: 'AzureWebJobsStorage__accountName',
+    description: 'Host storage account name for identity-based connections.',
+    required: false,
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_SOURCE_ACCOUNTS',
+    description:
+      'Comma-separated names of the storage accounts that receive flow logs (one per region). Only blobs of these accounts are read.',
+    required: true,
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_SOURCE_CONNECTION_STRINGS',
+    description:
+      'Optional JSON object {accountName: connectionString} for source accounts reached by key instead of managed identity (local runs, Azurite).',
+    required: false,
+    secret: true,
+  },
+  {
+    name: 'FLOWLOG_CONTAINERS',
+    description: 'Comma-separated flow-log containers to accept.',
+    required: false,
+    defaultValue: 'insights-logs-networksecuritygroupflowevent,insights-logs-flowlogflowevent',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_WINDOW_SECONDS',
+    description: 'Summary window length in seconds.',
+    required: false,
+    defaultValue: '60',
+    secret: false,
+  },
+  {
+    name: 'EventHubConnection',
+    description: 'Event Hubs connection string (with EntityPath or FLOWLOG_EVENTHUB_NAME).',
+    required: true,
+    alternatives: ['EventHubConnection__fullyQualifiedNamespace'],
+    secret: true,
+  },
+  {
+    name: 'EventHubConnection__fullyQualifiedNamespace',
+    description: 'Event Hubs namespace host (e.g. myns.servicebus.windows.net) for identity-based connections.',
+    required: false,
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_EVENTHUB_NAME',
+    description: 'Event hub that receives the summaries.',
+    required: false,
+    defaultValue: 'flow-summaries',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_ENRICH',
+    description: 'Set to false to emit summaries without enrichment.',
+    required: false,
+    defaultValue: 'true',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_GEOIP_CITY_PATH',
+    description: 'Path of a City MMDB (GeoLite2/GeoIP2/DB-IP); default: the DB-IP lite data installed from npm.',
+    required: false,
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_ASN_PATH',
+    description: 'Path of an ASN database (MMDB, or the @ip-location-db CSV); default: the data installed from npm.',
+    required: false,
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_SERVICE_TAGS_PATH',
+    description: 'Path or blob URL of ServiceTags_Public_*.json.',
+    required: false,
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_LABELS_PATH',
+    description: 'Path of the topology/threat labels CSV (cidr,label,kind).',
+    required: false,
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_LABELS_TABLE',
+    description: 'Azure Table (in host storage) holding topology/threat labels, editable without redeploying.',
+    required: false,
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_LEDGER_TABLE',
+    description: 'Table of per-blob status rows (failed / lagging queries).',
+    required: false,
+    defaultValue: 'flowlogblobs',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_STAGING_CONTAINER',
+    description: 'Container in host storage for staged partial aggregates exchanged between activities.',
+    required: false,
+    defaultValue: 'flowlog-staging',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_PARSE_CHUNK_BYTES',
+    description: 'Upper bound of bytes one parse activity reads.',
+    required: false,
+    defaultValue: '4194304',
+    secret: false,
+  },
+  {
+    name: 'APPLICATIONINSIGHTS_CONNECTION_STRING',
+    description: 'Application Insights for logs and custom metrics.',
+    required: false,
+    secret: true,
+  },
+];
