@@ -176,7 +176,8 @@ export const SUMMARY_FIELDS = [
     kind: 'string',
     group: 'key',
     nullable: false,
-    description: "NIC MAC, upper case, no separators (NSG: the flow's `mac`; VNet: the record's `macAddress`).",
+    description:
+      "NIC MAC, upper case, no separators (NSG: the flow's `mac`; VNet: the record's `macAddress`).",
   },
   {
     name: 'rule',
@@ -254,7 +255,8 @@ export const SUMMARY_FIELDS = [
     kind: 'long',
     group: 'measure',
     nullable: false,
-    description: 'Packets source → destination (C and E counters are deltas, so the sum is exact; empty = 0).',
+    description:
+      'Packets source → destination (C and E counters are deltas, so the sum is exact; empty = 0).',
   },
   {
     name: 'bytesSrcToDst',
@@ -292,13 +294,16 @@ export const SUMMARY_FIELDS = [
     kind: 'string',
     group: 'enrichment',
     nullable: true,
-    description: 'IANA service name of the destination port and protocol (`https`, `ssh`, …), `unknown` otherwise.',
+    description:
+      'IANA service name of the destination port and protocol (`https`, `ssh`, …), `unknown` otherwise.',
   },
 ] as const satisfies readonly FieldSpec[];
 
 type Field = (typeof SUMMARY_FIELDS)[number];
 type ValueOfKind<K extends FieldKind> = K extends 'int' | 'long' | 'real' ? number : string;
-type ValueOf<F extends Field> = F['nullable'] extends true ? ValueOfKind<F['kind']> | null : ValueOfKind<F['kind']>;
+type ValueOf<F extends Field> = F['nullable'] extends true
+  ? ValueOfKind<F['kind']> | null
+  : ValueOfKind<F['kind']>;
 
 /** One flow summary, the Event Hubs message body and the ADX row. */
 export type FlowSummary = { [F in Field as F['name']]: ValueOf<F> };

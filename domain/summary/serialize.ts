@@ -1,12 +1,15 @@
 import { type FieldKind, type FlowSummary, SUMMARY_FIELDS } from './schema';
 
 /** Pre-rendered `"name":` prefixes in contract order, so a row is one pass over the schema. */
-const WRITERS: ReadonlyArray<{ readonly name: keyof FlowSummary; readonly prefix: string; readonly kind: FieldKind }> =
-  SUMMARY_FIELDS.map((f, i) => ({
-    name: f.name,
-    prefix: `${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`,
-    kind: f.kind,
-  }));
+const WRITERS: ReadonlyArray<{
+  readonly name: keyof FlowSummary;
+  readonly prefix: string;
+  readonly kind: FieldKind;
+}> = SUMMARY_FIELDS.map((f, i) => ({
+  name: f.name,
+  prefix: `${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`,
+  kind: f.kind,
+}));
 
 /**
  * One summary as one line of JSON (no trailing newline), fields in contract order. This is both the

@@ -1,0 +1,153 @@
+import { aggregateRecord } from './aggregate';
+import { DocumentFormatError, type FlowLogError, RecordFormatError } from './errors';
+import { readFlowRecord } from './formats/record';
+import { RecordScanner, type ScannedRecord, type ScanStart } from './framing/record-scanner';
+import type { FlowSummary } from './summary/schema';
+
+/** Counters of one summarizing pass; everything that moves is counted. */
+export interface SummarizeStats {
+  bytes: number;
+  records: number;
+  recordsFailed: number;
+  tuples: number;
+  tuplesFailed: number;
+  summaries: number;
+}
+
+export const emptyStats = (): SummarizeStats => ({
+  bytes: 0,
+  records: 0,
+  recordsFailed: 0,
+  tuples: 0,
+  tuplesFailed: 0,
+  summaries: 0,
+});
+
+export function addStats(into: SummarizeStats, from: SummarizeStats): void {
+  into.bytes += from.bytes;
+  into.records += from.records;
+  into.recordsFailed += from.recordsFailed;
+  into.tuples += from.tuples;
+  into.tuplesFailed += from.tuplesFailed;
+  into.summaries += from.summaries;
+}
+
+export interface SummarizeOptions {
+  /** Blob identity used in ids and messages. */
+  readonly blob: string;
+  readonly windowSeconds: number;
+}
+
+const decoder = new TextDecoder('utf-8');
+
+/**
+ * Parses and aggregates one scanned record. Never throws for bad input: an unreadable record becomes one
+ * RecordFormatError, a bad tuple one TupleFormatError, and everything else is still summarized.
+ */
+export function summarizeRecord(
+  record: ScannedRecord,
+  options: SummarizeOptions,
+  out: FlowSummary[],
+  problems: FlowLogError[],
+  stats: SummarizeStats,
+): void {
+  const at = { source: options.blob, byteOffset: record.byteOffset, recordOrdinal: record.ordinal };
+  stats.records++;
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(record.bytes));
+  } catch (cause) {
+    stats.recordsFailed++;
+    problems.push(
+      new RecordFormatError(
+        'invalid-json',
+        at,
+        `record is not valid JSON (${(cause as Error).message}); it was skipped`,
+        {
+          cause,
+        },
+      ),
+    );
+    return;
+  }
+  let flowRecord: ReturnType<typeof readFlowRecord>;
+  try {
+    flowRecord = readFlowRecord(value, at);
+  } catch (error) {
+    stats.recordsFailed++;
+    problems.push(error as FlowLogError);
+    return;
+  }
+  const before = out.length;
+  const problemsBefore = problems.length;
+  stats.tuples += aggregateRecord(
+    flowRecord,
+    {
+      blob: options.blob,
+      recordOrdinal: record.ordinal,
+      byteOffset: record.byteOffset,
+      windowSeconds: options.windowSeconds,
+    },
+    out,
+    problems,
+  );
+  stats.tuplesFailed += problems.length - problemsBefore;
+  stats.summaries += out.length - before;
+}
+
+/**
+ * Incremental summarizer of one blob or file: feed it bytes in order, get summaries of every record that
+ * completed. Memory is bounded by the largest record, not the blob.
+ */
+export class BlobSummarizer {
+  readonly stats: SummarizeStats = emptyStats();
+  private readonly scanner: RecordScanner;
+  private readonly options: SummarizeOptions;
+  private documentError: FlowLogError | undefined;
+
+  constructor(options: SummarizeOptions & { start?: ScanStart; byteOffset?: number; firstOrdinal?: number }) {
+    this.options = options;
+    this.scanner = new RecordScanner({
+      source: options.blob,
+      start: options.start ?? 'document',
+      byteOffset: options.byteOffset ?? 0,
+      firstOrdinal: options.firstOrdinal ?? 0,
+    });
+  }
+
+  /** Offset just past the last complete record. */
+  get consumedEnd(): number {
+    return this.scanner.consumedEnd;
+  }
+
+  get nextOrdinal(): number {
+    return this.scanner.nextOrdinal;
+  }
+
+  /** Summaries and problems of the records completed by this chunk. */
+  push(chunk: Uint8Array, out: FlowSummary[], problems: FlowLogError[]): void {
+    if (this.documentError) return;
+    this.stats.bytes += chunk.length;
+    let records: ScannedRecord[];
+    try {
+      records = this.scanner.push(chunk);
+    } catch (error) {
+      if (!(error instanceof DocumentFormatError)) throw error;
+      this.documentError = error;
+      problems.push(error);
+      return;
+    }
+    for (const record of records) summarizeRecord(record, this.options, out, problems, this.stats);
+  }
+
+  /** End of input; `expectComplete` for whole files (a truncated file is reported). */
+  end(expectComplete: boolean, problems: FlowLogError[]): void {
+    if (this.documentError) return;
+    try {
+      this.scanner.end(expectComplete);
+    } catch (error) {
+      if (!(error instanceof DocumentFormatError)) throw error;
+      problems.push(error);
+    }
+  }
+}
