@@ -1,0 +1,170 @@
+// Azurite Blob + Table storage started in-process on loopback, for tests and the local runtime.
+// Each call starts its own pair of servers on random ports with their own in-memory stores, so any
+// number of instances may run at once, in one process or many. See docs offline-testing.md §1.
+
+import { once } from 'node:events';
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient } from '@azure/storage-blob';
+import type BlobConfigurationClass from 'azurite/dist/src/blob/BlobConfiguration';
+import type BlobServerClass from 'azurite/dist/src/blob/BlobServer';
+import type { MemoryExtentChunkStore as MemoryExtentChunkStoreClass } from 'azurite/dist/src/common/persistence/MemoryExtentStore';
+import type ServerBase from 'azurite/dist/src/common/ServerBase';
+import type TableConfigurationClass from 'azurite/dist/src/table/TableConfiguration';
+import type TableServerClass from 'azurite/dist/src/table/TableServer';
+
+/** Azurite's well-known development account (public, documented by Microsoft). */
+export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
+export const AZURITE_ACCOUNT_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuriteHandle {
+  readonly accountName: string;
+  readonly accountKey: string;
+  /** `http://127.0.0.1:PORT/devstoreaccount1` */
+  readonly blobEndpoint: string;
+  /** `http://127.0.0.1:PORT/devstoreaccount1` */
+  readonly tableEndpoint: string;
+  /** Account connection string carrying both BlobEndpoint and TableEndpoint. */
+  readonly connectionString: string;
+  /** A new client for this instance's blob service. */
+  blobServiceClient(): BlobServiceClient;
+  /** A new client for one table of this instance (plain http allowed). The table is not created. */
+  tableClient(table: string): TableClient;
+  /** Closes both servers and their open sockets; idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface AzuriteOptions {
+  /** Accounting cap of the blob server's in-memory extent store. Default 1 GiB. */
+  readonly blobMemoryLimitBytes?: number;
+}
+
+interface AzuriteModules {
+  BlobServer: typeof BlobServerClass;
+  BlobConfiguration: typeof BlobConfigurationClass;
+  TableServer: typeof TableServerClass;
+  TableConfiguration: typeof TableConfigurationClass;
+  MemoryExtentChunkStore: typeof MemoryExtentChunkStoreClass;
+}
+
+let modules: AzuriteModules | undefined;
+
+/** Azurite is a devDependency and takes ~1 s to require, so it is loaded on first start only. */
+function loadAzurite(): AzuriteModules {
+  if (modules === undefined) {
+    modules = {
+      BlobServer: (
+        require('azurite/dist/src/blob/BlobServer') as typeof import('azurite/dist/src/blob/BlobServer')
+      ).default,
+      BlobConfiguration: (
+        require('azurite/dist/src/blob/BlobConfiguration') as typeof import('azurite/dist/src/blob/BlobConfiguration')
+      ).default,
+      TableServer: (
+        require('azurite/dist/src/table/TableServer') as typeof import('azurite/dist/src/table/TableServer')
+      ).default,
+      TableConfiguration: (
+        require('azurite/dist/src/table/TableConfiguration') as typeof import('azurite/dist/src/table/TableConfiguration')
+      ).default,
+      MemoryExtentChunkStore: (
+        require('azurite/dist/src/common/persistence/MemoryExtentStore') as typeof import('azurite/dist/src/common/persistence/MemoryExtentStore')
+      ).MemoryExtentChunkStore,
+    };
+  }
+  return modules;
+}
+
+const HOST = '127.0.0.1';
+const KEEP_ALIVE_SECONDS = 5;
+let instanceCounter = 0;
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteHandle> {
+  const az = loadAzurite();
+  // Loki in-memory databases are per instance already; distinct names keep log lines apart.
+  const tag = `${process.pid}-${++instanceCounter}`;
+  const loose = true;
+  const skipApiVersionCheck = true;
+  const inMemory = true;
+
+  const blobConfig = new az.BlobConfiguration(
+    HOST,
+    0,
+    KEEP_ALIVE_SECONDS,
+    `__flowlog_blob_${tag}__.json`,
+    `__flowlog_blob_extent_${tag}__.json`,
+    [],
+    false, // access log
+    undefined,
+    false, // debug log
+    undefined,
+    loose,
+    skipApiVersionCheck,
+    '',
+    '',
+    '',
+    undefined,
+    false, // disableProductStyleUrl: Azurite's default
+    inMemory,
+    new az.MemoryExtentChunkStore(options.blobMemoryLimitBytes ?? 1024 * 1024 * 1024),
+  );
+  const tableConfig = new az.TableConfiguration(
+    HOST,
+    0,
+    KEEP_ALIVE_SECONDS,
+    `__flowlog_table_${tag}__.json`,
+    false, // debug log
+    false, // access log
+    undefined,
+    undefined,
+    loose,
+    skipApiVersionCheck,
+    '',
+    '',
+    '',
+    undefined,
+    false, // disableProductStyleUrl: Azurite's default
+    inMemory,
+  );
+
+  const blobServer = new az.BlobServer(blobConfig);
+  const tableServer = new az.TableServer(tableConfig);
+  const started: ServerBase[] = [];
+  try {
+    await blobServer.start();
+    started.push(blobServer);
+    await tableServer.start();
+    started.push(tableServer);
+  } catch (err) {
+    await Promise.allSettled(started.map(closeServer));
+    throw err;
+  }
+
+  const blobEndpoint = `${blobServer.getHttpServerAddress()}/${AZURITE_ACCOUNT_NAME}`;
+  const tableEndpoint = `${tableServer.getHttpServerAddress()}/${AZURITE_ACCOUNT_NAME}`;
+  const connectionString =
+    `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};AccountKey=${AZURITE_ACCOUNT_KEY};` +
+    `BlobEndpoint=${blobEndpoint};TableEndpoint=${tableEndpoint};`;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    accountName: AZURITE_ACCOUNT_NAME,
+    accountKey: AZURITE_ACCOUNT_KEY,
+    blobEndpoint,
+    tableEndpoint,
+    connectionString,
+    blobServiceClient: () => BlobServiceClient.fromConnectionString(connectionString),
+    tableClient: (table: string) =>
+      TableClient.fromConnectionString(connectionString, table, { allowInsecureConnection: true }),
+    stop: () => {
+      stopping ??= Promise.all([closeServer(blobServer), closeServer(tableServer)]).then(() => undefined);
+      return stopping;
+    },
+  };
+}
+
+/** Azurite's close() fires the socket shutdown without awaiting it; wait for the listener to be gone. */
+async function closeServer(server: ServerBase): Promise<void> {
+  const http = server.httpServer;
+  const closed = http.listening ? once(http, 'close') : Promise.resolve();
+  await server.close();
+  await closed;
+}
