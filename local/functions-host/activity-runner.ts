@@ -1,0 +1,102 @@
+/**
+ * Runs activity executions through the worker path, at most `maxConcurrentActivityFunctions` at a
+ * time, consulting the fault injector first, and turns each into TaskCompleted / TaskFailed material.
+ */
+import type { CapturedRegistration } from './core-shim';
+import { bump, type HostCounters } from './counters';
+import type { FaultInjector } from './faults';
+import type { FunctionCatalog } from './function-catalog';
+import { type FailureDetails, failureDetailsOf } from './history';
+import { triggerOf } from './invoke';
+import type { RpcInvocationResponse, RpcParameterBinding } from './rpc-types';
+import { fromTypedData, parseJsonText, toJsonText } from './typed-data';
+import { Limiter, type WorkTracker } from './work-tracker';
+
+export interface ActivityJob {
+  readonly instanceId: string;
+  readonly taskScheduledId: number;
+  readonly name: string;
+  readonly inputJson: string | undefined;
+}
+
+export type ActivityOutcome =
+  | { readonly ok: true; readonly resultJson: string }
+  | { readonly ok: false; readonly failure: FailureDetails };
+
+export interface ActivityRunnerDeps {
+  readonly catalog: FunctionCatalog;
+  readonly invoke: (
+    registration: CapturedRegistration,
+    inputData: RpcParameterBinding[],
+  ) => Promise<RpcInvocationResponse>;
+  readonly extraInputs: (registration: CapturedRegistration) => RpcParameterBinding[];
+  readonly faults: FaultInjector;
+  readonly counters: HostCounters;
+  readonly work: WorkTracker;
+  readonly maxConcurrent: number;
+}
+
+export class ActivityRunner {
+  private readonly limiter: Limiter;
+
+  constructor(private readonly deps: ActivityRunnerDeps) {
+    this.limiter = new Limiter(deps.maxConcurrent);
+  }
+
+  /** Activities executing right now (never above the limit). */
+  get active(): number {
+    return this.limiter.active;
+  }
+
+  run(job: ActivityJob, onDone: (outcome: ActivityOutcome) => void): void {
+    this.deps.work.run(async () => {
+      const outcome = await this.limiter.run(() => this.execute(job));
+      onDone(outcome);
+    });
+  }
+
+  private async execute(job: ActivityJob): Promise<ActivityOutcome> {
+    const { counters } = this.deps;
+    counters.activityExecutions += 1;
+    bump(counters.activityExecutionsByName, job.name);
+    const outcome = await this.attempt(job);
+    if (!outcome.ok) counters.activityFailures += 1;
+    return outcome;
+  }
+
+  private async attempt(job: ActivityJob): Promise<ActivityOutcome> {
+    const registration = this.deps.catalog.find(job.name, 'activityTrigger');
+    if (registration === undefined) {
+      return {
+        ok: false,
+        failure: {
+          ErrorType: 'FunctionNotFound',
+          ErrorMessage: `The function '${job.name}' doesn't exist, is disabled, or is not an activity function.`,
+          IsNonRetriable: false,
+        },
+      };
+    }
+    const injected = this.deps.faults.check({
+      name: job.name,
+      input: parseJsonText(job.inputJson),
+      instanceId: job.instanceId,
+      taskScheduledId: job.taskScheduledId,
+    });
+    if (injected !== undefined) {
+      this.deps.counters.injectedFaults += 1;
+      return { ok: false, failure: failureDetailsOf(injected) };
+    }
+    const trigger = triggerOf(registration);
+    // A string input goes as `string`: the library JSON-parses it back into the orchestrator's value.
+    const data = job.inputJson === undefined ? {} : { string: job.inputJson };
+    try {
+      const response = await this.deps.invoke(registration, [
+        { name: trigger.name, data },
+        ...this.deps.extraInputs(registration),
+      ]);
+      return { ok: true, resultJson: toJsonText(fromTypedData(response.returnValue)) };
+    } catch (err) {
+      return { ok: false, failure: failureDetailsOf(err) };
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/** Execution counters the host keeps (what a test or a benchmark wants to know about the run). */
+
+export interface HostCounters {
+  activityExecutions: number;
+  activityFailures: number;
+  activityExecutionsByName: Record<string, number>;
+  entityOperations: number;
+  entityBatches: number;
+  entityOperationsByName: Record<string, number>;
+  orchestratorEpisodes: number;
+  orchestrationsStarted: number;
+  injectedFaults: number;
+}
+
+export function newCounters(): HostCounters {
+  return {
+    activityExecutions: 0,
+    activityFailures: 0,
+    activityExecutionsByName: {},
+    entityOperations: 0,
+    entityBatches: 0,
+    entityOperationsByName: {},
+    orchestratorEpisodes: 0,
+    orchestrationsStarted: 0,
+    injectedFaults: 0,
+  };
+}
+
+export function bump(table: Record<string, number>, key: string, by = 1): void {
+  table[key] = (table[key] ?? 0) + by;
+}

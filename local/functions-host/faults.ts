@@ -1,0 +1,108 @@
+/**
+ * Fault injection for activity executions: fail the next N matching calls, or fail at random with a
+ * seeded RNG (chaos mode), so retries and failure paths can be exercised deterministically.
+ * An injected fault replaces the execution: the activity code does not run, and the orchestrator sees
+ * an ordinary TaskFailed carrying the injected error.
+ */
+
+export interface ActivityCall {
+  readonly name: string;
+  readonly input: unknown;
+  readonly instanceId: string;
+  readonly taskScheduledId: number;
+}
+
+export type ActivityMatcher = string | ((call: ActivityCall) => boolean);
+
+export interface FaultRule {
+  readonly matcher: ActivityMatcher;
+  remaining: number;
+  readonly error: () => Error;
+}
+
+export interface ChaosOptions {
+  /** Probability in [0, 1] that a matching execution fails. */
+  probability: number;
+  seed: number;
+  /** Which activities are eligible (all when omitted). */
+  match?: ActivityMatcher;
+  error?: Error | string;
+}
+
+/** mulberry32: tiny, seedable, good enough to make chaos runs reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function errorFactory(error: Error | string | undefined, fallback: string): () => Error {
+  if (error instanceof Error) return () => error;
+  const message = error ?? fallback;
+  return () => new Error(message);
+}
+
+function matches(matcher: ActivityMatcher | undefined, call: ActivityCall): boolean {
+  if (matcher === undefined) return true;
+  if (typeof matcher === 'string') return matcher.toLowerCase() === call.name.toLowerCase();
+  return matcher(call);
+}
+
+export class FaultInjector {
+  private readonly rules: FaultRule[] = [];
+  private chaosConfig: { options: ChaosOptions; random: () => number; error: () => Error } | undefined;
+  /** Executions replaced by an injected fault so far. */
+  injected = 0;
+
+  /** Fails the next `times` executions matching `match` (a name, case-insensitive, or a predicate). */
+  failActivity(match: ActivityMatcher, times = 1, error?: Error | string): FaultRule {
+    const rule: FaultRule = {
+      matcher: match,
+      remaining: times,
+      error: errorFactory(error, 'Injected activity fault'),
+    };
+    this.rules.push(rule);
+    return rule;
+  }
+
+  chaos(options: ChaosOptions): void {
+    if (!(options.probability >= 0 && options.probability <= 1))
+      throw new RangeError('probability must be in [0, 1]');
+    this.chaosConfig = {
+      options,
+      random: seededRandom(options.seed),
+      error: errorFactory(options.error, 'Chaos: injected activity fault'),
+    };
+  }
+
+  clear(): void {
+    this.rules.length = 0;
+    this.chaosConfig = undefined;
+  }
+
+  /** The error to fail this execution with, or undefined to run it normally. */
+  check(call: ActivityCall): Error | undefined {
+    for (const rule of this.rules) {
+      if (rule.remaining > 0 && matches(rule.matcher, call)) {
+        rule.remaining -= 1;
+        this.injected += 1;
+        return rule.error();
+      }
+    }
+    const chaos = this.chaosConfig;
+    if (
+      chaos !== undefined &&
+      matches(chaos.options.match, call) &&
+      chaos.random() < chaos.options.probability
+    ) {
+      this.injected += 1;
+      return chaos.error();
+    }
+    return undefined;
+  }
+}

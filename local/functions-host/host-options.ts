@@ -1,0 +1,95 @@
+/** Options of the local Functions host, with defaults taken from host.json when one is given. */
+import { readFileSync } from 'node:fs';
+import type { ClockMode } from './clock';
+import type { OverridableStates } from './durable-engine';
+import type { LogRecord } from './invoke';
+import type { ReplaySchemaName } from './orchestrator-episode';
+
+export interface FunctionsHostOptions {
+  /** Replay schema the "extension" negotiates (`upperSchemaVersion`); `context.df.lock` needs V4. Default V4. */
+  schemaVersion?: ReplaySchemaName;
+  /** A host.json whose `extensions.durableTask` settings are used as defaults. */
+  hostJson?: string;
+  hubName?: string;
+  /** Default AnyState, like the extension. */
+  overridableExistingInstanceStates?: OverridableStates;
+  /** Default 10. */
+  maxConcurrentActivityFunctions?: number;
+  /** Default 10; also caps entity batches running at once. */
+  maxConcurrentOrchestratorFunctions?: number;
+  /** Default 50 (the Consumption plan default). */
+  maxEntityOperationBatchSize?: number;
+  /** `real` (default): wall time; `manual`: time only moves when a test advances it. */
+  clock?: ClockMode;
+  /** Start time of a `manual` clock. */
+  startTime?: Date;
+  /** Port of the loopback server (default: an ephemeral port). */
+  port?: number;
+  /** Echo function logs to the console. */
+  logToConsole?: boolean;
+  /** Called for every function and system log line. */
+  onLog?: (record: LogRecord) => void;
+  /** How many log records `host.logs` keeps (default 5000). */
+  maxLogRecords?: number;
+}
+
+export interface ResolvedHostOptions {
+  readonly schemaVersion: ReplaySchemaName;
+  readonly hubName: string;
+  readonly overridableExistingInstanceStates: OverridableStates;
+  readonly maxConcurrentActivityFunctions: number;
+  readonly maxConcurrentOrchestratorFunctions: number;
+  readonly maxEntityOperationBatchSize: number;
+  readonly clock: ClockMode;
+  readonly startTime: Date | undefined;
+  readonly port: number;
+  readonly logToConsole: boolean;
+  readonly onLog: ((record: LogRecord) => void) | undefined;
+  readonly maxLogRecords: number;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function durableTaskSection(hostJsonPath: string | undefined): Record<string, unknown> {
+  if (hostJsonPath === undefined) return {};
+  const parsed: unknown = JSON.parse(readFileSync(hostJsonPath, 'utf8'));
+  const extensions = isRecord(parsed) ? parsed['extensions'] : undefined;
+  const durableTask = isRecord(extensions) ? extensions['durableTask'] : undefined;
+  return isRecord(durableTask) ? durableTask : {};
+}
+
+function numberSetting(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+export function resolveHostOptions(options: FunctionsHostOptions): ResolvedHostOptions {
+  const fromHostJson = durableTaskSection(options.hostJson);
+  const overridable = fromHostJson['overridableExistingInstanceStates'];
+  return {
+    schemaVersion: options.schemaVersion ?? 'V4',
+    hubName:
+      options.hubName ??
+      (typeof fromHostJson['hubName'] === 'string' ? fromHostJson['hubName'] : 'TestHubName'),
+    overridableExistingInstanceStates:
+      options.overridableExistingInstanceStates ??
+      (overridable === 'NonRunningStates' ? 'NonRunningStates' : 'AnyState'),
+    maxConcurrentActivityFunctions:
+      options.maxConcurrentActivityFunctions ??
+      numberSetting(fromHostJson['maxConcurrentActivityFunctions']) ??
+      10,
+    maxConcurrentOrchestratorFunctions:
+      options.maxConcurrentOrchestratorFunctions ??
+      numberSetting(fromHostJson['maxConcurrentOrchestratorFunctions']) ??
+      10,
+    maxEntityOperationBatchSize:
+      options.maxEntityOperationBatchSize ?? numberSetting(fromHostJson['maxEntityOperationBatchSize']) ?? 50,
+    clock: options.clock ?? 'real',
+    startTime: options.startTime,
+    port: options.port ?? 0,
+    logToConsole: options.logToConsole ?? false,
+    onLog: options.onLog,
+    maxLogRecords: options.maxLogRecords ?? 5000,
+  };
+}

@@ -1,0 +1,12 @@
+/** Entry of the sample app the functions-host tests load (one registered function per module). */
+import './approval';
+import './blob-created';
+import './counter';
+import './fan-out';
+import './flaky';
+import './http-start';
+import './parent';
+import './poller';
+import './square';
+import './sweep-timer';
+import './transfer';

@@ -1,0 +1,32 @@
+/** Names shared by the sample app's functions and the host tests (no registrations here). */
+export const names = {
+  httpStart: 'HttpStart',
+  blobCreated: 'BlobCreated',
+  sweepTimer: 'Sweep',
+  fanOut: 'FanOut',
+  parent: 'Parent',
+  transfer: 'Transfer',
+  approval: 'Approval',
+  poller: 'Poller',
+  square: 'Square',
+  flaky: 'Flaky',
+  counter: 'Counter',
+} as const;
+
+export interface FanOutInput {
+  numbers: number[];
+  counterKey: string;
+}
+
+export interface FanOutOutput {
+  squares: number[];
+  sum: number;
+  note: string;
+  total: number;
+}
+
+export interface PollerInput {
+  iteration: number;
+  stopAfter: number;
+  intervalSeconds: number;
+}
