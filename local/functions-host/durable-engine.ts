@@ -143,6 +143,16 @@ export class DurableEngine {
     return record === undefined ? undefined : statusOf(record, options);
   }
 
+  /** The current execution's history (a copy). */
+  history(instanceId: string): HistoryEvent[] | undefined {
+    return this.instances.get(instanceId)?.history.map((e) => ({ ...e }));
+  }
+
+  /** Size of the current execution's history as stored and replayed (JSON bytes). */
+  historyBytes(instanceId: string): number | undefined {
+    return this.instances.get(instanceId)?.historyBytes;
+  }
+
   listInstances(query: InstanceQuery = {}): InstanceStatus[] {
     return this.instances.query(query).map((r) => statusOf(r));
   }

@@ -5,6 +5,7 @@
  */
 import { loadApp } from './app-loader';
 import { type DurableClientData, durableClientData } from './client-binding';
+import { durableClientFor } from './client-factory';
 import { HostClock } from './clock';
 import { type CapturedHook, type CapturedRegistration, setSystemLogSink } from './core-shim';
 import { DurableEngine } from './durable-engine';
@@ -142,6 +143,11 @@ export class FunctionsHost {
   /** The durableClient input binding data (what `df.getClient(context)` is built from). */
   durableClientData(): DurableClientData {
     return durableClientData(this.origin, this.options.hubName);
+  }
+
+  /** A real `DurableClient` (from `df.getClient`) talking to this host over loopback HTTP. */
+  durableClient(): ReturnType<typeof durableClientFor> {
+    return durableClientFor(this.durableClientData());
   }
 
   // ---- triggers ------------------------------------------------------------------------------------

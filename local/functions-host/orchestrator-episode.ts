@@ -135,7 +135,9 @@ export async function runEpisode(
     } catch {
       state = undefined;
     }
-    return { kind: 'failed', message: message.slice(0, at), state, stack };
+    // The SDK builds OrchestrationFailureError(orchestratorReturned, state): the text before the label
+    // is just "false"/"true"; the orchestrator's error message travels in state.error.
+    return { kind: 'failed', message: state?.error ?? message.slice(0, at), state, stack };
   }
 }
 

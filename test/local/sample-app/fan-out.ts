@@ -9,7 +9,9 @@ import { squareActivity } from './square';
 df.app.orchestration(names.fanOut, function* (context: df.OrchestrationContext) {
   const input = context.df.getInput() as FanOutInput;
   context.df.setCustomStatus({ stage: 'squaring', count: input.numbers.length });
-  const squares: number[] = yield context.df.Task.all(input.numbers.map((n) => squareActivity(n)));
+  const square = (n: number) =>
+    input.activity === names.slowSquare ? context.df.callActivity(names.slowSquare, n) : squareActivity(n);
+  const squares: number[] = yield context.df.Task.all(input.numbers.map(square));
   const sum = squares.reduce((a, b) => a + b, 0);
   const retry = new df.RetryOptions(1000, 3);
   const note: string = yield context.df.callActivityWithRetry(names.flaky, retry, `sum=${sum}`);

@@ -7,6 +7,7 @@ import './flaky';
 import './http-start';
 import './parent';
 import './poller';
+import './slow-square';
 import './square';
 import './sweep-timer';
 import './transfer';

@@ -9,6 +9,7 @@ export const names = {
   approval: 'Approval',
   poller: 'Poller',
   square: 'Square',
+  slowSquare: 'SlowSquare',
   flaky: 'Flaky',
   counter: 'Counter',
 } as const;
@@ -16,6 +17,8 @@ export const names = {
 export interface FanOutInput {
   numbers: number[];
   counterKey: string;
+  /** Square (default) or SlowSquare, which takes a few milliseconds and records its concurrency. */
+  activity?: 'Square' | 'SlowSquare';
 }
 
 export interface FanOutOutput {
