@@ -1,0 +1,341 @@
+/**
+ * The enricher: fills a summary's enrichment fields in place from what is known about its two addresses.
+ *
+ * Everything about one address (GeoIP, ASN, service tag, label, side class) is worked out once and kept
+ * in a per-distinct-address cache, so enriching a summary is, on a hit, two Map lookups, a few compares
+ * for the flow type, one Map lookup for the service name, and field copies: no allocation. GeoIP and
+ * ASN lookups are plain functions passed in (the adapters wrap the MMDB / CSV readers), so this module
+ * stays free of I/O.
+ */
+
+import type { FlowSummary } from '../summary/schema';
+import { type FlowSide, type FlowType, flowTypeOf, type SideClass } from './flow-type';
+import { formatIp, type IpAddress, type IpFamily, parseIp } from './ip';
+import { l7Protocol } from './l7';
+import type { Label, LabelIndex } from './labels';
+import type { ServiceTag, ServiceTagIndex, ServiceTagMatch } from './service-tags';
+import { type SpecialRange, specialRange } from './special';
+
+export interface GeoInfo {
+  /** ISO 3166-1 alpha-2. */
+  readonly country: string | null;
+  readonly city: string | null;
+  readonly lat: number | null;
+  readonly lon: number | null;
+}
+
+export interface AsnInfo {
+  readonly asn: number;
+  readonly org: string | null;
+}
+
+/**
+ * A GeoIP or ASN lookup. `text` is an address in the family of `address` (an IPv4-mapped IPv6 address
+ * arrives as dotted IPv4); the function routes it to the database of that family.
+ */
+export type GeoLookup = (text: string, address: IpAddress) => GeoInfo | null;
+export type AsnLookup = (text: string, address: IpAddress) => AsnInfo | null;
+
+export interface EnricherSources {
+  readonly geo?: GeoLookup | null;
+  readonly asn?: AsnLookup | null;
+  readonly serviceTags?: ServiceTagIndex | null;
+  readonly labels?: LabelIndex | null;
+}
+
+export interface EnricherOptions {
+  /** The cache is emptied when it reaches this many addresses (default 1,000,000). */
+  readonly maxCacheEntries?: number;
+  /** ASNs whose public addresses count as Azure (AzurePublic). Default: Microsoft's 8068–8075. */
+  readonly microsoftAsns?: readonly number[];
+}
+
+export const DEFAULT_MICROSOFT_ASNS: readonly number[] = [8068, 8069, 8070, 8071, 8072, 8073, 8074, 8075];
+
+export interface SummaryEnricher {
+  /** Fills the enrichment fields of the summary in place. */
+  enrich(summary: FlowSummary): void;
+}
+
+export interface EnrichmentStats {
+  /** Summaries enriched. */
+  readonly summaries: number;
+  /** Address lookups (two per summary). */
+  readonly lookups: number;
+  readonly hits: number;
+  readonly misses: number;
+  /** hits / lookups, 0 when nothing was looked up. */
+  readonly hitRate: number;
+  /** Distinct addresses in the cache now. */
+  readonly cachedAddresses: number;
+  /** Times the cache was emptied (size cap reached, or data reloaded). */
+  readonly cacheResets: number;
+}
+
+/** Everything the app knows about one address (`flowlog lookup`). */
+export interface AddressInfo {
+  readonly input: string;
+  /** Canonical text of the address; null if the input is not an address. */
+  readonly address: string | null;
+  readonly family: IpFamily | null;
+  /** The special-purpose range containing it; such an address is never looked up in GeoIP/ASN. */
+  readonly special: SpecialRange | null;
+  readonly geo: GeoInfo | null;
+  readonly asn: AsnInfo | null;
+  /** True when the ASN is one of the Microsoft ASNs that make an address count as Azure. */
+  readonly microsoftAsn: boolean;
+  /** The service tag the summaries carry (longest prefix, then the tie-break), or null. */
+  readonly serviceTag: ServiceTagMatch | null;
+  /** Every service tag containing the address, most specific first. */
+  readonly serviceTags: readonly ServiceTagMatch[];
+  /** The label the summaries carry, or null. */
+  readonly label: Label | null;
+  /** Every label containing the address, most specific first. */
+  readonly labels: readonly Label[];
+  /** Side class used for the flow type. */
+  readonly sideClass: SideClass;
+  /** The per-side summary fields this address gets. */
+  readonly fields: AddressFields;
+  /** Why some data is absent (not an address, special range, source not loaded). */
+  readonly notes: readonly string[];
+}
+
+/** The per-side enrichment fields of a summary (without the src/dst prefix). */
+export interface AddressFields {
+  readonly Country: string | null;
+  readonly City: string | null;
+  readonly Lat: number | null;
+  readonly Lon: number | null;
+  readonly Asn: number | null;
+  readonly AsOrg: string | null;
+  readonly ServiceTag: string | null;
+  readonly AzureRegion: string | null;
+  readonly Label: string | null;
+}
+
+/** The cached facts of one address: flat, one hidden class, shared by every summary that names it. */
+class AddressFacts implements FlowSide {
+  constructor(
+    readonly country: string | null,
+    readonly city: string | null,
+    readonly lat: number | null,
+    readonly lon: number | null,
+    readonly asn: number | null,
+    readonly asOrg: string | null,
+    readonly serviceTag: string | null,
+    readonly azureRegion: string | null,
+    readonly label: string | null,
+    readonly sideClass: SideClass,
+  ) {}
+}
+
+const NOT_AN_ADDRESS = new AddressFacts(null, null, null, null, null, null, null, null, null, 'other');
+
+interface Resolved {
+  readonly address: IpAddress | null;
+  readonly special: SpecialRange | null;
+  readonly geo: GeoInfo | null;
+  readonly asn: AsnInfo | null;
+  readonly microsoftAsn: boolean;
+  readonly tag: ServiceTag | null;
+  readonly label: Label | null;
+  readonly sideClass: SideClass;
+}
+
+export class Enricher implements SummaryEnricher {
+  private geo: GeoLookup | null;
+  private asn: AsnLookup | null;
+  private serviceTags: ServiceTagIndex | null;
+  private labels: LabelIndex | null;
+  private readonly microsoft: ReadonlySet<number>;
+  private readonly maxCacheEntries: number;
+  private cache = new Map<string, AddressFacts>();
+  private summaries = 0;
+  private hits = 0;
+  private misses = 0;
+  private resets = 0;
+
+  constructor(sources: EnricherSources, options: EnricherOptions = {}) {
+    this.geo = sources.geo ?? null;
+    this.asn = sources.asn ?? null;
+    this.serviceTags = sources.serviceTags ?? null;
+    this.labels = sources.labels ?? null;
+    this.microsoft = new Set(options.microsoftAsns ?? DEFAULT_MICROSOFT_ASNS);
+    this.maxCacheEntries = Math.max(1, options.maxCacheEntries ?? 1_000_000);
+  }
+
+  enrich(summary: FlowSummary): void {
+    this.summaries++;
+    const src = this.facts(summary.srcIp);
+    const dst = this.facts(summary.dstIp);
+    summary.srcCountry = src.country;
+    summary.srcCity = src.city;
+    summary.srcLat = src.lat;
+    summary.srcLon = src.lon;
+    summary.srcAsn = src.asn;
+    summary.srcAsOrg = src.asOrg;
+    summary.srcServiceTag = src.serviceTag;
+    summary.srcAzureRegion = src.azureRegion;
+    summary.srcLabel = src.label;
+    summary.dstCountry = dst.country;
+    summary.dstCity = dst.city;
+    summary.dstLat = dst.lat;
+    summary.dstLon = dst.lon;
+    summary.dstAsn = dst.asn;
+    summary.dstAsOrg = dst.asOrg;
+    summary.dstServiceTag = dst.serviceTag;
+    summary.dstAzureRegion = dst.azureRegion;
+    summary.dstLabel = dst.label;
+    summary.flowType = flowTypeOf(src, dst);
+    summary.l7Protocol = l7Protocol(summary.dstPort, summary.protocol);
+  }
+
+  /** Flow type of two addresses (through the cache). */
+  flowType(srcIp: string, dstIp: string): FlowType {
+    return flowTypeOf(this.facts(srcIp), this.facts(dstIp));
+  }
+
+  stats(): EnrichmentStats {
+    const lookups = this.hits + this.misses;
+    return {
+      summaries: this.summaries,
+      lookups,
+      hits: this.hits,
+      misses: this.misses,
+      hitRate: lookups === 0 ? 0 : this.hits / lookups,
+      cachedAddresses: this.cache.size,
+      cacheResets: this.resets,
+    };
+  }
+
+  /** Swaps data sources (a reloaded service tags file or labels table) and empties the cache. */
+  replaceSources(sources: EnricherSources): void {
+    if (sources.geo !== undefined) this.geo = sources.geo;
+    if (sources.asn !== undefined) this.asn = sources.asn;
+    if (sources.serviceTags !== undefined) this.serviceTags = sources.serviceTags;
+    if (sources.labels !== undefined) this.labels = sources.labels;
+    this.cache = new Map();
+    this.resets++;
+  }
+
+  /** Everything known about an address, uncached and with every matching tag and label. */
+  lookup(input: string): AddressInfo {
+    const text = input.trim();
+    const r = this.resolve(text);
+    const notes: string[] = [];
+    const a = r.address;
+    if (a === null) notes.push('not an IPv4 or IPv6 address');
+    else {
+      if (r.special !== null) notes.push('special-purpose range: not looked up in GeoIP or ASN data');
+      else {
+        if (this.geo === null) notes.push('no GeoIP data loaded');
+        else if (r.geo === null) notes.push('not in the GeoIP data');
+        if (this.asn === null) notes.push('no ASN data loaded');
+        else if (r.asn === null) notes.push('not in the ASN data');
+      }
+      if (this.serviceTags === null) notes.push('no service tags loaded');
+      if (this.labels === null) notes.push('no labels loaded');
+    }
+    const f = toFacts(r);
+    return {
+      input,
+      address: a === null ? null : formatIp(a),
+      family: a === null ? null : a.family,
+      special: r.special,
+      geo: r.geo,
+      asn: r.asn,
+      microsoftAsn: r.microsoftAsn,
+      serviceTag:
+        a === null || r.tag === null || this.serviceTags === null ? null : this.serviceTags.match(a),
+      serviceTags: a === null || this.serviceTags === null ? [] : this.serviceTags.allMatches(a),
+      label: r.label,
+      labels: a === null || this.labels === null ? [] : this.labels.allMatches(a),
+      sideClass: r.sideClass,
+      fields: {
+        Country: f.country,
+        City: f.city,
+        Lat: f.lat,
+        Lon: f.lon,
+        Asn: f.asn,
+        AsOrg: f.asOrg,
+        ServiceTag: f.serviceTag,
+        AzureRegion: f.azureRegion,
+        Label: f.label,
+      },
+      notes,
+    };
+  }
+
+  private facts(ip: string): AddressFacts {
+    const cached = this.cache.get(ip);
+    if (cached !== undefined) {
+      this.hits++;
+      return cached;
+    }
+    this.misses++;
+    const r = this.resolve(ip);
+    const f = r.address === null ? NOT_AN_ADDRESS : toFacts(r);
+    if (this.cache.size >= this.maxCacheEntries) {
+      this.cache.clear();
+      this.resets++;
+    }
+    this.cache.set(ip, f);
+    return f;
+  }
+
+  private resolve(text: string): Resolved {
+    const address = parseIp(text);
+    if (address === null) {
+      return {
+        address,
+        special: null,
+        geo: null,
+        asn: null,
+        microsoftAsn: false,
+        tag: null,
+        label: null,
+        sideClass: 'other',
+      };
+    }
+    const special = specialRange(address);
+    const label = this.labels?.lookup(address) ?? null;
+    let geo: GeoInfo | null = null;
+    let asn: AsnInfo | null = null;
+    let tag: ServiceTag | null = null;
+    if (special === null) {
+      // An IPv4-mapped IPv6 address is looked up as the IPv4 address it carries.
+      const lookupText = address.family === 4 && text.indexOf(':') >= 0 ? formatIp(address) : text;
+      geo = this.geo === null ? null : this.geo(lookupText, address);
+      asn = this.asn === null ? null : this.asn(lookupText, address);
+      tag = this.serviceTags === null ? null : this.serviceTags.lookup(address);
+    }
+    const microsoftAsn = asn !== null && this.microsoft.has(asn.asn);
+    let sideClass: SideClass;
+    if (label !== null) sideClass = label.kind;
+    else if (special !== null)
+      sideClass = special.kind === 'azure-platform' ? 'azure' : special.privateSpace ? 'private' : 'other';
+    else if (tag !== null || microsoftAsn) sideClass = 'azure';
+    else sideClass = 'public';
+    return { address, special, geo, asn, microsoftAsn, tag, label, sideClass };
+  }
+}
+
+function toFacts(r: Resolved): AddressFacts {
+  return new AddressFacts(
+    r.geo?.country ?? null,
+    r.geo?.city ?? null,
+    r.geo?.lat ?? null,
+    r.geo?.lon ?? null,
+    r.asn?.asn ?? null,
+    r.asn?.org ?? null,
+    r.tag?.name ?? null,
+    r.tag?.region ?? null,
+    r.label?.label ?? null,
+    r.sideClass,
+  );
+}
+
+/** An enricher that leaves every enrichment field null (`--no-enrich`). */
+export class NullEnricher implements SummaryEnricher {
+  enrich(_summary: FlowSummary): void {}
+}
