@@ -16,9 +16,21 @@ export interface AggregationContext {
 
 /** Running sums for one (window, key) inside one record. */
 interface Accumulator {
-  /** First tuple seen for this key; the key fields are read back from it once, at the end. */
-  sample: string;
-  windowStart: number;
+  /** First tuple seen with this key; key equality is checked against its character ranges. */
+  readonly sample: string;
+  /** [keyA0, keyA1): "src,dst"; [keyB0, keyB1): ",dport,proto,dir[,decision]" of the sample. */
+  readonly keyA0: number;
+  readonly srcEnd: number;
+  readonly keyA1: number;
+  readonly keyB0: number;
+  readonly keyB1: number;
+  readonly windowStart: number;
+  readonly dstPort: number;
+  readonly protocol: string;
+  readonly direction: 'Inbound' | 'Outbound';
+  readonly decision: 'Allow' | 'Deny';
+  /** Next accumulator with the same 32-bit key hash. */
+  next: Accumulator | undefined;
   tuples: number;
   flowsStarted: number;
   flowsEnded: number;
@@ -33,9 +45,15 @@ interface GroupState {
   readonly rule: string;
   readonly macAddress: string;
   readonly aclId: string | null;
-  readonly windows: Map<number, Map<string, Accumulator>>;
+  /** Accumulators by 32-bit hash of (window, key), chained on collision. */
+  readonly byHash: Map<number, Accumulator>;
+  /** In first-seen order, so output order is deterministic. */
+  readonly ordered: Accumulator[];
+  /** Hash of everything the group's summaries share; computed once per group (see summaryId). */
+  seed: string;
 }
 
+const CH_COMMA = 44;
 const CH_0 = 48;
 const CH_9 = 57;
 const CH_A = 65;
@@ -47,6 +65,12 @@ const CH_I = 73;
 const CH_O = 79;
 const CH_T = 84;
 const CH_U = 85;
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 16777619;
+/** Fields hashed into the key: src (1), dst (2), dport (4), protocol (5), direction (6), NSG decision (7). */
+const NSG_KEY_FIELDS = (1 << 1) | (1 << 2) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7);
+const VNET_KEY_FIELDS = (1 << 1) | (1 << 2) | (1 << 4) | (1 << 5) | (1 << 6);
 
 /** Comma positions of the tuple being read (12 for 13-field layouts). */
 const commas = new Int32Array(16);
@@ -68,24 +92,24 @@ function counterAt(s: string, from: number, to: number): number {
   return from === to ? 0 : digitsAt(s, from, to);
 }
 
-/** Canonical key text of a tuple whose protocol or port is not spelled the usual way for its layout. */
-function canonicalKey(s: string, layout: TupleLayout): string {
+function sameChars(a: string, a0: number, a1: number, b: string, b0: number, b1: number): boolean {
+  if (a1 - a0 !== b1 - b0) return false;
+  for (let k = 0; k < a1 - a0; k++) if (a.charCodeAt(a0 + k) !== b.charCodeAt(b0 + k)) return false;
+  return true;
+}
+
+/**
+ * The tuple rewritten with the usual spelling of its layout (NSG: T/U; VNet: IANA numbers; ports without
+ * leading zeros), so that the same flow key always hashes the same way. Only unusual tuples get here.
+ */
+function canonicalTuple(s: string, layout: TupleLayout): string {
   const f = s.split(',');
-  const proto = protocolName(f[5] ?? '') ?? '';
-  const protoToken =
-    layout === 'vnet-v4'
-      ? proto === 'TCP'
-        ? '6'
-        : proto === 'UDP'
-          ? '17'
-          : proto
-      : proto === 'TCP'
-        ? 'T'
-        : proto === 'UDP'
-          ? 'U'
-          : proto;
-  const decision = layout === 'vnet-v4' ? (f[7] === 'D' ? 'D' : 'A') : f[7];
-  return `${f[1]},${f[2]},${Number(f[4])},${protoToken},${f[6]},${decision}`;
+  const proto = protocolName(f[5] ?? '') ?? f[5] ?? '';
+  if (layout === 'vnet-v4') f[5] = proto === 'TCP' ? '6' : proto === 'UDP' ? '17' : proto;
+  else f[5] = proto === 'TCP' ? 'T' : proto === 'UDP' ? 'U' : proto;
+  if (/^\d+$/.test(f[4] ?? '')) f[4] = String(Number(f[4]));
+  if (/^\d+$/.test(f[3] ?? '')) f[3] = String(Number(f[3]));
+  return f.join(',');
 }
 
 /**
@@ -93,8 +117,10 @@ function canonicalKey(s: string, layout: TupleLayout): string {
  * Malformed tuples are appended to `problems` as TupleFormatErrors and skipped; the rest of the record is
  * still summed. Returns the number of tuples that were summed.
  *
- * This is the hot path of the product (> 1 M tuples/s per core): tuples are scanned in place with
- * indexOf/charCodeAt, the map key is two substrings of the tuple, and no per-tuple object is built.
+ * This is the hot path of the product (> 1 M tuples/s per core). Each tuple string (as JSON.parse made
+ * it) is read in one pass of charCodeAt that finds the commas and hashes the key fields; the hash picks
+ * the accumulator and equality is checked on character ranges, so no string or object is allocated for a
+ * tuple whose key was seen before.
  */
 export function aggregateRecord(
   record: FlowRecord,
@@ -106,6 +132,7 @@ export function aggregateRecord(
   const vnet = layout === 'vnet-v4';
   const v1 = layout === 'nsg-v1';
   const expectedCommas = v1 ? 7 : 12;
+  const keyFields = vnet ? VNET_KEY_FIELDS : NSG_KEY_FIELDS;
   const windowSeconds = ctx.windowSeconds;
   const groups = new Map<string, GroupState>();
   let summed = 0;
@@ -114,160 +141,197 @@ export function aggregateRecord(
     const groupKey = `${group.rule}\u0000${group.macAddress}\u0000${group.aclId ?? ''}`;
     let state = groups.get(groupKey);
     if (state === undefined) {
-      state = { rule: group.rule, macAddress: group.macAddress, aclId: group.aclId, windows: new Map() };
+      state = {
+        rule: group.rule,
+        macAddress: group.macAddress,
+        aclId: group.aclId,
+        byHash: new Map(),
+        ordered: [],
+        seed: '',
+      };
       groups.set(groupKey, state);
     }
-    let lastWindow = -1;
-    let keys: Map<string, Accumulator> | undefined;
+    const byHash = state.byHash;
     const tuples = group.tuples;
 
     for (let i = 0; i < tuples.length; i++) {
-      const s = tuples[i];
-      if (typeof s !== 'string') {
+      const raw = tuples[i];
+      if (typeof raw !== 'string') {
         problems.push(
-          tupleError(ctx, i, `flow tuple must be a string, got ${JSON.stringify(s)?.slice(0, 40)}`),
+          tupleError(ctx, i, `flow tuple must be a string, got ${JSON.stringify(raw)?.slice(0, 40)}`),
         );
         continue;
       }
-      // Field boundaries.
-      let n = 0;
-      let from = 0;
-      const len = s.length;
-      while (n <= expectedCommas) {
-        const c = s.indexOf(',', from);
-        if (c < 0) break;
-        commas[n++] = c;
-        from = c + 1;
-      }
-      if (n !== expectedCommas) {
-        problems.push(tupleError(ctx, i, explain(s, layout)));
-        continue;
-      }
-      const c0 = commas[0]!;
-      const c1 = commas[1]!;
-      const c2 = commas[2]!;
-      const c3 = commas[3]!;
-      const c4 = commas[4]!;
-      const c5 = commas[5]!;
-      const c6 = commas[6]!;
-      const c7 = v1 ? len : commas[7]!;
-
-      const rawTime = digitsAt(s, 0, c0);
-      const srcPort = digitsAt(s, c2 + 1, c3);
-      const dstPort = digitsAt(s, c3 + 1, c4);
-      const dir = s.charCodeAt(c5 + 1);
-      let ok =
-        rawTime >= 0 &&
-        c1 > c0 + 1 &&
-        c2 > c1 + 1 &&
-        srcPort >= 0 &&
-        srcPort <= 65535 &&
-        dstPort >= 0 &&
-        dstPort <= 65535 &&
-        c6 === c5 + 2 &&
-        (dir === CH_I || dir === CH_O);
-
-      // Protocol: NSG writes T/U, VNet IANA numbers; anything else takes the canonical (slow) key path.
-      const p0 = s.charCodeAt(c4 + 1);
-      let usual: boolean;
-      if (c5 === c4 + 2 && (p0 === CH_T || p0 === CH_U)) usual = !vnet;
-      else {
-        const proto = digitsAt(s, c4 + 1, c5);
-        ok = ok && proto >= 0 && proto <= 255;
-        usual = vnet && (p0 !== CH_0 || c5 === c4 + 2);
-      }
-      if (s.charCodeAt(c3 + 1) === CH_0 && c4 > c3 + 2) usual = false; // leading zero in the port
-
-      let started = 0;
-      let ended = 0;
-      let denied = 0;
-      const flag = s.charCodeAt(c6 + 1);
-      let countersFrom = -1;
-      if (vnet) {
-        ok = ok && c7 === c6 + 2 && (flag === CH_B || flag === CH_C || flag === CH_E || flag === CH_D);
-        if (flag === CH_B) started = 1;
-        else if (flag === CH_E) ended = 1;
-        else if (flag === CH_D) denied = 1;
-        countersFrom = 8;
-      } else {
-        ok = ok && c7 === c6 + 2 && (flag === CH_A || flag === CH_D);
-        if (flag === CH_D) denied = 1;
-        if (!v1) {
-          const st = s.charCodeAt(c7 + 1);
-          ok = ok && commas[8] === c7 + 2 && (st === CH_B || st === CH_C || st === CH_E);
-          if (st === CH_B) started = 1;
-          else if (st === CH_E) ended = 1;
-          countersFrom = 8;
+      let s = raw;
+      let attempt = 0;
+      // One pass: comma positions and the hash of the key fields. A second pass only for unusual spellings.
+      for (;;) {
+        const len = s.length;
+        let n = 0;
+        let h = FNV_OFFSET;
+        for (let k = 0; k < len; k++) {
+          const c = s.charCodeAt(k);
+          if (c === CH_COMMA) {
+            if (n === expectedCommas) {
+              n = -1;
+              break;
+            }
+            commas[n++] = k;
+            h = Math.imul(h ^ n, FNV_PRIME);
+          } else if ((keyFields >>> n) & 1) h = Math.imul(h ^ c, FNV_PRIME);
         }
-      }
-      let pkts1 = 0;
-      let bytes1 = 0;
-      let pkts2 = 0;
-      let bytes2 = 0;
-      if (countersFrom > 0) {
-        const k8 = commas[8]!;
-        const k9 = commas[9]!;
-        const k10 = commas[10]!;
-        const k11 = commas[11]!;
-        pkts1 = counterAt(s, k8 + 1, k9);
-        bytes1 = counterAt(s, k9 + 1, k10);
-        pkts2 = counterAt(s, k10 + 1, k11);
-        bytes2 = counterAt(s, k11 + 1, len);
-        ok = ok && pkts1 >= 0 && bytes1 >= 0 && pkts2 >= 0 && bytes2 >= 0;
-      }
-      if (!ok) {
-        problems.push(tupleError(ctx, i, explain(s, layout)));
-        continue;
-      }
-
-      const seconds = rawTime >= 1e11 ? Math.floor(rawTime / 1000) : rawTime;
-      const windowStart = seconds - (seconds % windowSeconds);
-      if (windowStart !== lastWindow || keys === undefined) {
-        keys = state.windows.get(windowStart);
-        if (keys === undefined) {
-          keys = new Map();
-          state.windows.set(windowStart, keys);
+        if (n !== expectedCommas) {
+          problems.push(tupleError(ctx, i, explain(raw, layout)));
+          break;
         }
-        lastWindow = windowStart;
-      }
-      let key: string;
-      if (!usual) key = canonicalKey(s, layout);
-      else if (vnet) key = s.slice(c0 + 1, c2) + s.slice(c3, c6) + (denied === 1 ? ',D' : ',A');
-      else key = s.slice(c0 + 1, c2) + s.slice(c3, c7);
+        const c0 = commas[0]!;
+        const c1 = commas[1]!;
+        const c2 = commas[2]!;
+        const c3 = commas[3]!;
+        const c4 = commas[4]!;
+        const c5 = commas[5]!;
+        const c6 = commas[6]!;
+        const c7 = v1 ? len : commas[7]!;
 
-      const acc = keys.get(key);
-      if (acc === undefined) {
-        keys.set(key, {
-          sample: s,
-          windowStart,
-          tuples: 1,
-          flowsStarted: started,
-          flowsEnded: ended,
-          flowsDenied: denied,
-          packetsSrcToDst: pkts1,
-          bytesSrcToDst: bytes1,
-          packetsDstToSrc: pkts2,
-          bytesDstToSrc: bytes2,
-        });
-      } else {
-        acc.tuples++;
-        acc.flowsStarted += started;
-        acc.flowsEnded += ended;
-        acc.flowsDenied += denied;
-        acc.packetsSrcToDst += pkts1;
-        acc.bytesSrcToDst += bytes1;
-        acc.packetsDstToSrc += pkts2;
-        acc.bytesDstToSrc += bytes2;
+        const rawTime = digitsAt(s, 0, c0);
+        const srcPort = digitsAt(s, c2 + 1, c3);
+        const dstPort = digitsAt(s, c3 + 1, c4);
+        const dir = s.charCodeAt(c5 + 1);
+        let ok =
+          rawTime >= 0 &&
+          c1 > c0 + 1 &&
+          c2 > c1 + 1 &&
+          srcPort >= 0 &&
+          srcPort <= 65535 &&
+          dstPort >= 0 &&
+          dstPort <= 65535 &&
+          c6 === c5 + 2 &&
+          (dir === CH_I || dir === CH_O);
+
+        // Protocol: NSG writes T/U, VNet IANA numbers; other spellings are rewritten and read again.
+        const p0 = s.charCodeAt(c4 + 1);
+        let usual: boolean;
+        let proto = -1;
+        if (c5 === c4 + 2 && (p0 === CH_T || p0 === CH_U)) usual = !vnet;
+        else {
+          proto = digitsAt(s, c4 + 1, c5);
+          ok = ok && proto >= 0 && proto <= 255;
+          usual = vnet && (p0 !== CH_0 || c5 === c4 + 2);
+        }
+        if (s.charCodeAt(c3 + 1) === CH_0 && c4 > c3 + 2) usual = false; // leading zero in the port
+
+        let started = 0;
+        let ended = 0;
+        let denied = 0;
+        const flag = s.charCodeAt(c6 + 1);
+        let withCounters = false;
+        if (vnet) {
+          ok = ok && c7 === c6 + 2 && (flag === CH_B || flag === CH_C || flag === CH_E || flag === CH_D);
+          if (flag === CH_B) started = 1;
+          else if (flag === CH_E) ended = 1;
+          else if (flag === CH_D) denied = 1;
+          withCounters = true;
+        } else {
+          ok = ok && c7 === c6 + 2 && (flag === CH_A || flag === CH_D);
+          if (flag === CH_D) denied = 1;
+          if (!v1) {
+            const st = s.charCodeAt(c7 + 1);
+            ok = ok && commas[8] === c7 + 2 && (st === CH_B || st === CH_C || st === CH_E);
+            if (st === CH_B) started = 1;
+            else if (st === CH_E) ended = 1;
+            withCounters = true;
+          }
+        }
+        let pkts1 = 0;
+        let bytes1 = 0;
+        let pkts2 = 0;
+        let bytes2 = 0;
+        if (withCounters) {
+          const k8 = commas[8]!;
+          const k9 = commas[9]!;
+          const k10 = commas[10]!;
+          const k11 = commas[11]!;
+          pkts1 = counterAt(s, k8 + 1, k9);
+          bytes1 = counterAt(s, k9 + 1, k10);
+          pkts2 = counterAt(s, k10 + 1, k11);
+          bytes2 = counterAt(s, k11 + 1, len);
+          ok = ok && pkts1 >= 0 && bytes1 >= 0 && pkts2 >= 0 && bytes2 >= 0;
+        }
+        if (!ok) {
+          problems.push(tupleError(ctx, i, explain(raw, layout)));
+          break;
+        }
+        if (!usual && attempt === 0) {
+          s = canonicalTuple(s, layout);
+          attempt = 1;
+          continue;
+        }
+
+        const seconds = rawTime >= 1e11 ? Math.floor(rawTime / 1000) : rawTime;
+        const windowStart = seconds - (seconds % windowSeconds);
+        if (vnet && denied === 1) h = Math.imul(h ^ CH_D, FNV_PRIME);
+        const slot = (h ^ Math.imul(windowStart, 0x9e3779b1)) | 0;
+        const keyB1 = vnet ? c6 : c7;
+        const decision = denied === 1 ? 'Deny' : 'Allow';
+
+        const head = byHash.get(slot);
+        let acc = head;
+        while (
+          acc !== undefined &&
+          !(
+            acc.windowStart === windowStart &&
+            acc.decision === decision &&
+            sameChars(acc.sample, acc.keyA0, acc.keyA1, s, c0 + 1, c2) &&
+            sameChars(acc.sample, acc.keyB0, acc.keyB1, s, c3, keyB1)
+          )
+        )
+          acc = acc.next;
+
+        if (acc === undefined) {
+          acc = {
+            sample: s,
+            keyA0: c0 + 1,
+            srcEnd: c1,
+            keyA1: c2,
+            keyB0: c3,
+            keyB1,
+            windowStart,
+            dstPort,
+            protocol:
+              p0 === CH_T || proto === 6 ? 'TCP' : p0 === CH_U || proto === 17 ? 'UDP' : String(proto),
+            direction: dir === CH_I ? 'Inbound' : 'Outbound',
+            decision,
+            next: head,
+            tuples: 1,
+            flowsStarted: started,
+            flowsEnded: ended,
+            flowsDenied: denied,
+            packetsSrcToDst: pkts1,
+            bytesSrcToDst: bytes1,
+            packetsDstToSrc: pkts2,
+            bytesDstToSrc: bytes2,
+          };
+          byHash.set(slot, acc);
+          state.ordered.push(acc);
+        } else {
+          acc.tuples++;
+          acc.flowsStarted += started;
+          acc.flowsEnded += ended;
+          acc.flowsDenied += denied;
+          acc.packetsSrcToDst += pkts1;
+          acc.bytesSrcToDst += bytes1;
+          acc.packetsDstToSrc += pkts2;
+          acc.bytesDstToSrc += bytes2;
+        }
+        summed++;
+        break;
       }
-      summed++;
     }
   }
 
   const logType = LOG_TYPE_OF[layout];
   for (const state of groups.values()) {
-    for (const keys of state.windows.values()) {
-      for (const acc of keys.values()) out.push(toSummary(acc, state, record, ctx, logType, layout));
-    }
+    for (const acc of state.ordered) out.push(toSummary(acc, state, record, ctx, logType));
   }
   return summed;
 }
@@ -278,28 +342,31 @@ function toSummary(
   record: FlowRecord,
   ctx: AggregationContext,
   logType: 'nsg' | 'vnet',
-  layout: TupleLayout,
 ): FlowSummary {
-  const tuple = parseTuple(acc.sample, layout);
-  if (typeof tuple === 'string') throw new Error(`internal: accepted tuple does not parse: ${tuple}`);
-  const windowStart = isoSeconds(acc.windowStart);
+  if (group.seed === '')
+    group.seed = groupSeed(
+      ctx.blob,
+      ctx.recordOrdinal,
+      ctx.windowSeconds,
+      logType,
+      record.resourceId,
+      group.aclId,
+      group.macAddress,
+      group.rule,
+    );
+  const srcIp = acc.sample.slice(acc.keyA0, acc.srcEnd);
+  const dstIp = acc.sample.slice(acc.srcEnd + 1, acc.keyA1);
   const id = summaryId(
-    ctx.blob,
-    ctx.recordOrdinal,
+    group.seed,
     acc.windowStart,
-    ctx.windowSeconds,
-    logType,
-    record.resourceId,
-    group.aclId,
-    group.macAddress,
-    group.rule,
-    tuple.direction,
-    tuple.decision,
-    tuple.protocol,
-    tuple.srcIp,
-    tuple.dstIp,
-    tuple.dstPort,
+    acc.direction,
+    acc.decision,
+    acc.protocol,
+    srcIp,
+    dstIp,
+    acc.dstPort,
   );
+  const windowStart = isoSeconds(acc.windowStart);
   return {
     id,
     schemaVersion: SUMMARY_SCHEMA_VERSION,
@@ -313,12 +380,12 @@ function toSummary(
     aclId: group.aclId,
     macAddress: group.macAddress,
     rule: group.rule,
-    direction: tuple.direction,
-    decision: tuple.decision,
-    protocol: tuple.protocol,
-    srcIp: tuple.srcIp,
-    dstIp: tuple.dstIp,
-    dstPort: tuple.dstPort,
+    direction: acc.direction,
+    decision: acc.decision,
+    protocol: acc.protocol,
+    srcIp,
+    dstIp,
+    dstPort: acc.dstPort,
     tuples: acc.tuples,
     flowsStarted: acc.flowsStarted,
     flowsEnded: acc.flowsEnded,
@@ -350,21 +417,32 @@ function toSummary(
   };
 }
 
+const U = '\u001f';
+
 /**
- * The summary id: MurmurHash3 x86 128 (hex) of the unit-separated (U+001F) fields
- * `v1, blob, recordOrdinal, windowStartEpochSeconds, windowSeconds, logType, resourceId, aclId or "",
- * macAddress, rule, direction, decision, protocol, srcIp, dstIp, dstPort`.
+ * Summary ids are MurmurHash3 x86 128 (32 hex) in two steps, so the long shared part is hashed once per
+ * flow group: G = H("v1" U blob U recordOrdinal U windowSeconds U logType U resourceId U aclId-or-"" U
+ * macAddress U rule), then id = H(G U windowStartEpochSeconds U direction U decision U protocol U srcIp U
+ * dstIp U dstPort), with U = U+001F and H over UTF-8.
  */
-export function summaryId(
+export function groupSeed(
   blob: string,
   recordOrdinal: number,
-  windowStartSeconds: number,
   windowSeconds: number,
   logType: string,
   resourceId: string,
   aclId: string | null,
   macAddress: string,
   rule: string,
+): string {
+  return murmur128Hex(
+    `v1${U}${blob}${U}${recordOrdinal}${U}${windowSeconds}${U}${logType}${U}${resourceId}${U}${aclId ?? ''}${U}${macAddress}${U}${rule}`,
+  );
+}
+
+export function summaryId(
+  seed: string,
+  windowStartSeconds: number,
   direction: string,
   decision: string,
   protocol: string,
@@ -372,9 +450,8 @@ export function summaryId(
   dstIp: string,
   dstPort: number,
 ): string {
-  const U = '\u001f';
   return murmur128Hex(
-    `v1${U}${blob}${U}${recordOrdinal}${U}${windowStartSeconds}${U}${windowSeconds}${U}${logType}${U}${resourceId}${U}${aclId ?? ''}${U}${macAddress}${U}${rule}${U}${direction}${U}${decision}${U}${protocol}${U}${srcIp}${U}${dstIp}${U}${dstPort}`,
+    `${seed}${U}${windowStartSeconds}${U}${direction}${U}${decision}${U}${protocol}${U}${srcIp}${U}${dstIp}${U}${dstPort}`,
   );
 }
 

@@ -59,8 +59,10 @@ const C2 = 0xab0e9789;
 const C3 = 0x38b34ae5;
 const C4 = 0xa1e38b93;
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 function hex32(x: number): string {
-  return (x >>> 0).toString(16).padStart(8, '0');
+  return HEX[(x >>> 24) & 255]! + HEX[(x >>> 16) & 255]! + HEX[(x >>> 8) & 255]! + HEX[x & 255]!;
 }
 
 /** 32 lowercase hex characters: h1 h2 h3 h4 of MurmurHash3_x86_128 (seed 0), each big-endian. */

@@ -32,10 +32,11 @@ const DIGITS = /^\d+$/;
 
 /** IANA protocol number → contract spelling. */
 export function protocolName(token: string): string | undefined {
-  if (token === 'T' || token === '6') return 'TCP';
-  if (token === 'U' || token === '17') return 'UDP';
-  if (DIGITS.test(token) && Number(token) <= 255) return String(Number(token));
-  return undefined;
+  if (token === 'T') return 'TCP';
+  if (token === 'U') return 'UDP';
+  if (!DIGITS.test(token) || Number(token) > 255) return undefined;
+  const n = Number(token);
+  return n === 6 ? 'TCP' : n === 17 ? 'UDP' : String(n);
 }
 
 function counter(token: string | undefined): number | undefined {

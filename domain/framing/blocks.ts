@@ -83,7 +83,8 @@ export function planRead(
   const layout = detectLayout(blocks);
   verifyPrefix(source, blocks, contentLength, cursor);
   const dataEnd = layout === 'flow-log' ? contentLength - CLOSER_BLOCK_SIZE : contentLength;
-  if (cursor.byteOffset >= dataEnd) return { kind: 'up-to-date', layout };
+  if (cursor.byteOffset >= dataEnd || (layout === 'flow-log' && dataEnd <= HEADER_BLOCK_SIZE))
+    return { kind: 'up-to-date', layout };
   let newBlocks = 0;
   let at = 0;
   for (const b of blocks) {

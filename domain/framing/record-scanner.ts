@@ -233,20 +233,22 @@ export class RecordScanner {
           i++;
           continue;
         }
-        // Jump to the next quote or backslash; strings are most of a record's bytes.
-        const q = chunk.indexOf(QUOTE, i);
-        const b = chunk.indexOf(BACKSLASH, i);
-        if (q < 0 && b < 0) {
+        // Jump to the next unescaped quote; strings are most of a record's bytes. A quote is escaped when
+        // an odd run of backslashes precedes it.
+        let q = chunk.indexOf(QUOTE, i);
+        while (q >= 0) {
+          let k = q - 1;
+          while (k >= i && chunk[k] === BACKSLASH) k--;
+          if ((q - 1 - k) % 2 === 0) break;
+          q = chunk.indexOf(QUOTE, q + 1);
+        }
+        if (q < 0) {
+          // The string goes on in the next chunk; remember whether the last byte escapes its first.
+          let k = n - 1;
+          while (k >= i && chunk[k] === BACKSLASH) k--;
+          this.escaped = (n - 1 - k) % 2 === 1;
           i = n;
           break;
-        }
-        if (b >= 0 && (q < 0 || b < q)) {
-          if (b + 1 < n) i = b + 2;
-          else {
-            this.escaped = true;
-            i = n;
-          }
-          continue;
         }
         this.inString = false;
         i = q + 1;

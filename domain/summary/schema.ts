@@ -20,6 +20,11 @@ export interface FieldSpec {
   /** Null is allowed (enrichment fields and fields that only one log type has). */
   readonly nullable: boolean;
   readonly description: string;
+  /**
+   * Same value in every summary of one record's flow group (rule, MAC, ACL). These fields are contiguous
+   * after `id`, so the serializer renders them once per group.
+   */
+  readonly repeats?: boolean;
 }
 
 /** ADX column type for each value kind. datetime values travel as ISO-8601 UTC strings. */
@@ -109,6 +114,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'schemaVersion',
+    repeats: true,
     kind: 'int',
     group: 'identity',
     nullable: false,
@@ -116,6 +122,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'blob',
+    repeats: true,
     kind: 'string',
     group: 'identity',
     nullable: false,
@@ -124,6 +131,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'recordOrdinal',
+    repeats: true,
     kind: 'long',
     group: 'identity',
     nullable: false,
@@ -131,20 +139,15 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'recordTime',
+    repeats: true,
     kind: 'datetime',
     group: 'identity',
     nullable: false,
     description: "The source record's `time` (when Azure logged it), as written.",
   },
   {
-    name: 'windowStart',
-    kind: 'datetime',
-    group: 'key',
-    nullable: false,
-    description: 'Start of the window: floor(tuple time in seconds / windowSeconds) × windowSeconds, UTC.',
-  },
-  {
     name: 'windowSeconds',
+    repeats: true,
     kind: 'int',
     group: 'key',
     nullable: false,
@@ -152,6 +155,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'logType',
+    repeats: true,
     kind: 'string',
     group: 'key',
     nullable: false,
@@ -159,6 +163,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'resourceId',
+    repeats: true,
     kind: 'string',
     group: 'key',
     nullable: false,
@@ -166,6 +171,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'aclId',
+    repeats: true,
     kind: 'string',
     group: 'key',
     nullable: true,
@@ -173,6 +179,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'macAddress',
+    repeats: true,
     kind: 'string',
     group: 'key',
     nullable: false,
@@ -181,10 +188,18 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'rule',
+    repeats: true,
     kind: 'string',
     group: 'key',
     nullable: false,
     description: 'NSG or security admin rule that logged the flow.',
+  },
+  {
+    name: 'windowStart',
+    kind: 'datetime',
+    group: 'key',
+    nullable: false,
+    description: 'Start of the window: floor(tuple time in seconds / windowSeconds) × windowSeconds, UTC.',
   },
   {
     name: 'direction',

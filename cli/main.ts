@@ -1,0 +1,56 @@
+import { UsageError } from './args';
+import { PROCESS_USAGE, runProcess } from './commands/process';
+import { runSimulate, SIMULATE_USAGE } from './commands/simulate';
+
+type Command = { run: (argv: readonly string[]) => Promise<number>; usage: string; summary: string };
+
+const COMMANDS: Record<string, Command> = {
+  process: { run: runProcess, usage: PROCESS_USAGE, summary: 'summarize flow-log files into NDJSON' },
+  simulate: { run: runSimulate, usage: SIMULATE_USAGE, summary: 'write realistic simulated flow-log blobs' },
+};
+
+export function mainUsage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `Usage: flowlog <command> [options]
+
+Commands:
+${lines.join('\n')}
+
+Run "flowlog <command> --help" for a command's options.
+Exit codes: 0 success; 1 some input failed (see stderr); 2 usage error; 3 internal error.`;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${mainUsage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`flowlog: unknown command "${name}"\n\n${mainUsage()}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`flowlog ${name}: ${error.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    process.stderr.write(`flowlog ${name}: ${(error as Error).stack ?? String(error)}\n`);
+    return 3;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`flowlog: ${String(error)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}
