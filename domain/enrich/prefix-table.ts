@@ -204,7 +204,7 @@ function buildFamily<V>(
       top !== undefined && top.last < b.first;
       top = stack[stack.length - 1]
     ) {
-      emit(cursor, top.index);
+      if (cursor <= top.last) emit(cursor, top.index);
       cursor = top.last + 1n;
       stack.pop();
     }
@@ -213,7 +213,8 @@ function buildFamily<V>(
     stack.push(b);
   }
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    emit(cursor, top.index);
+    // Nothing of a block may be left after an inner block that ends where it ends.
+    if (cursor <= top.last) emit(cursor, top.index);
     cursor = top.last + 1n;
   }
   const end = 1n << BigInt(familyBits(family));

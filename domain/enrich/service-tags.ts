@@ -5,7 +5,8 @@
  * Tie-break for two tags listing the same block (which is common: `Storage.EastUS`, `Storage`,
  * `AzureCloud.eastus` and `AzureCloud` may all list one prefix):
  *   1. a tag that is not `AzureCloud*` beats an `AzureCloud*` tag (the service is the useful answer);
- *   2. a regional tag (`properties.region` set, or a dotted name) beats a global one;
+ *   2. a regional tag (`properties.region` set: `Storage.EastUS`, `AzureCloud.eastus`) beats a global one
+ *      (`Storage`, `AzureCloud`, `AzureFrontDoor.Frontend`);
  *   3. otherwise the lower name in ordinal order, so the answer never depends on file order.
  * A longer prefix always wins before the tie-break applies.
  */
@@ -103,7 +104,7 @@ function isAzureCloud(tag: ServiceTag): boolean {
 }
 
 function isRegional(tag: ServiceTag): boolean {
-  return tag.region !== null || tag.name.includes('.');
+  return tag.region !== null;
 }
 
 /** The tie-break rule for two tags listing the same block (negative: `a` wins). */
