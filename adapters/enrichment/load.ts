@@ -246,7 +246,7 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
     labelSources.push({ location, read: () => loadLabelsTable(client, location) });
   }
 
-  // GeoIP reads (I/O) overlap the ASN parse (CPU); all four settle before any error is reported.
+  // GeoIP reads (I/O) overlap the ASN parse (CPU).
   const geoP = loadGeo(pathList(options.geoipPath));
   const asnP = loadAsnSource(pathList(options.asnPath), cacheDir);
   const tagsP = tagsSource === null ? Promise.resolve(null) : timed(() => tagsSource.load());
@@ -257,32 +257,26 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
           const rows = await readLabels(labelSources);
           return { rows, index: new LabelIndex(rows) };
         });
-  const settled = await Promise.allSettled([geoP, asnP, tagsP, labelsP]);
-  for (const r of settled) if (r.status === 'rejected') throw r.reason;
-  const geo = { value: await geoP };
-  const asn = { value: await asnP };
-  const tags = { value: await tagsP };
-  const labels = { value: await labelsP };
+  // The first failure stops start-up at once (the others' results are dropped).
+  const [geo, asn, tags, labels] = await Promise.all([geoP, asnP, tagsP, labelsP]);
 
-  let tagIndex = tags.value?.value ?? null;
-  let labelFingerprint = labels.value === null ? null : labelsFingerprint(labels.value.value.rows);
+  let tagIndex = tags?.value ?? null;
+  let labelFingerprint = labels === null ? null : labelsFingerprint(labels.value.rows);
   const enricher = new Enricher(
     {
-      geo: mmdbLookup(geo.value.files, geoFromRecord),
-      asn: asn.value.lookup,
+      geo: mmdbLookup(geo.files, geoFromRecord),
+      asn: asn.lookup,
       serviceTags: tagIndex,
-      labels: labels.value?.value.index ?? null,
+      labels: labels?.value.index ?? null,
     },
     {
       ...(options.maxCacheEntries === undefined ? {} : { maxCacheEntries: options.maxCacheEntries }),
       ...(options.microsoftAsns === undefined ? {} : { microsoftAsns: options.microsoftAsns }),
     },
   );
-  const sources: DataSourceInfo[] = [geo.value.info, asn.value.info];
-  if (tagsSource !== null && tags.value !== null)
-    sources.push(tagsInfo(tagsSource, tags.value.value, tags.value.ms));
-  if (labels.value !== null)
-    sources.push(labelsInfo(labelSources, labels.value.value.index, labels.value.ms));
+  const sources: DataSourceInfo[] = [geo.info, asn.info];
+  if (tagsSource !== null && tags !== null) sources.push(tagsInfo(tagsSource, tags.value, tags.ms));
+  if (labels !== null) sources.push(labelsInfo(labelSources, labels.value.index, labels.ms));
 
   const replaceInfo = (info: DataSourceInfo) => {
     const i = sources.findIndex((s) => s.dataset === info.dataset);
