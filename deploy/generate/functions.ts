@@ -1,0 +1,320 @@
+/**
+ * The KQL functions: Traffic Analytics' views and a few more, every one reading the dedup view through
+ * `Flows()` (or, for per-blob freshness, the dedup view itself). Column names are checked against the
+ * schema the scripts declare by test/deploy/adx.test.ts.
+ */
+import { command, indent, kqlName, kqlString, wrapList } from './kql';
+import { ADX, flowColumns } from './names';
+
+export interface KqlFunction {
+  readonly name: string;
+  /** Parameter list without parentheses, e.g. `start:datetime, end:datetime, n:int = 10`. */
+  readonly params: string;
+  /** One line for the function's docstring and docs/summary-schema.md. */
+  readonly doc: string;
+  /** The Traffic Analytics view it matches, if any (for the docs). */
+  readonly trafficAnalytics?: string;
+  readonly body: string;
+}
+
+const RANGE = 'start:datetime, end:datetime';
+
+/** Flow types whose remote side is public (TA: AzurePublic, ExternalPublic, MaliciousFlow). */
+const PUBLIC_TYPES = '"ExternalPublic", "MaliciousFlow", "AzurePublic"';
+const PRIVATE_TYPES = '"IntraVNet", "InterVNet", "S2S", "P2S", "UnknownPrivate"';
+
+function flowsBody(): string {
+  const columns = wrapList(flowColumns(), 90, '        ');
+  return `let useHourly = end - start > ${ADX.hourlyThreshold};
+let minute = ${ADX.dedupView}
+    | where not(useHourly) and windowStart >= start and windowStart < end
+    | project ${columns};
+let hourly = ${ADX.hourlyView}
+    | where useHourly and windowStart >= bin(start, 1h) and windowStart < end
+    | project ${columns};
+union minute, hourly
+| extend bytes = bytesSrcToDst + bytesDstToSrc,
+    packets = packetsSrcToDst + packetsDstToSrc,
+    inbound = direction == "Inbound"
+| extend localIp = iff(inbound, dstIp, srcIp),
+    remoteIp = iff(inbound, srcIp, dstIp),
+    localLabel = iff(inbound, dstLabel, srcLabel),
+    remoteLabel = iff(inbound, srcLabel, dstLabel),
+    remoteCountry = iff(inbound, srcCountry, dstCountry),
+    remoteCity = iff(inbound, srcCity, dstCity),
+    remoteLat = iff(inbound, srcLat, dstLat),
+    remoteLon = iff(inbound, srcLon, dstLon),
+    remoteAsn = iff(inbound, srcAsn, dstAsn),
+    remoteAsOrg = iff(inbound, srcAsOrg, dstAsOrg),
+    remoteServiceTag = iff(inbound, srcServiceTag, dstServiceTag),
+    resourceName = tostring(split(resourceId, "/")[-1])
+| extend remotePublic = coalesce(case(
+    flowType in (${PUBLIC_TYPES}), true,
+    flowType in (${PRIVATE_TYPES}), false,
+    isnotempty(remoteCountry), true,
+    ipv4_is_private(remoteIp) == false), false)`;
+}
+
+export const BASE_FUNCTIONS: readonly KqlFunction[] = [
+  {
+    name: 'Flows',
+    params: RANGE,
+    doc: `Deduplicated window summaries with windowStart in [start, end), plus bytes, packets and the local/remote view of each flow (remote = source of inbound flows, destination of outbound ones). Ranges longer than ${ADX.hourlyThreshold} read the hourly rollup, rounded out to whole hours.`,
+    body: flowsBody(),
+  },
+];
+
+export const ANALYSIS_FUNCTIONS: readonly KqlFunction[] = [
+  {
+    name: 'FlowTimeline',
+    params: `${RANGE}, step:timespan = 5m`,
+    doc: 'Bytes, packets, flow tuples, started and denied flows per time bucket and decision (bucket at least 1m, or 1h on the rollup).',
+    trafficAnalytics: 'traffic over time',
+    body: `let bucket = max_of(step, iff(end - start > ${ADX.hourlyThreshold}, 1h, 1m));
+Flows(start, end)
+| summarize bytes = sum(bytes), packets = sum(packets), tuples = sum(tuples), flowsStarted = sum(flowsStarted),
+    flowsDenied = sum(flowsDenied)
+    by windowStart = bin(windowStart, bucket), decision
+| order by windowStart asc`,
+  },
+  {
+    name: 'TopTalkers',
+    params: `${RANGE}, n:int = 10`,
+    doc: 'Local hosts (the VNet side of each flow) by bytes, with bytes sent and received and the number of peers.',
+    trafficAnalytics: 'top talkers (hosts)',
+    body: `Flows(start, end)
+| summarize bytes = sum(bytes), bytesSent = sum(iff(inbound, bytesDstToSrc, bytesSrcToDst)),
+    bytesReceived = sum(iff(inbound, bytesSrcToDst, bytesDstToSrc)), tuples = sum(tuples),
+    flowsStarted = sum(flowsStarted), flowsDenied = sum(flowsDenied), peers = dcount(remoteIp),
+    label = take_any(localLabel), macAddress = take_any(macAddress)
+    by localIp
+| top n by bytes desc`,
+  },
+  {
+    name: 'TopConversations',
+    params: `${RANGE}, n:int = 10`,
+    doc: 'Most-conversing source/destination pairs by bytes.',
+    trafficAnalytics: 'most conversing host pairs',
+    body: `Flows(start, end)
+| summarize bytes = sum(bytes), packets = sum(packets), tuples = sum(tuples), flowsStarted = sum(flowsStarted),
+    flowsDenied = sum(flowsDenied), ports = dcount(dstPort), srcCountry = take_any(srcCountry),
+    dstCountry = take_any(dstCountry), flowType = take_any(flowType)
+    by srcIp, dstIp
+| top n by bytes desc`,
+  },
+  {
+    name: 'DeniedInboundBySource',
+    params: `${RANGE}, n:int = 20`,
+    doc: 'Sources of denied inbound flows: denied count, targets, ports, rules that denied them, origin.',
+    trafficAnalytics: 'denied inbound flows',
+    body: `Flows(start, end)
+| where inbound and decision == "Deny"
+| summarize deniedFlows = sum(flowsDenied), targets = dcount(localIp), ports = dcount(dstPort),
+    rules = make_set(rule, 10), country = take_any(srcCountry), asOrg = take_any(srcAsOrg),
+    flowType = take_any(flowType), lastSeen = max(windowStart)
+    by srcIp
+| top n by deniedFlows desc`,
+  },
+  {
+    name: 'DeniedInboundByCountry',
+    params: RANGE,
+    doc: 'Denied inbound flows by source country, with the mean source location for maps.',
+    trafficAnalytics: 'geo map (denied)',
+    body: `Flows(start, end)
+| where inbound and decision == "Deny"
+| extend country = iff(isempty(srcCountry), "(unknown)", srcCountry)
+| summarize deniedFlows = sum(flowsDenied), sources = dcount(srcIp), lat = avg(srcLat), lon = avg(srcLon)
+    by country
+| order by deniedFlows desc`,
+  },
+  {
+    name: 'DeniedInboundByRule',
+    params: RANGE,
+    doc: 'Denied inbound flows by NSG / VNet resource and rule.',
+    trafficAnalytics: 'NSG rule hits (denied)',
+    body: `Flows(start, end)
+| where inbound and decision == "Deny"
+| summarize deniedFlows = sum(flowsDenied), sources = dcount(srcIp), targets = dcount(localIp),
+    ports = dcount(dstPort), lastSeen = max(windowStart)
+    by resourceName, rule, resourceId
+| order by deniedFlows desc`,
+  },
+  {
+    name: 'TrafficByCountry',
+    params: RANGE,
+    doc: 'Traffic with public remote addresses by remote country (ISO 3166-1 alpha-2), with the mean location for maps.',
+    trafficAnalytics: 'geo map',
+    body: `Flows(start, end)
+| where remotePublic
+| extend country = iff(isempty(remoteCountry), "(unknown)", remoteCountry)
+| summarize bytes = sum(bytes), tuples = sum(tuples), flowsStarted = sum(flowsStarted), flowsDenied = sum(flowsDenied),
+    malicious = sumif(tuples, flowType == "MaliciousFlow"), remoteIps = dcount(remoteIp),
+    lat = avg(remoteLat), lon = avg(remoteLon)
+    by country
+| order by bytes desc`,
+  },
+  {
+    name: 'TrafficByAsn',
+    params: `${RANGE}, n:int = 20`,
+    doc: 'Traffic with public remote addresses by autonomous system.',
+    trafficAnalytics: 'public IP details (WHOIS)',
+    body: `Flows(start, end)
+| where remotePublic and isnotnull(remoteAsn)
+| summarize bytes = sum(bytes), tuples = sum(tuples), flowsDenied = sum(flowsDenied), remoteIps = dcount(remoteIp),
+    countries = make_set(remoteCountry, 5)
+    by asn = remoteAsn, asOrg = remoteAsOrg
+| top n by bytes desc`,
+  },
+  {
+    name: 'TrafficByLocation',
+    params: `${RANGE}, n:int = 500`,
+    doc: 'Traffic with public remote addresses by remote location (latitude/longitude rounded to 0.1°) for lat/lon maps.',
+    trafficAnalytics: 'geo map',
+    body: `Flows(start, end)
+| where remotePublic and isnotnull(remoteLat) and isnotnull(remoteLon)
+| summarize bytes = sum(bytes), tuples = sum(tuples), flowsDenied = sum(flowsDenied),
+    malicious = sumif(tuples, flowType == "MaliciousFlow"), remoteIps = dcount(remoteIp)
+    by lat = round(remoteLat, 1), lon = round(remoteLon, 1), country = remoteCountry, city = remoteCity
+| top n by bytes desc`,
+  },
+  {
+    name: 'FlowTypeBreakdown',
+    params: RANGE,
+    doc: "Traffic by Traffic Analytics' flow type (IntraVNet, InterVNet, S2S, P2S, AzurePublic, ExternalPublic, MaliciousFlow, UnknownPrivate, Unknown).",
+    trafficAnalytics: 'flow types',
+    body: `Flows(start, end)
+| extend flowType = iff(isempty(flowType), "Unclassified", flowType)
+| summarize bytes = sum(bytes), tuples = sum(tuples), flowsStarted = sum(flowsStarted), flowsDenied = sum(flowsDenied),
+    remoteIps = dcount(remoteIp)
+    by flowType
+| order by bytes desc`,
+  },
+  {
+    name: 'TopPorts',
+    params: `${RANGE}, n:int = 20`,
+    doc: 'Destination ports by flow tuples, with protocol, L7 protocol and the hosts involved.',
+    trafficAnalytics: 'top application ports',
+    body: `Flows(start, end)
+| summarize tuples = sum(tuples), bytes = sum(bytes), flowsStarted = sum(flowsStarted), flowsDenied = sum(flowsDenied),
+    hosts = dcount(localIp), sources = dcount(srcIp)
+    by dstPort, protocol, l7Protocol
+| top n by tuples desc`,
+  },
+  {
+    name: 'TopL7Protocols',
+    params: `${RANGE}, n:int = 20`,
+    doc: 'L7 protocols (derived from the destination port) by bytes.',
+    trafficAnalytics: 'top L7 protocols',
+    body: `Flows(start, end)
+| extend l7Protocol = iff(isempty(l7Protocol), "unknown", l7Protocol)
+| summarize bytes = sum(bytes), tuples = sum(tuples), flowsDenied = sum(flowsDenied), ports = dcount(dstPort),
+    hosts = dcount(localIp)
+    by l7Protocol
+| top n by bytes desc`,
+  },
+  {
+    name: 'NewExternalIps',
+    params: 'recent:timespan = 15m, baseline:timespan = 7d, asOf:datetime = datetime(null)',
+    doc: 'Public remote addresses seen in the last `recent` (ending at asOf, default now) and not in the `baseline` before it.',
+    body: `let t1 = iff(isnull(asOf), now(), asOf);
+let t0 = t1 - recent;
+let seenBefore = union
+    (Flows(t0 - baseline, bin(t0, 1h)) | where remotePublic | distinct remoteIp),
+    (Flows(bin(t0, 1h), t0) | where remotePublic | distinct remoteIp);
+Flows(t0, t1)
+| where remotePublic
+| summarize firstSeen = min(windowStart), lastSeen = max(windowStart), tuples = sum(tuples), bytes = sum(bytes),
+    flowsDenied = sum(flowsDenied), localIps = dcount(localIp), ports = make_set(dstPort, 10),
+    country = take_any(remoteCountry), asOrg = take_any(remoteAsOrg), flowType = take_any(flowType)
+    by remoteIp
+| join kind=leftanti seenBefore on remoteIp
+| order by firstSeen desc`,
+  },
+  {
+    name: 'PortScanSuspects',
+    params: `${RANGE}, minPorts:long = 20`,
+    doc: 'Sources that reached at least `minPorts` distinct destination ports, with targets and the denied share.',
+    body: `Flows(start, end)
+| summarize ports = dcount(dstPort), targets = dcount(dstIp), tuples = sum(tuples), flowsDenied = sum(flowsDenied),
+    firstSeen = min(windowStart), lastSeen = max(windowStart), country = take_any(srcCountry),
+    asOrg = take_any(srcAsOrg), flowType = take_any(flowType)
+    by srcIp
+| where ports >= minPorts
+| extend deniedShare = round(todouble(flowsDenied) / tuples, 3)
+| order by ports desc`,
+  },
+  {
+    name: 'MaliciousFlows',
+    params: RANGE,
+    doc: 'Flows with an address on the threat labels (flow type MaliciousFlow), allowed ones first.',
+    trafficAnalytics: 'malicious flows',
+    body: `Flows(start, end)
+| where flowType == "MaliciousFlow"
+| summarize tuples = sum(tuples), allowedTuples = sumif(tuples, decision == "Allow"), bytes = sum(bytes),
+    flowsDenied = sum(flowsDenied), localIps = dcount(localIp), ports = make_set(dstPort, 20),
+    country = take_any(remoteCountry), asOrg = take_any(remoteAsOrg), label = take_any(remoteLabel),
+    lastSeen = max(windowStart)
+    by remoteIp, direction
+| order by allowedTuples desc, tuples desc`,
+  },
+  {
+    name: 'InternetExposedPorts',
+    params: RANGE,
+    doc: 'Local hosts and ports that accepted inbound flows from public addresses.',
+    trafficAnalytics: 'open ports / VMs receiving internet traffic',
+    body: `Flows(start, end)
+| where inbound and decision == "Allow" and remotePublic
+| summarize tuples = sum(tuples), bytes = sum(bytes), sources = dcount(srcIp), countries = dcount(remoteCountry),
+    lastSeen = max(windowStart)
+    by localIp, dstPort, protocol, l7Protocol
+| order by sources desc`,
+  },
+  {
+    name: 'RuleHits',
+    params: RANGE,
+    doc: 'Hit counts per NSG / security admin rule, direction and decision.',
+    trafficAnalytics: 'NSG rule hits',
+    body: `Flows(start, end)
+| summarize tuples = sum(tuples), flowsStarted = sum(flowsStarted), flowsDenied = sum(flowsDenied), bytes = sum(bytes),
+    sources = dcount(srcIp), lastHit = max(windowStart)
+    by resourceName, rule, direction, decision, resourceId
+| order by tuples desc`,
+  },
+  {
+    name: 'ResourceTotals',
+    params: RANGE,
+    doc: 'Totals per NSG (NSG flow logs) or VNet / subnet / NIC target (VNet flow logs).',
+    trafficAnalytics: 'NSG / VNet hot spots',
+    body: `Flows(start, end)
+| summarize bytes = sum(bytes), packets = sum(packets), tuples = sum(tuples), flowsStarted = sum(flowsStarted),
+    flowsDenied = sum(flowsDenied), nics = dcount(macAddress), localIps = dcount(localIp),
+    remoteIps = dcount(remoteIp), rules = dcount(rule), lastWindow = max(windowStart)
+    by logType, resourceName, resourceId
+| order by bytes desc`,
+  },
+  {
+    name: 'BlobFreshness',
+    params: 'lookback:timespan = 3h',
+    doc: 'Per flow-log blob: newest record time, its age now, records and summaries seen (reads the dedup view directly: it needs the blob identity).',
+    body: `${ADX.dedupView}
+| where windowStart > ago(lookback)
+| summarize newestRecord = max(recordTime), newestWindow = max(windowStart), records = max(recordOrdinal) + 1,
+    summaries = count(), logType = take_any(logType), resourceId = take_any(resourceId)
+    by blob
+| extend ageMinutes = round((now() - newestRecord) / 1m, 1)
+| order by newestRecord desc`,
+  },
+];
+
+export const ALL_FUNCTIONS: readonly KqlFunction[] = [...BASE_FUNCTIONS, ...ANALYSIS_FUNCTIONS];
+
+/** The `.create-or-alter function` command for one function. */
+export function renderFunction(fn: KqlFunction, folder: string): string {
+  return command([
+    `.create-or-alter function with (folder = ${kqlString(folder)}, docstring = ${kqlString(fn.doc)})`,
+    `${kqlName(fn.name)}(${fn.params})`,
+    '{',
+    indent(fn.body, 4),
+    '}',
+  ]);
+}
