@@ -2,9 +2,10 @@
 // selector filter for its start position, then grants credit. The server sends stored events, one
 // per credit, and keeps sending as new events arrive.
 
-import type { Sender } from 'rhea';
+import type { AmqpError, Sender } from 'rhea';
 import { ANNOTATION, asRecord, deliveryMessage } from './codec';
 import type { ServerContext } from './context';
+import { entityNotFound, partitionOutOfRange } from './errors';
 import type { Partition, StoredEvent } from './store';
 
 export interface Consumer {
@@ -18,18 +19,19 @@ export interface Consumer {
 
 const SELECTOR_FILTER = 'apache.org:selector-filter:string';
 
-/** Resolves the link source to a consumer positioned by its filter, or says why not. */
-export function openConsumer(ctx: ServerContext, sender: Sender): Consumer | string {
+/** Resolves the link source to a consumer positioned by its filter, or gives the refusal error. */
+export function openConsumer(ctx: ServerContext, sender: Sender): Consumer | AmqpError {
   const address = String(sender.source?.address ?? '');
   const match = /^([^/]+)\/ConsumerGroups\/([^/]+)\/Partitions\/([^/]+)$/.exec(address);
-  const [, hub = '', consumerGroup = '', partitionId = ''] = match ?? [];
-  const partition = ctx.store.partition(hub, partitionId);
-  if (match === null || partition === undefined)
-    return `The messaging entity '${address}' could not be found.`;
+  const [, hubName = '', consumerGroup = '', partitionId = ''] = match ?? [];
+  const hub = ctx.store.hub(hubName);
+  if (match === null || hub === undefined) return entityNotFound(address);
+  const partition = ctx.store.partition(hubName, partitionId);
+  if (partition === undefined) return partitionOutOfRange(hub, partitionId);
   const selector = findSelector(sender.source?.filter);
   const next = selector === undefined ? 0 : startIndex(partition.events, selector);
-  if (typeof next === 'string') return next;
-  return { sender, hub, consumerGroup, partition, next };
+  if (typeof next === 'string') return { condition: 'com.microsoft:argument-error', description: next };
+  return { sender, hub: hubName, consumerGroup, partition, next };
 }
 
 /** Sends as many pending events as the link has credit for. */

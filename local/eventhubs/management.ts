@@ -3,6 +3,7 @@
 import { type Connection, type Message, types } from 'rhea';
 import { asRecord, asString } from './codec';
 import type { ServerContext } from './context';
+import { partitionOutOfRange } from './errors';
 import { type Reply, respond } from './reply';
 
 export const MANAGEMENT_ADDRESS = '$management';
@@ -48,11 +49,8 @@ function read(ctx: ServerContext, props: Record<string, unknown>): Reply {
     const id = String(props['partition'] ?? '');
     const partition = ctx.store.partition(name, id);
     if (partition === undefined) {
-      return {
-        status: 404,
-        description: `Partition '${id}' of '${name}' does not exist.`,
-        condition: 'amqp:not-found',
-      };
+      const { condition, description = '' } = partitionOutOfRange(hub, id);
+      return { status: 400, description, condition };
     }
     const last = partition.events.at(-1)?.event;
     return {

@@ -1,9 +1,10 @@
 // Producer links: the client attaches a sender to `HUB` or `HUB/Partitions/N` and transfers
 // batches (message_format 0x80013700). The server stores each accepted batch in one partition.
 
-import { message as amqpMessage, type Delivery, type EventContext, type Message } from 'rhea';
+import { type AmqpError, message as amqpMessage, type Delivery, type EventContext, type Message } from 'rhea';
 import { BATCH_MESSAGE_FORMAT, type DecodedSend, decodeBatch, describeMessage } from './codec';
 import type { ServerContext } from './context';
+import { entityNotFound, partitionOutOfRange } from './errors';
 import type { Hub, Partition } from './store';
 
 export interface ProducerTarget {
@@ -12,15 +13,15 @@ export interface ProducerTarget {
   readonly partition: Partition | undefined;
 }
 
-/** Resolves `HUB` or `HUB/Partitions/N`; a string error names what is missing. */
-export function resolveProducerTarget(ctx: ServerContext, address: string): ProducerTarget | string {
+/** Resolves `HUB` or `HUB/Partitions/N`, or gives the error the link is refused with. */
+export function resolveProducerTarget(ctx: ServerContext, address: string): ProducerTarget | AmqpError {
   const match = /^([^/]+)(?:\/Partitions\/([^/]+))?$/.exec(address);
   const hub = match?.[1] === undefined ? undefined : ctx.store.hub(match[1]);
-  if (match === null || hub === undefined) return `The messaging entity '${address}' could not be found.`;
+  if (match === null || hub === undefined) return entityNotFound(address);
   const partitionId = match[2];
   if (partitionId === undefined) return { hub, partition: undefined };
   const partition = ctx.store.partition(hub.name, partitionId);
-  if (partition === undefined) return `Partition '${partitionId}' of '${hub.name}' does not exist.`;
+  if (partition === undefined) return partitionOutOfRange(hub, partitionId);
   return { hub, partition };
 }
 

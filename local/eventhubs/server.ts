@@ -131,8 +131,8 @@ export async function startEventHubsServer(options: EventHubsServerOptions): Pro
     else if (address === MANAGEMENT_ADDRESS) roles.set(receiver, { kind: 'management' });
     else {
       const target = resolveProducerTarget(ctx, address);
-      if (typeof target === 'string') receiver.close({ condition: 'amqp:not-found', description: target });
-      else roles.set(receiver, { kind: 'producer', target });
+      if ('hub' in target) roles.set(receiver, { kind: 'producer', target });
+      else receiver.close(target);
     }
   });
 
@@ -157,8 +157,8 @@ export async function startEventHubsServer(options: EventHubsServerOptions): Pro
     if (sender.target?.address !== undefined) sender.set_target({ address: sender.target.address });
     if (address === CBS_ADDRESS || address === MANAGEMENT_ADDRESS) return; // reply link
     const consumer = openConsumer(ctx, sender);
-    if (typeof consumer === 'string') {
-      sender.close({ condition: 'amqp:not-found', description: consumer });
+    if (!('partition' in consumer)) {
+      sender.close(consumer);
       return;
     }
     consumers.set(sender, consumer);

@@ -126,7 +126,16 @@ export class HubStore {
       stored.push(event);
     }
     for (const event of stored) {
-      for (const listener of this.listeners) listener(event);
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (err) {
+          // A failing test listener must not break the AMQP exchange; surface it as uncaught instead.
+          setImmediate(() => {
+            throw err;
+          });
+        }
+      }
     }
     this.onAppend(hub.name, partition.id);
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { EventHubProducerClient, type RetryOptions } from '@azure/event-hubs';
+import { create_container, type EventContext, message } from 'rhea';
 import { type EventHubsServer, type ReceivedEvent, startEventHubsServer } from '../../local/eventhubs';
 
 const fastRetries: RetryOptions = {
@@ -62,17 +63,71 @@ test('hub and partition properties come from $management', async () => {
   });
 });
 
-test('an unknown hub is MessagingEntityNotFoundError, not retried', async () => {
+test('unknown hubs and partitions are refused the way the service refuses them', async () => {
+  const codeOf = (err: unknown): string | undefined => (err as { code?: string }).code;
   const producer = new EventHubProducerClient(server.connectionString('no-such-hub'), {
     retryOptions: fastRetries,
   });
   try {
-    await assert.rejects(producer.getEventHubProperties(), (err: unknown) => {
-      assert.equal((err as { code?: string }).code, 'MessagingEntityNotFoundError');
-      return true;
-    });
+    const before = server.counters.sends;
+    await assert.rejects(
+      producer.getEventHubProperties(),
+      (err) => codeOf(err) === 'MessagingEntityNotFoundError',
+    );
+    await assert.rejects(
+      producer.sendBatch([{ body: 1 }]),
+      (err) => codeOf(err) === 'MessagingEntityNotFoundError',
+    );
+    assert.equal(server.counters.sends, before); // refused at attach, nothing was transferred
   } finally {
     await producer.close();
+  }
+  await withProducer(async (known) => {
+    await assert.rejects(
+      known.getPartitionProperties('9'),
+      (err) => codeOf(err) === 'ArgumentOutOfRangeError',
+    );
+    await assert.rejects(
+      known.sendBatch([{ body: 1 }], { partitionId: '9' }),
+      (err) => codeOf(err) === 'ArgumentOutOfRangeError',
+    );
+  });
+});
+
+test('the server enforces max_message_size on what it receives', async () => {
+  // The SDK never sends more than the advertised size, so a bare rhea client plays a rogue producer.
+  const small = await startEventHubsServer({ hubs: { tiny: 1 }, maxMessageSize: 1024 });
+  const connection = create_container().connect({ host: '127.0.0.1', port: small.port, reconnect: false });
+  try {
+    const sender = connection.open_sender({ target: { address: 'tiny' } });
+    await new Promise((r) => sender.once('sendable', r));
+    assert.equal(sender.max_message_size, 1024); // as advertised on attach
+    const outcome = (bytes: number) =>
+      new Promise<{ condition?: string; description?: string } | 'accepted'>((resolve) => {
+        const batch = message.encode({
+          body: message.data_sections([message.encode({ body: message.data_section(Buffer.alloc(bytes)) })]),
+        });
+        const delivery = sender.send(batch, undefined, 0x80013700);
+        const onSettled = (ctx: EventContext) => {
+          if (ctx.delivery !== delivery) return;
+          sender.removeListener('accepted', onSettled);
+          sender.removeListener('rejected', onSettled);
+          const state = ctx.delivery.remote_state as { error?: { condition?: string } } | undefined;
+          resolve(state?.error ?? 'accepted');
+        };
+        sender.on('accepted', onSettled);
+        sender.on('rejected', onSettled);
+      });
+    assert.equal(await outcome(500), 'accepted');
+    const refused = await outcome(2000);
+    assert.notEqual(refused, 'accepted');
+    assert.equal(refused === 'accepted' ? undefined : refused.condition, 'amqp:link:message-size-exceeded');
+    assert.equal(small.events('tiny').length, 1);
+    assert.equal(small.events('tiny')[0]?.bodyBytes?.length, 500);
+  } finally {
+    connection.close();
+    await new Promise((r) => connection.once('connection_close', r));
+    await small.stop();
   }
 });
 
