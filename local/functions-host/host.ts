@@ -223,8 +223,11 @@ export class FunctionsHost {
         continue;
       }
       if (this.clock.mode === 'manual') return;
+      // Sleep until the timer is due (never past the deadline, so no sleeper outlives this call).
       const wait = next.fireAt.getTime() - this.clock.now().getTime();
-      await this.untilDeadline(sleep(Math.max(wait, 0) + 1), deadline);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(this.describePendingWork());
+      await sleep(Math.min(Math.max(wait, 0) + 1, remaining));
     }
   }
 
@@ -253,7 +256,8 @@ export class FunctionsHost {
     this.stopped = true;
     this.durable.shutdown();
     this.clock.stop();
-    await Promise.race([this.work.whenIdle(), sleep(2000)]);
+    // Give in-flight executions a moment to settle; they can no longer schedule anything.
+    await this.untilDeadline(this.work.whenIdle(), Date.now() + 2000).catch(() => undefined);
     for (const hook of this.hooks) if (hook.name === 'appTerminate') await hook.callback({ hookData: {} });
     await this.server.close();
     setSystemLogSink(undefined);
