@@ -1,0 +1,274 @@
+/**
+ * deploy/infra (Bicep) and azure.yaml, checked as text: no Bicep compiler is installable offline (the npm
+ * wrappers download the CLI at run time). What can be checked without one is checked here: the app
+ * settings against app/settings.ts in both directions, the Event Grid filters, role assignments, the
+ * ADX scripts and names the template loads, the azd parameter wiring, and bracket balance.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { APP_SETTINGS } from '../../app/settings';
+import { ADX_DIR } from '../../deploy/generate';
+import { ADX } from '../../deploy/generate/names';
+
+const root = join(__dirname, '..', '..');
+const INFRA = join(root, 'deploy', 'infra');
+
+function read(path: string): string {
+  return readFileSync(join(root, path), 'utf8');
+}
+
+function bicepFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(dir, entry.name), `${rel}/${entry.name}`);
+      else if (entry.name.endsWith('.bicep')) out.push(`${rel}/${entry.name}`);
+    }
+  };
+  walk(INFRA, 'deploy/infra');
+  return out.sort();
+}
+
+/** End (exclusive) of the Bicep string literal opening at `i`, interpolations `${...}` included. */
+function stringEnd(text: string, i: number): number {
+  let j = i + 1;
+  while (j < text.length) {
+    if (text[j] === '\\') j += 2;
+    else if (text[j] === '$' && text[j + 1] === '{') {
+      let depth = 1;
+      j += 2;
+      while (j < text.length && depth > 0) {
+        if (text[j] === "'") j = stringEnd(text, j);
+        else {
+          if (text[j] === '{') depth++;
+          else if (text[j] === '}') depth--;
+          j++;
+        }
+      }
+    } else if (text[j] === "'") return j + 1;
+    else j++;
+  }
+  return text.length;
+}
+
+/** Bicep text with string literals and comments blanked (same length), so structure can be scanned. */
+function code(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    let stop = -1;
+    if (text.startsWith("'''", i)) {
+      const end = text.indexOf("'''", i + 3);
+      stop = end < 0 ? text.length : end + 3;
+    } else if (text[i] === "'") stop = stringEnd(text, i);
+    else if (text.startsWith('//', i)) {
+      const end = text.indexOf('\n', i);
+      stop = end < 0 ? text.length : end;
+    }
+    if (stop < 0) {
+      out += text[i];
+      i++;
+    } else {
+      out += text.slice(i, stop).replace(/[^\n]/g, ' ');
+      i = stop;
+    }
+  }
+  return out;
+}
+
+/** Keys the template sets between the app-settings markers. */
+function bicepAppSettings(): string[] {
+  const text = read('deploy/infra/modules/app.bicep');
+  const begin = text.indexOf('// app-settings:begin');
+  const end = text.indexOf('// app-settings:end');
+  assert.ok(begin >= 0 && end > begin, 'app.bicep marks its app settings with app-settings:begin/end');
+  const region = code(text.slice(begin, end));
+  return [...region.matchAll(/(?:^|[{,])\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/gm)].map((m) => m[1]!);
+}
+
+describe('deploy/infra', () => {
+  it('sets every required setting (or its identity-based alternative) and every setting without a default', () => {
+    const set = new Set(bicepAppSettings());
+    const missing: string[] = [];
+    for (const s of APP_SETTINGS) {
+      const satisfied = set.has(s.name) || (s.alternatives ?? []).some((a) => set.has(a));
+      if (s.required && !satisfied) missing.push(`${s.name} (required)`);
+      else if (!s.required && s.defaultValue === undefined && !satisfied) {
+        // Optional with no default: the template must at least offer it (set unconditionally or from a parameter).
+        const alternativeOf = APP_SETTINGS.find((o) => (o.alternatives ?? []).includes(s.name));
+        if (alternativeOf === undefined || !set.has(alternativeOf.name))
+          missing.push(`${s.name} (no default)`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  it('sets only settings the app reads', () => {
+    const known = new Set(APP_SETTINGS.map((s) => s.name));
+    const settings = bicepAppSettings();
+    assert.ok(settings.length >= 8, `found ${settings.length} settings between the markers`);
+    assert.deepEqual(
+      settings.filter((s) => !known.has(s)),
+      [],
+    );
+    assert.equal(new Set(settings).size, settings.length, 'no setting is set twice');
+  });
+
+  it('uses identity-based connections: no connection-string setting is deployed', () => {
+    const settings = new Set(bicepAppSettings());
+    for (const s of APP_SETTINGS) {
+      if (s.required && (s.alternatives ?? []).length > 0) {
+        assert.ok(
+          !settings.has(s.name),
+          `${s.name} is deployed as a secret instead of ${s.alternatives?.join(', ')}`,
+        );
+      }
+    }
+    assert.match(read('deploy/infra/modules/app.bicep'), /allowSharedKeyAccess: false/);
+    assert.match(read('deploy/infra/modules/app.bicep'), /disableLocalAuth: true/);
+  });
+
+  it('defaults the containers, hub, ledger table and staging container to the app defaults', () => {
+    const defaultOf = (name: string): string => {
+      const s = APP_SETTINGS.find((x) => x.name === name);
+      assert.ok(s?.defaultValue, `${name} has a default`);
+      return s.defaultValue;
+    };
+    const main = read('deploy/infra/main.bicep');
+    for (const container of defaultOf('FLOWLOG_CONTAINERS').split(','))
+      assert.ok(main.includes(`'${container}'`), container);
+    const app = read('deploy/infra/modules/app.bicep');
+    assert.match(app, new RegExp(`param eventHubName string = '${defaultOf('FLOWLOG_EVENTHUB_NAME')}'`));
+    assert.match(app, new RegExp(`param ledgerTableName string = '${defaultOf('FLOWLOG_LEDGER_TABLE')}'`));
+    assert.match(
+      app,
+      new RegExp(`param stagingContainerName string = '${defaultOf('FLOWLOG_STAGING_CONTAINER')}'`),
+    );
+    assert.match(main, new RegExp(`param windowSeconds int = ${defaultOf('FLOWLOG_WINDOW_SECONDS')}`));
+  });
+
+  it('runs the Function App on Flex Consumption, Node 20, with a system-assigned identity', () => {
+    const app = read('deploy/infra/modules/app.bicep');
+    assert.match(app, /sku: \{ name: 'FC1', tier: 'FlexConsumption' \}/);
+    assert.match(app, /runtime: \{ name: 'node', version: '20' \}/);
+    assert.match(app, /identity: \{ type: 'SystemAssigned' \}/);
+    assert.match(app, /'azd-service-name': 'api'/);
+  });
+
+  it('subscribes to committed PT1H.json block lists in each flow-log container', () => {
+    const source = read('deploy/infra/modules/flowlog-source.bicep');
+    assert.match(source, /topicType: 'Microsoft\.Storage\.StorageAccounts'/);
+    assert.match(source, /for container in flowLogContainers:/);
+    assert.match(source, /includedEventTypes: \['Microsoft\.Storage\.BlobCreated'\]/);
+    assert.match(source, /subjectBeginsWith: '\/blobServices\/default\/containers\/\$\{container\}\/'/);
+    assert.match(source, /subjectEndsWith: 'PT1H\.json'/);
+    assert.match(source, /operatorType: 'StringIn'\s+key: 'data\.api'\s+values: \['PutBlockList'\]/);
+    assert.match(source, /endpointType: 'AzureFunction'/);
+    assert.match(source, /eventDeliverySchema: 'EventGridSchema'/);
+    const main = read('deploy/infra/main.bicep');
+    assert.match(main, /for \(id, i\) in sourceIds:/, 'one source module per flow-log account');
+    assert.match(main, /scope: resourceGroup\(split\(id, '\/'\)\[2\], split\(id, '\/'\)\[4\]\)/);
+  });
+
+  it('assigns exactly the roles the pipeline needs', () => {
+    const roleNames: Record<string, string> = {
+      '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1': 'Storage Blob Data Reader',
+      'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
+      '974c5e8b-45b9-4653-ba55-5f855dd0fb88': 'Storage Queue Data Contributor',
+      '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
+      '2b629674-e913-4c01-ae53-ef4638d8f975': 'Azure Event Hubs Data Sender',
+      'a638d3c7-ab3a-418d-83e6-5f17a39d4fde': 'Azure Event Hubs Data Receiver',
+    };
+    const used = new Set<string>();
+    for (const file of bicepFiles()) {
+      for (const m of read(file).matchAll(
+        /'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g,
+      )) {
+        assert.ok(roleNames[m[1]!], `${file}: unknown role definition ${m[1]}`);
+        used.add(roleNames[m[1]!]!);
+      }
+    }
+    assert.deepEqual([...used].sort(), Object.values(roleNames).sort());
+    const source = read('deploy/infra/modules/flowlog-source.bicep');
+    assert.match(source, /scope: account\n/, 'Blob Data Reader is scoped to the flow-log account');
+    const adx = read('deploy/infra/modules/adx.bicep');
+    assert.match(
+      adx,
+      /principalId: cluster\.identity\.principalId/,
+      'the cluster identity receives from the hub',
+    );
+  });
+
+  it('loads every generated ADX script, in order, and connects with the generated names', () => {
+    const adx = read('deploy/infra/modules/adx.bicep');
+    const loaded = [...adx.matchAll(/loadTextContent\('\.\.\/\.\.\/adx\/([^']+)'\)/g)].map((m) => m[1]);
+    const generated = readdirSync(join(root, ADX_DIR))
+      .filter((n) => n.endsWith('.kql'))
+      .sort();
+    assert.deepEqual(loaded, generated);
+    assert.match(adx, /@batchSize\(1\)\nresource databaseScripts/);
+    assert.match(adx, new RegExp(`var tableName = '${ADX.table}'`));
+    assert.match(adx, new RegExp(`var mappingName = '${ADX.mapping}'`));
+    assert.match(adx, new RegExp(`param databaseName string = '${ADX.database}'`));
+    assert.match(adx, /dataFormat: 'MULTIJSON'/);
+    assert.match(adx, /enableStreamingIngest: true/);
+    for (const file of generated) {
+      assert.ok(read(`${ADX_DIR}/${file}`).length < 131072, `${file} fits loadTextContent's limit`);
+    }
+  });
+
+  it('wires every parameter without a default through main.parameters.json, and only declared ones', () => {
+    const main = code(read('deploy/infra/main.bicep'));
+    const params = [...main.matchAll(/^param (\w+) \w+( = .*)?$/gm)].map((m) => ({
+      name: m[1]!,
+      hasDefault: !!m[2],
+    }));
+    const file = JSON.parse(read('deploy/infra/main.parameters.json')) as {
+      parameters: Record<string, { value: string }>;
+    };
+    const wired = Object.keys(file.parameters);
+    for (const p of params.filter((x) => !x.hasDefault))
+      assert.ok(wired.includes(p.name), `${p.name} is not wired`);
+    const declared = new Set(params.map((p) => p.name));
+    assert.deepEqual(
+      wired.filter((w) => !declared.has(w)),
+      [],
+    );
+    for (const [name, { value }] of Object.entries(file.parameters)) {
+      assert.match(value, /^\$\{[A-Z_]+(=[^}]*)?\}$/, `${name} comes from the azd environment`);
+    }
+  });
+
+  it('points azure.yaml at the template and the function service', () => {
+    const yaml = read('azure.yaml');
+    assert.match(yaml, /^infra:\n {2}provider: bicep\n {2}path: deploy\/infra\n {2}module: main$/m);
+    assert.match(yaml, /^ {2}api:\n {4}project: \.\n {4}language: ts\n {4}host: function$/m);
+    assert.match(yaml, /run: \.\/deploy\/infra\/hooks\/postdeploy\.sh/);
+    assert.match(read('deploy/infra/hooks/postdeploy.sh'), /azd env set FLOWLOG_EVENT_SUBSCRIPTIONS true/);
+    assert.match(
+      read('deploy/infra/main.parameters.json'),
+      /"enableEventSubscriptions": \{ "value": "\$\{FLOWLOG_EVENT_SUBSCRIPTIONS=false\}" \}/,
+    );
+  });
+
+  it('every Bicep file is bracket-balanced and uses dated API versions', () => {
+    for (const file of bicepFiles()) {
+      const text = code(read(file));
+      const stack: string[] = [];
+      const pairs: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+      for (const [i, c] of [...text].entries()) {
+        if (pairs[c]) stack.push(pairs[c]);
+        else if (c === ')' || c === ']' || c === '}') {
+          assert.equal(stack.pop(), c, `${file}: unbalanced ${c} at offset ${i}`);
+        }
+      }
+      assert.deepEqual(stack, [], `${file}: unclosed brackets`);
+      for (const m of read(file).matchAll(/^resource \w+ '([^']+)'/gm)) {
+        assert.match(m[1]!, /^[A-Za-z.]+\/[A-Za-z/]+@\d{4}-\d{2}-\d{2}(-preview)?$/, `${file}: ${m[1]}`);
+      }
+      assert.ok(!/\t/.test(read(file)), `${file} has tabs`);
+    }
+  });
+});
