@@ -46,7 +46,7 @@ interface ShimState {
   readonly hooks: CapturedHook[];
   /** Files whose top-level code is running right now, innermost last. */
   readonly compiling: string[];
-  systemLogSink: SystemLogSink | undefined;
+  readonly systemLogSinks: Set<SystemLogSink>;
 }
 
 const state: ShimState = {
@@ -54,7 +54,7 @@ const state: ShimState = {
   registrations: [],
   hooks: [],
   compiling: [],
-  systemLogSink: undefined,
+  systemLogSinks: new Set(),
 };
 
 function currentModuleFile(): string | undefined {
@@ -94,7 +94,7 @@ const coreApi = {
     };
   },
   log(level: RpcLogLevel, category: RpcLogCategory, message: string): void {
-    state.systemLogSink?.(level, category, message);
+    for (const sink of state.systemLogSinks) sink(level, category, message);
   },
 };
 
@@ -139,9 +139,10 @@ export function allHooks(): readonly CapturedHook[] {
   return state.hooks;
 }
 
-/** Where worker "system" logs from the library go (the last host started wins). */
-export function setSystemLogSink(sink: SystemLogSink | undefined): void {
-  state.systemLogSink = sink;
+/** Routes the library's worker "system" logs to `sink` (every running host); returns a remover. */
+export function addSystemLogSink(sink: SystemLogSink): () => void {
+  state.systemLogSinks.add(sink);
+  return () => state.systemLogSinks.delete(sink);
 }
 
 installCoreShim();

@@ -9,19 +9,22 @@ import { ActivityRunner } from './activity-runner';
 import type { HostClock } from './clock';
 import type { CapturedRegistration } from './core-shim';
 import { type HostCounters, newCounters } from './counters';
-import { type EntityMessage, type EntityParent, EntityScheduler, schedulerIdOf } from './entity-scheduler';
+import { EntityScheduler, schedulerIdOf } from './entity-scheduler';
+import { continueAsNewInput, EpisodePlanner, orderIncoming } from './episode-planner';
 import {
-  continueAsNewInput,
-  type EpisodePlan,
-  EpisodePlanner,
-  orderIncoming,
-  type PlanEffects,
-} from './episode-planner';
+  completeExecution,
+  type EndingContext,
+  endExecution,
+  executionStartedEvent,
+  failExecution,
+  played,
+  startNextExecution,
+  terminateExecution,
+} from './execution-endings';
 import type { FaultInjector } from './faults';
 import type { FunctionCatalog } from './function-catalog';
-import { EventType, type FailureDetails, type HistoryEvent, historyEvent } from './history';
+import { EventType, type HistoryEvent, historyEvent } from './history';
 import {
-  type InboxItem,
   type InstanceQuery,
   type InstanceRecord,
   type InstanceStatus,
@@ -33,8 +36,9 @@ import {
   terminalStatuses,
 } from './instance-store';
 import type { FunctionInvoker } from './invoke';
-import { type ReplaySchemaName, runEpisode } from './orchestrator-episode';
-import type { RpcParameterBinding } from './rpc-types';
+import { type EpisodeOutcome, type ReplaySchemaName, runEpisode } from './orchestrator-episode';
+import { createPlanEffects } from './plan-effects';
+import type { RpcLogLevel, RpcParameterBinding } from './rpc-types';
 import { parseJsonText } from './typed-data';
 import { Limiter, type WorkTracker } from './work-tracker';
 
@@ -55,8 +59,10 @@ export interface DurableEngineDeps {
   readonly work: WorkTracker;
   readonly faults: FaultInjector;
   readonly extraInputs: (registration: CapturedRegistration) => RpcParameterBinding[];
+  readonly log: (level: RpcLogLevel, message: string) => void;
 }
 
+/** Reported after every episode (e.g. to chart history growth per processed block). */
 export interface EpisodeReport {
   readonly instanceId: string;
   readonly name: string;
@@ -80,7 +86,9 @@ export class DurableEngine {
   readonly activities: ActivityRunner;
   private readonly orchestrationLimiter: Limiter;
   private readonly planner: EpisodePlanner;
-  private readonly episodeListeners: Array<(report: EpisodeReport) => void> = [];
+  private readonly endings: EndingContext;
+  private readonly episodeListeners = new Set<(report: EpisodeReport) => void>();
+  private stopped = false;
 
   constructor(
     private readonly deps: DurableEngineDeps,
@@ -102,15 +110,14 @@ export class DurableEngine {
       catalog: deps.catalog,
       invoke,
       extraInputs: deps.extraInputs,
-      respond: (parent, response) =>
+      respond: (parent, response) => {
+        const fields = { Name: response.requestId, Input: response.inputJson };
         this.deliver(
           parent.instanceId,
           parent.executionId,
-          this.event(EventType.EventRaised, {
-            Name: response.requestId,
-            Input: response.inputJson,
-          }),
-        ),
+          historyEvent(EventType.EventRaised, deps.clock.now(), fields),
+        );
+      },
       counters: this.counters,
       work: deps.work,
       // The extension's maxConcurrentOrchestratorFunctions also caps entities.
@@ -118,10 +125,25 @@ export class DurableEngine {
       maxBatch: options.maxEntityOperationBatchSize,
       now: () => deps.clock.now(),
     });
-    this.planner = new EpisodePlanner(this.planEffects());
+    this.endings = {
+      cancelTimer: (timer) => deps.clock.cancel(timer),
+      releaseLocks: (instanceId) => this.entities.releaseAll(instanceId),
+      deliver: (instanceId, executionId, event) => this.deliver(instanceId, executionId, event),
+    };
+    this.planner = new EpisodePlanner(
+      createPlanEffects({
+        activities: this.activities,
+        entities: this.entities,
+        clock: deps.clock,
+        deliver: (instanceId, executionId, event) => this.deliver(instanceId, executionId, event),
+        createChild: (name, instanceId, inputJson, parent) =>
+          this.createInstance(name, instanceId, inputJson, parent),
+        log: deps.log,
+      }),
+    );
   }
 
-  // ---- client operations -------------------------------------------------------------------
+  // ---- client operations -------------------------------------------------------------------------
 
   /** Starts (or, as the policy allows, replaces) an instance; returns its id. */
   startNew(name: string, options: { instanceId?: string; input?: unknown; inputJson?: string } = {}): string {
@@ -162,7 +184,11 @@ export class DurableEngine {
     if (record === undefined) return 'notFound';
     if (terminalStatuses.includes(record.status)) return 'gone';
     const input = data === undefined ? undefined : JSON.stringify(data);
-    this.deliver(instanceId, undefined, this.event(EventType.EventRaised, { Name: eventName, Input: input }));
+    const event = historyEvent(EventType.EventRaised, this.deps.clock.now(), {
+      Name: eventName,
+      Input: input,
+    });
+    this.deliver(instanceId, undefined, event);
     return 'accepted';
   }
 
@@ -170,22 +196,15 @@ export class DurableEngine {
     const record = this.instances.get(instanceId);
     if (record === undefined) return 'notFound';
     if (terminalStatuses.includes(record.status)) return 'gone';
-    const now = this.deps.clock.now();
-    record.status = 'Terminated';
-    record.outputJson = JSON.stringify(reason ?? '');
-    record.history.push(played(historyEvent(EventType.ExecutionTerminated, now, { Input: reason ?? '' })));
-    record.inbox = [];
-    record.lastUpdatedTime = now;
-    recordHistoryBytes(record);
-    this.endExecution(record);
-    this.notifyParentOfFailure(record, `Orchestration '${instanceId}' was terminated: ${reason ?? ''}`);
+    terminateExecution(record, reason ?? '', this.deps.clock.now(), this.endings);
     return 'accepted';
   }
 
+  /** Deletes an instance in any state (as the Azure Storage backend does), stopping its work. */
   purge(instanceId: string): boolean {
     const record = this.instances.get(instanceId);
     if (record === undefined) return false;
-    this.endExecution(record);
+    endExecution(record, this.endings);
     return this.instances.delete(instanceId);
   }
 
@@ -215,21 +234,24 @@ export class DurableEngine {
     return { exists: true, stateJson: entity.stateJson };
   }
 
-  onEpisode(listener: (report: EpisodeReport) => void): void {
-    this.episodeListeners.push(listener);
+  /** Calls `listener` after every episode; returns a function that unsubscribes it. */
+  onEpisode(listener: (report: EpisodeReport) => void): () => void {
+    this.episodeListeners.add(listener);
+    return () => this.episodeListeners.delete(listener);
   }
 
-  /** Cancels everything this engine has scheduled (used by host.stop()). */
+  /** Cancels everything scheduled and accepts no more work (host.stop()). */
   shutdown(): void {
+    this.stopped = true;
     for (const record of this.instances.all()) {
       record.inbox = [];
-      this.endExecution(record);
+      endExecution(record, this.endings);
     }
   }
 
-  // ---- instances -------------------------------------------------------------------------------
+  // ---- instances and delivery ----------------------------------------------------------------------
 
-  /** Creates an instance and queues its ExecutionStarted; returns a refusal message instead when not allowed. */
+  /** Creates an instance and queues its ExecutionStarted; returns a refusal message when not allowed. */
   private createInstance(
     name: string,
     instanceId: string,
@@ -242,52 +264,35 @@ export class DurableEngine {
       if (running && this.options.overridableExistingInstanceStates === 'NonRunningStates') {
         return `An Orchestration instance with the status ${existing.status} already exists.`;
       }
-      this.endExecution(existing);
+      endExecution(existing, this.endings);
     }
     const now = this.deps.clock.now();
     const record = newInstanceRecord(instanceId, name, randomUUID(), now);
     record.inputJson = inputJson;
     record.parent = parent;
-    record.inbox.push({ event: this.executionStarted(record, now), executionId: record.executionId });
+    record.inbox.push({ event: executionStartedEvent(record, now), executionId: record.executionId });
     this.instances.put(record);
     this.counters.orchestrationsStarted += 1;
     this.schedule(record);
     return undefined;
   }
 
-  private executionStarted(record: InstanceRecord, now: Date): HistoryEvent {
-    const parent = record.parent;
-    return historyEvent(EventType.ExecutionStarted, now, {
-      Name: record.name,
-      Input: record.inputJson,
-      OrchestrationInstance: { InstanceId: record.instanceId, ExecutionId: record.executionId },
-      ParentInstance:
-        parent === undefined
-          ? undefined
-          : { OrchestrationInstance: { InstanceId: parent.instanceId, ExecutionId: parent.executionId } },
-    });
-  }
-
-  private event(type: HistoryEvent['EventType'], fields: Record<string, unknown>): HistoryEvent {
-    return historyEvent(type, this.deps.clock.now(), fields);
-  }
-
   /** Queues an event for an instance's execution (undefined: the current one) and runs an episode. */
-  deliver(instanceId: string, executionId: string | undefined, event: HistoryEvent): void {
+  private deliver(instanceId: string, executionId: string | undefined, event: HistoryEvent): void {
     const record = this.instances.get(instanceId);
-    if (record === undefined || terminalStatuses.includes(record.status)) return;
+    if (this.stopped || record === undefined || terminalStatuses.includes(record.status)) return;
     if (executionId !== undefined && executionId !== record.executionId) return;
-    const item: InboxItem = { event, executionId };
-    record.inbox.push(item);
+    record.inbox.push({ event, executionId });
     this.schedule(record);
   }
 
+  /** Runs episodes for an instance until its inbox is empty; never two at once for one instance. */
   private schedule(record: InstanceRecord): void {
-    if (record.episodeRunning) return; // the running loop picks the new events up
+    if (record.episodeRunning || this.stopped) return; // the running loop picks new events up
     record.episodeRunning = true;
     this.deps.work.run(async () => {
       try {
-        while (record.inbox.length > 0 && this.isLive(record)) {
+        while (record.inbox.length > 0 && this.isLive(record) && !this.stopped) {
           await this.orchestrationLimiter.run(() => this.runOneEpisode(record));
         }
       } finally {
@@ -300,7 +305,7 @@ export class DurableEngine {
     return this.instances.get(record.instanceId) === record && !terminalStatuses.includes(record.status);
   }
 
-  // ---- episodes --------------------------------------------------------------------------------
+  // ---- episodes ------------------------------------------------------------------------------------
 
   private async runOneEpisode(record: InstanceRecord): Promise<void> {
     const executionId = record.executionId;
@@ -319,42 +324,26 @@ export class DurableEngine {
     );
     const plan = this.planner.newPlan();
     this.planner.planIncoming(record, ordered, now, plan);
-
-    const registration = this.deps.catalog.find(record.name, 'orchestrationTrigger');
-    const outcome =
-      registration === undefined
-        ? ({
-            kind: 'failed',
-            message: `The function '${record.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
-            state: undefined,
-            stack: undefined,
-          } as const)
-        : await runEpisode(this.deps.invoker, registration, {
-            instanceId: record.instanceId,
-            history: [...record.history, started, ...ordered],
-            input: parseJsonText(record.inputJson),
-            parentInstanceId: record.parent?.instanceId,
-            schema: this.options.schema,
-          });
+    const outcome = await this.invokeOrchestrator(record, [...record.history, started, ...ordered]);
     // Terminated, purged or replaced while the orchestrator ran: its decisions are void.
-    if (!this.isLive(record) || record.executionId !== executionId) return;
+    if (!this.isLive(record) || record.executionId !== executionId || this.stopped) return;
 
-    if (outcome.kind === 'state') {
-      this.planner.planActions(record, outcome.state.actions, now, plan);
-      record.customStatus = outcome.state.customStatus;
-    } else if (outcome.state !== undefined) {
-      record.customStatus = outcome.state.customStatus;
-    }
+    if (outcome.kind === 'state') this.planner.planActions(record, outcome.state.actions, now, plan);
+    record.customStatus = outcome.state?.customStatus;
     record.history.push(...[started, ...ordered, ...plan.decisions].map(played));
     record.lastUpdatedTime = now;
     for (const effect of plan.effects) effect();
 
     if (outcome.kind === 'failed') {
-      this.fail(record, outcome.message, outcome.stack, now);
+      this.deps.log(
+        'error',
+        `Orchestrator '${record.name}' (${record.instanceId}) failed: ${outcome.message}`,
+      );
+      failExecution(record, outcome.message, outcome.stack, now, this.endings);
     } else if (outcome.state.isDone) {
       const next = continueAsNewInput(outcome.state.actions);
-      if (next.found) this.continueAsNew(record, next.inputJson, now);
-      else this.complete(record, outcome.state.output, now);
+      if (next.found) startNextExecution(record, next.inputJson, now, this.endings);
+      else completeExecution(record, outcome.state.output, now, this.endings);
     } else {
       record.history.push(played(historyEvent(EventType.OrchestratorCompleted, now)));
     }
@@ -362,107 +351,19 @@ export class DurableEngine {
     this.report(record);
   }
 
-  private complete(record: InstanceRecord, output: unknown, now: Date): void {
-    const resultJson = output === undefined ? undefined : JSON.stringify(output);
-    record.status = 'Completed';
-    record.outputJson = resultJson;
-    record.history.push(
-      played(
-        historyEvent(EventType.ExecutionCompleted, now, {
-          OrchestrationStatus: 'Completed',
-          Result: resultJson,
-        }),
-      ),
-      played(historyEvent(EventType.OrchestratorCompleted, now)),
-    );
-    this.endExecution(record);
-    const parent = record.parent;
-    if (parent !== undefined) {
-      this.deliver(
-        parent.instanceId,
-        parent.executionId,
-        this.event(EventType.SubOrchestrationInstanceCompleted, {
-          TaskScheduledId: parent.taskScheduledId,
-          Result: resultJson ?? 'null',
-        }),
-      );
+  private async invokeOrchestrator(record: InstanceRecord, history: HistoryEvent[]): Promise<EpisodeOutcome> {
+    const registration = this.deps.catalog.find(record.name, 'orchestrationTrigger');
+    if (registration === undefined) {
+      const message = `The function '${record.name}' doesn't exist, is disabled, or is not an orchestrator function.`;
+      return { kind: 'failed', message, state: undefined, stack: undefined };
     }
-  }
-
-  private fail(record: InstanceRecord, message: string, stack: string | undefined, now: Date): void {
-    const failure: FailureDetails = {
-      ErrorType: 'Error',
-      ErrorMessage: message,
-      StackTrace: stack,
-      IsNonRetriable: false,
-    };
-    const summary = `Orchestrator function '${record.name}' failed: ${message}`;
-    record.status = 'Failed';
-    record.failure = failure;
-    record.outputJson = JSON.stringify(summary);
-    record.history.push(
-      played(
-        historyEvent(EventType.ExecutionCompleted, now, {
-          OrchestrationStatus: 'Failed',
-          Result: record.outputJson,
-          FailureDetails: failure,
-        }),
-      ),
-      played(historyEvent(EventType.OrchestratorCompleted, now)),
-    );
-    this.endExecution(record);
-    this.notifyParentOfFailure(record, message);
-  }
-
-  private notifyParentOfFailure(record: InstanceRecord, message: string): void {
-    const parent = record.parent;
-    if (parent === undefined) return;
-    const failure: FailureDetails = { ErrorType: 'Error', ErrorMessage: message, IsNonRetriable: false };
-    this.deliver(
-      parent.instanceId,
-      parent.executionId,
-      this.event(EventType.SubOrchestrationInstanceFailed, {
-        TaskScheduledId: parent.taskScheduledId,
-        Reason: `Orchestrator function '${record.name}' failed: ${message}`,
-        Details: record.failure?.StackTrace,
-        FailureDetails: failure,
-      }),
-    );
-  }
-
-  /** Starts a fresh execution (new history, event ids from 0) with the new input. */
-  private continueAsNew(record: InstanceRecord, inputJson: string | undefined, now: Date): void {
-    record.history.push(
-      played(historyEvent(EventType.ContinueAsNew, now, { Result: inputJson })),
-      played(historyEvent(EventType.OrchestratorCompleted, now)),
-    );
-    recordHistoryBytes(record);
-    this.endExecution(record);
-    record.status = 'ContinuedAsNew';
-    record.executionId = randomUUID();
-    record.generation += 1;
-    record.history = [];
-    record.nextEventId = 0;
-    record.actionsSeen = 0;
-    record.inputJson = inputJson;
-    // Events raised by clients that this execution did not get to carry over; replies meant for the
-    // old execution are dropped.
-    const carried = record.inbox.filter((i) => i.executionId === undefined);
-    record.inbox = [
-      { event: this.executionStarted(record, now), executionId: record.executionId },
-      ...carried,
-    ];
-  }
-
-  /** Stops an execution's pending work: timers, retry chains and entity locks. */
-  private endExecution(record: InstanceRecord): void {
-    for (const timer of record.timers.values()) this.deps.clock.cancel(timer);
-    record.timers.clear();
-    record.retriesByTask.clear();
-    record.retriesByTimer.clear();
-    record.timerByActionIndex.clear();
-    record.lockSet = undefined;
-    this.entities.releaseAll(record.instanceId);
+    return runEpisode(this.deps.invoker, registration, {
+      instanceId: record.instanceId,
+      history,
+      input: parseJsonText(record.inputJson),
+      parentInstanceId: record.parent?.instanceId,
+      schema: this.options.schema,
+    });
   }
 
   private report(record: InstanceRecord): void {
@@ -476,78 +377,4 @@ export class DurableEngine {
     };
     for (const listener of this.episodeListeners) listener(report);
   }
-
-  // ---- effects of planned work -------------------------------------------------------------------
-
-  private planEffects(): PlanEffects {
-    return {
-      dispatchActivity: (record, taskScheduledId, name, inputJson) => {
-        const executionId = record.executionId;
-        this.activities.run(
-          { instanceId: record.instanceId, taskScheduledId, name, inputJson },
-          (outcome) => {
-            const event = outcome.ok
-              ? this.event(EventType.TaskCompleted, {
-                  TaskScheduledId: taskScheduledId,
-                  Result: outcome.resultJson,
-                })
-              : this.taskFailed(name, taskScheduledId, outcome.failure);
-            this.deliver(record.instanceId, executionId, event);
-          },
-        );
-      },
-      startSubOrchestration: (record, taskScheduledId, name, childInstanceId, inputJson) => {
-        const parent = { instanceId: record.instanceId, executionId: record.executionId, taskScheduledId };
-        const refusal = this.createInstance(name, childInstanceId, inputJson, parent);
-        if (refusal === undefined) return;
-        const failure: FailureDetails = {
-          ErrorType: 'InvalidOperationException',
-          ErrorMessage: refusal,
-          IsNonRetriable: true,
-        };
-        this.deliver(
-          record.instanceId,
-          record.executionId,
-          this.event(EventType.SubOrchestrationInstanceFailed, {
-            TaskScheduledId: taskScheduledId,
-            Reason: refusal,
-            FailureDetails: failure,
-          }),
-        );
-      },
-      startTimer: (record, timerId, fireAt) => {
-        const executionId = record.executionId;
-        const timer = this.deps.clock.setTimer(fireAt, () => {
-          record.timers.delete(timerId);
-          const fired = this.event(EventType.TimerFired, { TimerId: timerId, FireAt: fireAt.toISOString() });
-          this.deliver(record.instanceId, executionId, fired);
-        });
-        record.timers.set(timerId, timer);
-      },
-      cancelTimer: (record, timerId) => {
-        this.deps.clock.cancel(record.timers.get(timerId));
-        record.timers.delete(timerId);
-      },
-      sendToEntity: (target: string, message: EntityMessage) => this.entities.send(target, message),
-      failTask: (record, taskScheduledId, failure) => {
-        this.deliver(record.instanceId, record.executionId, this.taskFailed('', taskScheduledId, failure));
-      },
-    };
-  }
-
-  private taskFailed(name: string, taskScheduledId: number, failure: FailureDetails): HistoryEvent {
-    return this.event(EventType.TaskFailed, {
-      TaskScheduledId: taskScheduledId,
-      Reason: `Activity function '${name}' failed: ${failure.ErrorMessage}`,
-      Details: failure.StackTrace,
-      FailureDetails: failure,
-    });
-  }
 }
-
-/** Events already handed to the orchestrator once are replayed with IsPlayed set. */
-function played(event: HistoryEvent): HistoryEvent {
-  return { ...event, IsPlayed: true };
-}
-
-export type { EntityParent, EpisodePlan };

@@ -7,7 +7,7 @@ import { loadApp } from './app-loader';
 import { type DurableClientData, durableClientData } from './client-binding';
 import { durableClientFor } from './client-factory';
 import { HostClock } from './clock';
-import { type CapturedHook, type CapturedRegistration, setSystemLogSink } from './core-shim';
+import { addSystemLogSink, type CapturedHook, type CapturedRegistration } from './core-shim';
 import { DurableEngine } from './durable-engine';
 import { DurableHttpApi } from './durable-http-api';
 import { FaultInjector } from './faults';
@@ -27,7 +27,7 @@ import {
 import type { InstanceStatus, RuntimeStatus } from './instance-store';
 import { FunctionInvoker, type LogRecord, triggerOf } from './invoke';
 import { LoopbackServer } from './loopback-server';
-import type { RpcBindingInfo, RpcInvocationResponse, RpcTypedData } from './rpc-types';
+import type { RpcBindingInfo, RpcInvocationResponse, RpcLogLevel, RpcTypedData } from './rpc-types';
 import { fromTypedData, toTypedData } from './typed-data';
 import { WorkTracker } from './work-tracker';
 
@@ -76,6 +76,7 @@ export class FunctionsHost {
   private readonly invoker: FunctionInvoker;
   private readonly server: LoopbackServer;
   private stopped = false;
+  private readonly removeLogSink: () => void;
 
   /** Creates a host and starts its loopback server. */
   static async start(options: FunctionsHostOptions = {}): Promise<FunctionsHost> {
@@ -91,7 +92,7 @@ export class FunctionsHost {
       () => this.hooks,
       (record) => this.log(record),
     );
-    setSystemLogSink((level, category, message) =>
+    this.removeLogSink = addSystemLogSink((level, category, message) =>
       this.log({ time: new Date(), functionName: '', invocationId: '', level, category, message }),
     );
     this.durable = new DurableEngine(
@@ -102,6 +103,7 @@ export class FunctionsHost {
         work: this.work,
         faults: this.faults,
         extraInputs: (registration) => extraInputData(registration, () => this.durableClientData()),
+        log: (level, message) => this.hostLog(level, '', message),
       },
       {
         schema: options.schemaVersion,
@@ -260,7 +262,7 @@ export class FunctionsHost {
     await this.untilDeadline(this.work.whenIdle(), Date.now() + 2000).catch(() => undefined);
     for (const hook of this.hooks) if (hook.name === 'appTerminate') await hook.callback({ hookData: {} });
     await this.server.close();
-    setSystemLogSink(undefined);
+    this.removeLogSink();
   }
 
   // ---- internals -----------------------------------------------------------------------------------
@@ -313,16 +315,18 @@ export class FunctionsHost {
       });
       return responseFromInvocation(response);
     } catch (err) {
-      this.log({
-        time: new Date(),
-        functionName: registration.metadata.name,
-        invocationId: '',
-        level: 'error',
-        category: 'system',
-        message: `Executed '${registration.metadata.name}' (Failed): ${err instanceof Error ? err.message : String(err)}`,
-      });
+      const message = err instanceof Error ? err.message : String(err);
+      this.hostLog(
+        'error',
+        registration.metadata.name,
+        `Executed '${registration.metadata.name}' (Failed): ${message}`,
+      );
       return httpResponse(500, {}, Buffer.alloc(0));
     }
+  }
+
+  private hostLog(level: RpcLogLevel, functionName: string, message: string): void {
+    this.log({ time: new Date(), functionName, invocationId: '', level, category: 'system', message });
   }
 
   private log(record: LogRecord): void {
