@@ -89,6 +89,7 @@ export class DurableEngine {
   private readonly endings: EndingContext;
   private readonly episodeListeners = new Set<(report: EpisodeReport) => void>();
   private stopped = false;
+  private held = false;
 
   constructor(
     private readonly deps: DurableEngineDeps,
@@ -240,6 +241,18 @@ export class DurableEngine {
     return () => this.episodeListeners.delete(listener);
   }
 
+  /**
+   * Holds episodes back: events keep arriving in the inboxes and run as one batch per instance when
+   * the returned function is called. Lets a test decide which events share an episode.
+   */
+  holdEpisodes(): () => void {
+    this.held = true;
+    return () => {
+      this.held = false;
+      for (const record of this.instances.all()) if (record.inbox.length > 0) this.schedule(record);
+    };
+  }
+
   /** Cancels everything scheduled and accepts no more work (host.stop()). */
   shutdown(): void {
     this.stopped = true;
@@ -288,11 +301,11 @@ export class DurableEngine {
 
   /** Runs episodes for an instance until its inbox is empty; never two at once for one instance. */
   private schedule(record: InstanceRecord): void {
-    if (record.episodeRunning || this.stopped) return; // the running loop picks new events up
+    if (record.episodeRunning || this.stopped || this.held) return; // a running loop picks new events up
     record.episodeRunning = true;
     this.deps.work.run(async () => {
       try {
-        while (record.inbox.length > 0 && this.isLive(record) && !this.stopped) {
+        while (record.inbox.length > 0 && this.isLive(record) && !this.stopped && !this.held) {
           await this.orchestrationLimiter.run(() => this.runOneEpisode(record));
         }
       } finally {

@@ -36,6 +36,29 @@ describe('functions host: durable client over HTTP', () => {
     assert.equal(body.output.sum, 25);
   });
 
+  it('routes programmatic HTTP requests and reports function failures as 500', async () => {
+    const started = await host.http({
+      method: 'POST',
+      url: '/api/orchestrators/Poller/http-poller',
+      body: { iteration: 1, stopAfter: 1, intervalSeconds: 1 },
+    });
+    assert.equal(started.status, 202);
+    assert.equal((started.json() as { id: string }).id, 'http-poller');
+    await host.waitForIdle();
+    assert.equal(host.durable.getStatus('http-poller')?.runtimeStatus, 'Completed');
+    assert.equal(
+      (await host.http({ method: 'GET', url: '/api/orchestrators/Poller' })).status,
+      404,
+      'POST only',
+    );
+    assert.equal((await host.http({ url: '/api/nowhere' })).status, 404);
+    const failed = await host.http({ method: 'POST', url: '/api/orchestrators/NoSuchOrchestrator' });
+    assert.equal(failed.status, 500, 'startNew of an unknown orchestrator rejects inside the starter');
+    assert.ok(
+      host.logs.some((l) => l.level === 'error' && l.message.includes("Executed 'HttpStart' (Failed)")),
+    );
+  });
+
   it('runs an Event Grid trigger that signals an entity and starts an orchestration', async () => {
     const event = {
       id: 'e1',
@@ -104,6 +127,15 @@ describe('functions host: durable client over HTTP', () => {
     assert.equal(host.durable.getStatus(id), undefined);
     const none = await client.purgeInstanceHistory(id);
     assert.equal(none.instancesDeleted, 0);
+    const other = await client.startNew('Approval', { input: 60 });
+    await host.waitForIdle();
+    await client.terminate(other, 'bulk');
+    const bulk = await client.purgeInstanceHistoryBy({
+      createdTimeFrom: new Date(0),
+      runtimeStatus: [df.OrchestrationRuntimeStatus.Terminated],
+    });
+    assert.ok(bulk.instancesDeleted >= 1);
+    assert.deepEqual(host.durable.listInstances({ runtimeStatus: ['Terminated'] }), []);
   });
 
   it('signals entities and reads their state, 404 when absent', async () => {

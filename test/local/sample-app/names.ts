@@ -8,6 +8,8 @@ export const names = {
   transfer: 'Transfer',
   approval: 'Approval',
   poller: 'Poller',
+  mixed: 'Mixed',
+  gate: 'Gate',
   square: 'Square',
   slowSquare: 'SlowSquare',
   flaky: 'Flaky',
@@ -32,4 +34,10 @@ export interface PollerInput {
   iteration: number;
   stopAfter: number;
   intervalSeconds: number;
+}
+
+export interface MixedInput {
+  width: number;
+  /** Where Task.any's timeout timer fires, in seconds from the orchestration's current time. */
+  raceTimeoutSeconds: number;
 }
