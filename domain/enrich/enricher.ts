@@ -150,6 +150,10 @@ export class Enricher implements SummaryEnricher {
   private readonly microsoft: ReadonlySet<number>;
   private readonly maxCacheEntries: number;
   private cache = new Map<string, AddressFacts>();
+  private lastSrcIp = '';
+  private lastSrc: AddressFacts = NOT_AN_ADDRESS;
+  private lastDstIp = '';
+  private lastDst: AddressFacts = NOT_AN_ADDRESS;
   private summaries = 0;
   private hits = 0;
   private misses = 0;
@@ -166,8 +170,28 @@ export class Enricher implements SummaryEnricher {
 
   enrich(summary: FlowSummary): void {
     this.summaries++;
-    const src = this.facts(summary.srcIp);
-    const dst = this.facts(summary.dstIp);
+    // Consecutive summaries of one flow group usually share an address (the NIC's): check the last one
+    // of each side before the Map.
+    const srcIp = summary.srcIp;
+    let src: AddressFacts;
+    if (srcIp === this.lastSrcIp) {
+      this.hits++;
+      src = this.lastSrc;
+    } else {
+      src = this.facts(srcIp);
+      this.lastSrcIp = srcIp;
+      this.lastSrc = src;
+    }
+    const dstIp = summary.dstIp;
+    let dst: AddressFacts;
+    if (dstIp === this.lastDstIp) {
+      this.hits++;
+      dst = this.lastDst;
+    } else {
+      dst = this.facts(dstIp);
+      this.lastDstIp = dstIp;
+      this.lastDst = dst;
+    }
     summary.srcCountry = src.country;
     summary.srcCity = src.city;
     summary.srcLat = src.lat;
@@ -215,7 +239,15 @@ export class Enricher implements SummaryEnricher {
     if (sources.serviceTags !== undefined) this.serviceTags = sources.serviceTags;
     if (sources.labels !== undefined) this.labels = sources.labels;
     this.cache = new Map();
+    this.forgetLast();
     this.resets++;
+  }
+
+  private forgetLast(): void {
+    this.lastSrcIp = '';
+    this.lastSrc = NOT_AN_ADDRESS;
+    this.lastDstIp = '';
+    this.lastDst = NOT_AN_ADDRESS;
   }
 
   /** Everything known about an address, uncached and with every matching tag and label. */

@@ -9,18 +9,24 @@ import { IANA_SERVICES } from './iana-services.data';
 
 export const UNKNOWN_L7 = 'unknown';
 
-const tcp = new Map<number, string>();
-const udp = new Map<number, string>();
+// Dense tables indexed by port (2 × 64 Ki entries): one array load per summary, no hashing.
+const tcp: string[] = new Array<string>(65536).fill(UNKNOWN_L7);
+const udp: string[] = new Array<string>(65536).fill(UNKNOWN_L7);
+let tcpCount = 0;
+let udpCount = 0;
 for (const line of IANA_SERVICES.split('\n')) {
   const [portText, first, second] = line.split(' ');
   const port = Number(portText);
-  if (first === undefined || !Number.isInteger(port)) continue;
-  if (second === undefined) {
-    tcp.set(port, first);
-    udp.set(port, first);
-  } else {
-    if (first !== '-') tcp.set(port, first);
-    if (second !== '-') udp.set(port, second);
+  if (first === undefined || !Number.isInteger(port) || port < 0 || port > 65535) continue;
+  const tcpName = second === undefined ? first : first === '-' ? undefined : first;
+  const udpName = second === undefined ? first : second === '-' ? undefined : second;
+  if (tcpName !== undefined) {
+    tcp[port] = tcpName;
+    tcpCount++;
+  }
+  if (udpName !== undefined) {
+    udp[port] = udpName;
+    udpCount++;
   }
 }
 
@@ -29,14 +35,15 @@ for (const line of IANA_SERVICES.split('\n')) {
  * protocol number as a string (`6` and `17` are TCP and UDP). Other protocols have no ports: `unknown`.
  */
 export function l7Protocol(port: number, protocol: string): string {
-  let table: Map<number, string>;
+  let table: string[];
   if (protocol === 'TCP' || protocol === '6') table = tcp;
   else if (protocol === 'UDP' || protocol === '17') table = udp;
   else return UNKNOWN_L7;
-  return table.get(port) ?? UNKNOWN_L7;
+  // Integers 0..65535 only; anything else (NaN, fractions, out of range) is unknown.
+  return (port & 0xffff) === port ? (table[port] ?? UNKNOWN_L7) : UNKNOWN_L7;
 }
 
 /** Number of (port, protocol) names known, for `flowlog lookup --sources` style descriptions. */
 export function l7TableSize(): { readonly tcp: number; readonly udp: number } {
-  return { tcp: tcp.size, udp: udp.size };
+  return { tcp: tcpCount, udp: udpCount };
 }
