@@ -52,7 +52,9 @@ export function handleSend(ctx: ServerContext, target: ProducerTarget, context: 
   if (fault?.kind === 'drop') {
     ctx.counters.faultsInjected++;
     if (fault.afterStoring) store(ctx, target, decoded);
-    ctx.dropConnection(context.connection);
+    // Out of rhea's frame processing, so the cut is not re-entrant; the delivery stays unsettled.
+    const { connection } = context;
+    setImmediate(() => ctx.dropConnection(connection));
     return;
   }
   store(ctx, target, decoded);

@@ -42,6 +42,8 @@ export interface EventHubsServer {
   stop(): Promise<void>;
 }
 
+let serverCounter = 0;
+
 type ReceiverRole = { kind: 'cbs' } | { kind: 'management' } | { kind: 'producer'; target: ProducerTarget };
 
 /** rhea internals used to cut a connection the way a network failure does (rhea 3.0.x). */
@@ -107,7 +109,7 @@ export async function startEventHubsServer(options: EventHubsServerOptions): Pro
   // Options fall through link -> session -> connection -> container in rhea: every receiver the
   // server opens advertises max_message_size and leaves settlement to the handlers.
   const container = create_container({
-    id: 'flowlog-eventhubs-test-server',
+    id: `flowlog-eventhubs-${process.pid}-${++serverCounter}`,
     receiver_options: { autoaccept: false, max_message_size: maxMessageSize },
   });
   container.sasl_server_mechanisms.enable_anonymous();

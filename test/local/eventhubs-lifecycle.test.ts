@@ -22,7 +22,7 @@ function connectCode(port: number): Promise<string> {
 test('stop() drops connected clients, closes the listener, and the clients still close', async () => {
   const server = await startEventHubsServer({ hubs: { h: 1 } });
   const producer = new EventHubProducerClient(server.connectionString('h'), {
-    retryOptions: { maxRetries: 0, timeoutInMs: 500 },
+    retryOptions: { maxRetries: 0, timeoutInMs: 2_000 }, // bounds how long the cut-off send below waits
   });
   const consumer = new EventHubConsumerClient('$default', server.connectionString('h'));
   let received = 0;

@@ -288,7 +288,7 @@ test('a permanent error surfaces at once, without retries', async () => {
 test('a dropped connection is recovered by the SDK; a lost acknowledgement duplicates', async (t) => {
   // @azure/event-hubs 6.0.4 does not fail an in-flight send when its connection drops: it waits
   // out retryOptions.timeoutInMs, then retries on a new connection. Keep that short here.
-  const timeoutInMs = 600;
+  const timeoutInMs = 1_000;
   await withProducer(
     async (producer, hub) => {
       await producer.sendBatch([{ body: 0, messageId: 'warm' }], { partitionId: '0' });
@@ -333,7 +333,7 @@ test('delayed replies slow sends down, and a client timeout can still leave the 
         await producer.sendBatch([{ body: 'slow', messageId: 'slow' }], { partitionId: '0' });
         assert.ok(performance.now() - t0 >= 110, 'send waited for the delayed outcome');
 
-        server.faults.delayReplies(1_000);
+        server.faults.delayReplies(5_000);
         await assert.rejects(
           producer.sendBatch([{ body: 'late', messageId: 'late' }], { partitionId: '0' }),
           (err: unknown) => {
@@ -350,7 +350,7 @@ test('delayed replies slow sends down, and a client timeout can still leave the 
         ['warm', 'slow', 'late'],
       );
     },
-    { maxRetries: 0, timeoutInMs: 400 },
+    { maxRetries: 0, timeoutInMs: 1_500 },
   );
 });
 
