@@ -41,6 +41,13 @@ export interface RegisteredFunction {
   readonly retryOptions: unknown;
 }
 
+export interface InvokeOptions {
+  /** Values for non-durable input bindings, by binding name. */
+  extraInputs?: Record<string, unknown>;
+  /** Trigger metadata (the library camel-cases the keys into `context.triggerMetadata`). */
+  triggerMetadata?: Record<string, unknown>;
+}
+
 export interface WaitForIdleOptions {
   /** Reject after this long (default 30 s). */
   timeoutMs?: number;
@@ -196,14 +203,21 @@ export class FunctionsHost {
     await this.invokeWith(registration, { json: JSON.stringify(timer) });
   }
 
-  /** Invokes any function with a trigger value; returns its decoded return value. */
-  async invoke(
-    functionName: string,
-    triggerValue: unknown,
-    extraInputs: Record<string, unknown> = {},
-  ): Promise<unknown> {
+  /**
+   * Invokes any function with a trigger value (sent as JSON, or as a string) and returns its decoded
+   * return value. `extraInputs` supplies non-durable input bindings by binding name.
+   */
+  async invoke(functionName: string, triggerValue: unknown, options: InvokeOptions = {}): Promise<unknown> {
     const registration = this.require(functionName);
-    const response = await this.invokeWith(registration, toTypedData(triggerValue), extraInputs);
+    const triggerMetadata: Record<string, RpcTypedData> = {};
+    for (const [key, value] of Object.entries(options.triggerMetadata ?? {}))
+      triggerMetadata[key] = toTypedData(value);
+    const response = await this.invokeWith(
+      registration,
+      toTypedData(triggerValue),
+      options.extraInputs,
+      triggerMetadata,
+    );
     return fromTypedData(response.returnValue);
   }
 
@@ -281,6 +295,7 @@ export class FunctionsHost {
     registration: CapturedRegistration,
     triggerData: RpcTypedData,
     supplied: Record<string, unknown> = {},
+    triggerMetadata: Record<string, RpcTypedData> = {},
   ): Promise<RpcInvocationResponse> {
     const end = this.work.begin();
     try {
@@ -290,6 +305,7 @@ export class FunctionsHost {
           { name: trigger.name, data: triggerData },
           ...extraInputData(registration, () => this.durableClientData(), supplied),
         ],
+        triggerMetadata,
       });
     } finally {
       end();

@@ -25,7 +25,7 @@ export {
   seededRandom,
 } from './faults';
 export { EventType, type HistoryEvent } from './history';
-export { FunctionsHost, type RegisteredFunction, type WaitForIdleOptions } from './host';
+export { FunctionsHost, type InvokeOptions, type RegisteredFunction, type WaitForIdleOptions } from './host';
 export type { FunctionsHostOptions } from './host-options';
 export type { HostHttpRequest, HostHttpResponse } from './http-bridge';
 export type { InstanceQuery, InstanceStatus, RuntimeStatus } from './instance-store';

@@ -20,6 +20,29 @@ describe('functions host: entities, faults, concurrency, lifecycle', () => {
     }
   });
 
+  it('serializes competing critical sections on the same entities (V4)', async () => {
+    const host = await startSampleHost({ schemaVersion: 'V4' });
+    try {
+      host.durable.signalEntity('Counter', 'pool-a', 'add', '10');
+      const ids = [1, 2, 3].map(() =>
+        host.durable.startNew('Transfer', { input: { from: 'pool-a', to: 'pool-b', amount: 4 } }),
+      );
+      // A plain signal to a locked entity waits until the lock is released.
+      host.durable.signalEntity('Counter', 'pool-b', 'add', '100');
+      await host.waitForIdle();
+      const moved = ids.map((id) => {
+        const status = host.durable.getStatus(id);
+        assert.equal(status?.runtimeStatus, 'Completed');
+        return (status.output as { moved: number }).moved;
+      });
+      assert.deepEqual([...moved].sort(), [2, 4, 4]);
+      assert.equal(host.durable.readEntityState('Counter', 'pool-a').stateJson, '0');
+      assert.equal(host.durable.readEntityState('Counter', 'pool-b').stateJson, '110');
+    } finally {
+      await host.stop();
+    }
+  });
+
   it('keeps activity executions within maxConcurrentActivityFunctions', async () => {
     const host = await startSampleHost({ maxConcurrentActivityFunctions: 3 });
     try {
