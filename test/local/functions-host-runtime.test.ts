@@ -115,6 +115,21 @@ describe('functions host: entities, faults, concurrency, lifecycle', () => {
     }
   });
 
+  it('fires durable timers in wall time with the default real clock', async () => {
+    const host = await startSampleHost({ clock: 'real' });
+    try {
+      const started = Date.now();
+      const id = host.durable.startNew('Approval', { input: 0.2 });
+      await host.waitForIdle({ timeoutMs: 5000 });
+      const status = host.durable.getStatus(id);
+      assert.equal(status?.runtimeStatus, 'Completed');
+      assert.deepEqual(status.output, { approved: false });
+      assert.ok(Date.now() - started >= 190, 'waited for the timer');
+    } finally {
+      await host.stop();
+    }
+  });
+
   it('stops without leaving handles behind, even with timers pending', async () => {
     const census = () => {
       const counts = new Map<string, number>();
