@@ -260,6 +260,11 @@ export function parseCidr(text: string): ParsedCidr | null {
     }
     if (length > familyBits(address.family)) return null;
   }
+  if (address.family === 4) {
+    const size = 2 ** (32 - length);
+    const host = address.value % size;
+    return { family: 4, network: BigInt(address.value - host), length, hostBitsSet: host !== 0 };
+  }
   const value = ipToBigInt(address);
   const network = value & ~hostMask(address.family, length);
   return { family: address.family, network, length, hostBitsSet: network !== value };

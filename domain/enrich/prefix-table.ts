@@ -64,7 +64,17 @@ export class PrefixTable<V> {
   static build<V>(input: Iterable<PrefixEntry<V>>, prefer: PreferRule<V>): PrefixTable<V> {
     const entries: PrefixEntry<V>[] = [];
     for (const e of input) {
-      const network = e.cidr.network & ~hostMask(e.cidr.family, e.cidr.length);
+      const c = e.cidr;
+      // IPv4 checked in doubles (exact below 2^53): no BigInt work for the common case.
+      const aligned =
+        c.family === 4
+          ? Number(c.network) % 2 ** (32 - c.length) === 0
+          : (c.network & hostMask(c.family, c.length)) === 0n;
+      if (aligned) {
+        entries.push(e);
+        continue;
+      }
+      const network = c.network & ~hostMask(c.family, c.length);
       entries.push(
         network === e.cidr.network
           ? e
@@ -158,79 +168,125 @@ function blockKey(family: IpFamily, network: bigint, length: number): string {
   return `${family}/${length}/${network.toString(16)}`;
 }
 
-interface Block {
-  readonly first: bigint;
-  readonly last: bigint;
+interface Block<K> {
+  readonly first: K;
+  readonly last: K;
   readonly length: number;
   readonly index: number;
 }
+
+/** Arithmetic on interval bounds: doubles for IPv4 (exact), bigint for IPv6. */
+interface Bounds<K> {
+  readonly zero: K;
+  /** One past the last address of the family. */
+  readonly end: K;
+  next(a: K): K;
+  compare(a: K, b: K): number;
+}
+
+const V4_BOUNDS: Bounds<number> = {
+  zero: 0,
+  end: 2 ** 32,
+  next: (a) => a + 1,
+  compare: (a, b) => a - b,
+};
+
+const V6_BOUNDS: Bounds<bigint> = {
+  zero: 0n,
+  end: 1n << 128n,
+  next: (a) => a + 1n,
+  compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+};
 
 function buildFamily<V>(
   entries: readonly PrefixEntry<V>[],
   family: IpFamily,
   prefer: PreferRule<V>,
 ): FamilyTable {
-  const blocks: Block[] = [];
+  if (family === 4) {
+    const blocks: Block<number>[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const c = entries[i]?.cidr;
+      if (c === undefined || c.family !== 4) continue;
+      const first = Number(c.network);
+      blocks.push({ first, last: first + 2 ** (32 - c.length) - 1, length: c.length, index: i });
+    }
+    if (blocks.length === 0) return EMPTY;
+    const { starts, owners } = sweep(blocks, V4_BOUNDS, entries, prefer);
+    return { starts: Uint32Array.from(starts), owners: Int32Array.from(owners), count: starts.length };
+  }
+  const blocks: Block<bigint>[] = [];
   for (let i = 0; i < entries.length; i++) {
     const c = entries[i]?.cidr;
-    if (c === undefined || c.family !== family) continue;
+    if (c === undefined || c.family !== 6) continue;
     blocks.push({ first: c.network, last: cidrLast(c), length: c.length, index: i });
   }
   if (blocks.length === 0) return EMPTY;
-  const entryValue = (b: Block): V => (entries[b.index] as PrefixEntry<V>).value;
+  const { starts, owners } = sweep(blocks, V6_BOUNDS, entries, prefer);
+  const startArray = new Uint32Array(starts.length * 4);
+  for (let i = 0; i < starts.length; i++) {
+    const s = starts[i] ?? 0n;
+    startArray[i * 4] = Number((s >> 96n) & 0xffffffffn);
+    startArray[i * 4 + 1] = Number((s >> 64n) & 0xffffffffn);
+    startArray[i * 4 + 2] = Number((s >> 32n) & 0xffffffffn);
+    startArray[i * 4 + 3] = Number(s & 0xffffffffn);
+  }
+  return { starts: startArray, owners: Int32Array.from(owners), count: starts.length };
+}
+
+/**
+ * Cuts the family's space into intervals owned by the longest block covering them: blocks sorted outer
+ * first, a stack of the blocks open at the cursor, an interval emitted whenever the owner changes.
+ */
+function sweep<K, V>(
+  blocks: Block<K>[],
+  bounds: Bounds<K>,
+  entries: readonly PrefixEntry<V>[],
+  prefer: PreferRule<V>,
+): { starts: K[]; owners: number[] } {
+  const entryValue = (b: Block<K>): V => (entries[b.index] as PrefixEntry<V>).value;
+  const cmp = bounds.compare;
   // Outer blocks before the blocks they contain; the preferred entry of equal blocks first.
   blocks.sort((a, b) => {
-    if (a.first !== b.first) return a.first < b.first ? -1 : 1;
+    const byFirst = cmp(a.first, b.first);
+    if (byFirst !== 0) return byFirst;
     if (a.length !== b.length) return a.length - b.length;
     const p = prefer(entryValue(a), entryValue(b));
     return p !== 0 ? p : a.index - b.index;
   });
 
-  const starts: bigint[] = [];
+  const starts: K[] = [];
   const owners: number[] = [];
-  const emit = (from: bigint, owner: number) => {
+  const emit = (from: K, owner: number) => {
     if (owners.length > 0 && owners[owners.length - 1] === owner) return;
     starts.push(from);
     owners.push(owner);
   };
-  const stack: Block[] = [];
-  let cursor = 0n;
-  let previous: Block | undefined;
+  const stack: Block<K>[] = [];
+  let cursor = bounds.zero;
+  let previous: Block<K> | undefined;
   for (const b of blocks) {
-    if (previous !== undefined && previous.first === b.first && previous.length === b.length) continue;
+    if (previous !== undefined && cmp(previous.first, b.first) === 0 && previous.length === b.length)
+      continue;
     previous = b;
     for (
       let top = stack[stack.length - 1];
-      top !== undefined && top.last < b.first;
+      top !== undefined && cmp(top.last, b.first) < 0;
       top = stack[stack.length - 1]
     ) {
-      if (cursor <= top.last) emit(cursor, top.index);
-      cursor = top.last + 1n;
+      if (cmp(cursor, top.last) <= 0) emit(cursor, top.index);
+      cursor = bounds.next(top.last);
       stack.pop();
     }
-    if (cursor < b.first) emit(cursor, stack[stack.length - 1]?.index ?? -1);
+    if (cmp(cursor, b.first) < 0) emit(cursor, stack[stack.length - 1]?.index ?? -1);
     cursor = b.first;
     stack.push(b);
   }
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
     // Nothing of a block may be left after an inner block that ends where it ends.
-    if (cursor <= top.last) emit(cursor, top.index);
-    cursor = top.last + 1n;
+    if (cmp(cursor, top.last) <= 0) emit(cursor, top.index);
+    cursor = bounds.next(top.last);
   }
-  const end = 1n << BigInt(familyBits(family));
-  if (cursor < end) emit(cursor, -1);
-
-  const words = family === 4 ? 1 : 4;
-  const startArray = new Uint32Array(starts.length * words);
-  for (let i = 0; i < starts.length; i++) {
-    const s = starts[i] ?? 0n;
-    if (words === 1) startArray[i] = Number(s);
-    else {
-      startArray[i * 4] = Number((s >> 96n) & 0xffffffffn);
-      startArray[i * 4 + 1] = Number((s >> 64n) & 0xffffffffn);
-      startArray[i * 4 + 2] = Number((s >> 32n) & 0xffffffffn);
-      startArray[i * 4 + 3] = Number(s & 0xffffffffn);
-    }
-  }
-  return { starts: startArray, owners: Int32Array.from(owners), count: starts.length };
+  if (cmp(cursor, bounds.end) < 0) emit(cursor, -1);
+  return { starts, owners };
 }
