@@ -1,6 +1,7 @@
 /** Execution counters the host keeps (what a test or a benchmark wants to know about the run). */
 
 export interface HostCounters {
+  /** Activity attempts, including those replaced by an injected fault. */
   activityExecutions: number;
   activityFailures: number;
   activityExecutionsByName: Record<string, number>;

@@ -187,14 +187,14 @@ export class EpisodePlanner {
         const taskId = record.nextEventId++;
         const inputJson = processedInputJson(action.input);
         if (action.actionType === ActionType.CallActivityWithRetry && action.retryOptions !== undefined) {
-          const chain = {
-            kind: 'activity' as const,
+          record.retriesByTask.set(taskId, {
+            kind: 'activity',
             name,
             inputJson,
             options: action.retryOptions,
+            subInstanceId: undefined,
             attempt: 1,
-          };
-          record.retriesByTask.set(taskId, { ...chain, subInstanceId: undefined });
+          });
         }
         this.scheduleActivity(record, taskId, name, inputJson, now, plan);
         return;
