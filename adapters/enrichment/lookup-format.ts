@@ -13,7 +13,7 @@ import type { DataSourceInfo } from './types';
 const WIDTH = 13;
 
 function row(name: string, value: string): string {
-  return `  ${name.padEnd(WIDTH)}${value}`;
+  return `  ${name.length < WIDTH ? name.padEnd(WIDTH) : `${name} `}${value}`;
 }
 
 function coord(v: number): string {
@@ -59,7 +59,7 @@ export function formatAddressInfoText(info: AddressInfo): string[] {
     lines.push(row('label', `${info.label.label} (${info.label.kind}) ${info.label.cidr}`));
   const otherLabels = info.labels.filter((l) => l !== info.label);
   if (otherLabels.length > 0) {
-    lines.push(row('also labelled', otherLabels.map((l) => `${l.label} (${l.kind}) ${l.cidr}`).join(', ')));
+    lines.push(row('other labels', otherLabels.map((l) => `${l.label} (${l.kind}) ${l.cidr}`).join(', ')));
   }
   lines.push(row('flow side', info.sideClass));
   for (const note of info.notes) lines.push(row('note', note));
