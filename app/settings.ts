@@ -65,7 +65,8 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
   },
   {
     name: 'EventHubConnection__fullyQualifiedNamespace',
-    description: 'Event Hubs namespace host (e.g. myns.servicebus.windows.net) for identity-based connections.',
+    description:
+      'Event Hubs namespace host (e.g. myns.servicebus.windows.net) for identity-based connections.',
     required: false,
     secret: false,
   },
@@ -85,13 +86,15 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
   },
   {
     name: 'FLOWLOG_GEOIP_CITY_PATH',
-    description: 'Path of a City MMDB (GeoLite2/GeoIP2/DB-IP); default: the DB-IP lite data installed from npm.',
+    description:
+      'Path of a City MMDB (GeoLite2/GeoIP2/DB-IP); default: the DB-IP lite data installed from npm.',
     required: false,
     secret: false,
   },
   {
     name: 'FLOWLOG_ASN_PATH',
-    description: 'Path of an ASN database (MMDB, or the @ip-location-db CSV); default: the data installed from npm.',
+    description:
+      'Path of an ASN database (MMDB, or the @ip-location-db CSV); default: the data installed from npm.',
     required: false,
     secret: false,
   },
@@ -109,7 +112,8 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
   },
   {
     name: 'FLOWLOG_LABELS_TABLE',
-    description: 'Azure Table (in host storage) holding topology/threat labels, editable without redeploying.',
+    description:
+      'Azure Table (in host storage) holding topology/threat labels, editable without redeploying.',
     required: false,
     secret: false,
   },

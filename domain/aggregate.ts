@@ -474,3 +474,38 @@ function tupleError(ctx: AggregationContext, tupleIndex: number, what: string): 
     `${what}; the tuple was skipped, the rest of the record was summed`,
   );
 }
+
+/** The id a summary must have, recomputed from its own fields (e.g. after its record ordinal changed). */
+export function summaryIdOf(s: FlowSummary): string {
+  const seed = groupSeed(
+    s.blob,
+    s.recordOrdinal,
+    s.windowSeconds,
+    s.logType,
+    s.resourceId,
+    s.aclId,
+    s.macAddress,
+    s.rule,
+  );
+  return summaryId(
+    seed,
+    Date.parse(s.windowStart) / 1000,
+    s.direction,
+    s.decision,
+    s.protocol,
+    s.srcIp,
+    s.dstIp,
+    s.dstPort,
+  );
+}
+
+/**
+ * A summary of a chunk parsed on its own (record ordinals counted from 0) moved to its place in the blob:
+ * ordinal + base, and the id that ordinal gives. Parallel parse activities use it.
+ */
+export function rebaseOrdinal(s: FlowSummary, base: number): FlowSummary {
+  if (base === 0) return s;
+  const moved = { ...s, recordOrdinal: s.recordOrdinal + base };
+  moved.id = summaryIdOf(moved);
+  return moved;
+}

@@ -36,6 +36,8 @@ export interface SummarizeOptions {
   /** Blob identity used in ids and messages. */
   readonly blob: string;
   readonly windowSeconds: number;
+  /** Called with the raw bytes of a record that could not be read, so it can be quarantined for rerun. */
+  readonly onBadRecord?: (record: ScannedRecord, error: FlowLogError) => void;
 }
 
 const decoder = new TextDecoder('utf-8');
@@ -58,16 +60,14 @@ export function summarizeRecord(
     value = JSON.parse(decoder.decode(record.bytes));
   } catch (cause) {
     stats.recordsFailed++;
-    problems.push(
-      new RecordFormatError(
-        'invalid-json',
-        at,
-        `record is not valid JSON (${(cause as Error).message}); it was skipped`,
-        {
-          cause,
-        },
-      ),
+    const error = new RecordFormatError(
+      'invalid-json',
+      at,
+      `record is not valid JSON (${(cause as Error).message}); it was skipped`,
+      { cause },
     );
+    problems.push(error);
+    options.onBadRecord?.(record, error);
     return;
   }
   let flowRecord: ReturnType<typeof readFlowRecord>;
@@ -76,6 +76,7 @@ export function summarizeRecord(
   } catch (error) {
     stats.recordsFailed++;
     problems.push(error as FlowLogError);
+    options.onBadRecord?.(record, error as FlowLogError);
     return;
   }
   const before = out.length;
@@ -101,6 +102,8 @@ export function summarizeRecord(
  */
 export class BlobSummarizer {
   readonly stats: SummarizeStats = emptyStats();
+  /** Start offset of every record found, in order (a cursor can be reset to any of them). */
+  readonly recordOffsets: number[] = [];
   private readonly scanner: RecordScanner;
   private readonly options: SummarizeOptions;
   private documentError: FlowLogError | undefined;
@@ -137,7 +140,10 @@ export class BlobSummarizer {
       problems.push(error);
       return;
     }
-    for (const record of records) summarizeRecord(record, this.options, out, problems, this.stats);
+    for (const record of records) {
+      this.recordOffsets.push(record.byteOffset);
+      summarizeRecord(record, this.options, out, problems, this.stats);
+    }
   }
 
   /** End of input; `expectComplete` for whole files (a truncated file is reported). */

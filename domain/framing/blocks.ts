@@ -81,7 +81,7 @@ export function planRead(
   cursor: BlobCursor,
 ): ReadPlan {
   const layout = detectLayout(blocks);
-  verifyPrefix(source, blocks, contentLength, cursor);
+  if (cursor.blockIndex >= 0) verifyPrefix(source, blocks, contentLength, cursor);
   const dataEnd = layout === 'flow-log' ? contentLength - CLOSER_BLOCK_SIZE : contentLength;
   if (cursor.byteOffset >= dataEnd || (layout === 'flow-log' && dataEnd <= HEADER_BLOCK_SIZE))
     return { kind: 'up-to-date', layout };
@@ -152,5 +152,60 @@ export function advanceCursor(
     blockIndex: names.length,
     recordOrdinal: nextOrdinal,
     fingerprint: fingerprintOf(names),
+  };
+}
+
+/** A cursor set by an operator (blockIndex -1): its block index and fingerprint from the current list. */
+export function establishCursor(blocks: readonly CommittedBlock[], cursor: BlobCursor): BlobCursor {
+  if (cursor.blockIndex >= 0) return cursor;
+  return advanceCursor(blocks, cursor.byteOffset, cursor.recordOrdinal);
+}
+
+/**
+ * Where a cursor may land after reading [start, end): the end of each block in the range, with the block
+ * count and fingerprint a cursor there gets. The orchestration keeps this small table instead of the
+ * block list, and picks the entry for the parsers' consumed end.
+ */
+export interface BlockBoundary {
+  /** Offset just past the block. */
+  readonly end: number;
+  /** Blocks [0, blockIndex) hold bytes before `end`. */
+  readonly blockIndex: number;
+  readonly fingerprint: string;
+}
+
+export function boundariesInRange(
+  blocks: readonly CommittedBlock[],
+  start: number,
+  end: number,
+): BlockBoundary[] {
+  const out: BlockBoundary[] = [];
+  const names: string[] = [];
+  let at = 0;
+  for (const b of blocks) {
+    names.push(b.name);
+    at += b.size;
+    if (at <= start) continue;
+    out.push({ end: at, blockIndex: names.length, fingerprint: fingerprintOf(names) });
+    if (at >= end) break;
+  }
+  return out;
+}
+
+/** The cursor after consuming up to `consumedEnd` (≥ previous.byteOffset), from a boundary table. */
+export function cursorAt(
+  boundaries: readonly BlockBoundary[],
+  previous: BlobCursor,
+  consumedEnd: number,
+  nextOrdinal: number,
+): BlobCursor {
+  if (consumedEnd <= previous.byteOffset) return { ...previous, recordOrdinal: nextOrdinal };
+  const b = boundaries.find((x) => x.end >= consumedEnd);
+  if (!b) throw new RangeError(`consumed end ${consumedEnd} is past the blocks read`);
+  return {
+    byteOffset: consumedEnd,
+    blockIndex: b.blockIndex,
+    recordOrdinal: nextOrdinal,
+    fingerprint: b.fingerprint,
   };
 }

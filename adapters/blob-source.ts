@@ -1,0 +1,60 @@
+import { normalizeETag } from '../domain/blob-event';
+import type { BlobRef } from '../domain/blob-ref';
+import type { CommittedBlock } from '../domain/framing/blocks';
+import { blobService } from './clients';
+import type { AppConfig } from './config';
+import { ExternalError, isRetryable } from './errors';
+
+export interface BlobSnapshot {
+  readonly blocks: CommittedBlock[];
+  readonly contentLength: number;
+  readonly eTag: string;
+}
+
+/** Reads flow-log blobs of the configured source accounts, and only of those. */
+export class FlowLogBlobs {
+  constructor(private readonly config: AppConfig) {}
+
+  private client(ref: BlobRef) {
+    const connection = this.config.sourceAccounts.get(ref.account.toLowerCase());
+    if (!connection)
+      throw new ExternalError(`storage account ${ref.account} is not in FLOWLOG_SOURCE_ACCOUNTS`, false);
+    if (!this.config.containers.has(ref.container))
+      throw new ExternalError(`container ${ref.container} is not in FLOWLOG_CONTAINERS`, false);
+    return blobService(connection).getContainerClient(ref.container).getBlockBlobClient(ref.name);
+  }
+
+  /** The committed block list with the blob's length and eTag (one storage call). */
+  async snapshot(ref: BlobRef): Promise<BlobSnapshot> {
+    try {
+      const list = await this.client(ref).getBlockList('committed');
+      return {
+        blocks: (list.committedBlocks ?? []).map((b) => ({ name: b.name, size: b.size })),
+        contentLength: list.blobContentLength ?? 0,
+        eTag: normalizeETag(list.etag ?? ''),
+      };
+    } catch (cause) {
+      if (cause instanceof ExternalError) throw cause;
+      throw new ExternalError(
+        `${ref.container}/${ref.name}: cannot list committed blocks (${(cause as Error).message})`,
+        isRetryable(cause),
+        { cause },
+      );
+    }
+  }
+
+  /** Bytes [start, end). The prefix of a flow-log blob never changes, so no If-Match is needed (see docs/architecture.md). */
+  async read(ref: BlobRef, start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0);
+    try {
+      return await this.client(ref).downloadToBuffer(start, end - start, { concurrency: 1 });
+    } catch (cause) {
+      if (cause instanceof ExternalError) throw cause;
+      throw new ExternalError(
+        `${ref.container}/${ref.name}: cannot read bytes ${start}-${end} (${(cause as Error).message})`,
+        isRetryable(cause),
+        { cause },
+      );
+    }
+  }
+}

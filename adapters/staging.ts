@@ -1,0 +1,58 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import { blobService } from './clients';
+import type { AppConfig } from './config';
+import { ExternalError, isRetryable } from './errors';
+
+/**
+ * Staging blobs in host storage: how activities hand each other data without putting it in orchestration
+ * history. Names are deterministic (blob key, generation, byte range, stage), so a retried activity
+ * overwrites its own output instead of adding another.
+ */
+export class Staging {
+  private container: ContainerClient | undefined;
+  private ensured: Promise<unknown> | undefined;
+
+  constructor(private readonly config: AppConfig) {}
+
+  private async client(): Promise<ContainerClient> {
+    this.container ??= blobService(this.config.hostStorage).getContainerClient(this.config.stagingContainer);
+    this.ensured ??= this.container.createIfNotExists();
+    await this.ensured;
+    return this.container;
+  }
+
+  async put(name: string, bytes: Uint8Array): Promise<void> {
+    try {
+      await (await this.client()).getBlockBlobClient(name).uploadData(bytes);
+    } catch (cause) {
+      throw new ExternalError(
+        `staging ${name}: write failed (${(cause as Error).message})`,
+        isRetryable(cause),
+        { cause },
+      );
+    }
+  }
+
+  async get(name: string): Promise<Buffer> {
+    try {
+      return await (await this.client()).getBlockBlobClient(name).downloadToBuffer();
+    } catch (cause) {
+      throw new ExternalError(
+        `staging ${name}: read failed (${(cause as Error).message})`,
+        isRetryable(cause),
+        { cause },
+      );
+    }
+  }
+
+  /** Deletes every staged blob under a prefix; returns how many. */
+  async deletePrefix(prefix: string): Promise<number> {
+    const container = await this.client();
+    let deleted = 0;
+    for await (const item of container.listBlobsFlat({ prefix })) {
+      await container.deleteBlob(item.name, { deleteSnapshots: 'include' }).catch(() => undefined);
+      deleted++;
+    }
+    return deleted;
+  }
+}

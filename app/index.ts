@@ -1,0 +1,19 @@
+/**
+ * The Functions app entry (package.json "main"): one registered function per module. The host (Azure, or
+ * local/functions-host) loads this file and captures every registration.
+ */
+import '../entities/blobState';
+import '../orchestrators/processBlob';
+import '../activities/planBlobRead';
+import '../activities/parseChunk';
+import '../activities/enrichChunk';
+import '../activities/emitChunk';
+import '../activities/recordBlobStatus';
+import '../activities/cleanupStaging';
+import '../triggers/blobCreated';
+import '../triggers/sweep';
+import '../triggers/rerunBlob';
+import '../triggers/replayRange';
+import '../triggers/rerunFailed';
+import '../triggers/getBlob';
+import '../triggers/listBlobs';

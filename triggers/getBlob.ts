@@ -1,0 +1,67 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { guarded, json } from '../app/http';
+import { names } from '../app/names';
+import { blobEntity } from '../app/runs';
+import { appServices } from '../app/services';
+import { type BlobState, lagBytes } from '../domain/blob-state';
+
+/**
+ * GET /api/blobs/{key}: cursor, lag in bytes and blocks (one block-list read), last error, hour
+ * completeness, and the current run's status.
+ */
+export async function getBlob(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return guarded(async () => {
+    const key = request.params['key'] ?? '';
+    if (!/^[a-z0-9]+-[a-z0-9]+-[0-9a-f]{32}$/.test(key))
+      return json(400, { error: 'not a blob key (see GET /api/blobs)' });
+    const client = df.getClient(context);
+    const entity = await client.readEntityState<BlobState>(blobEntity(key));
+    if (!entity.entityExists || !entity.entityState) return json(404, { error: `no blob with key ${key}` });
+    const state = entity.entityState;
+    let lagBlocks: number | null = null;
+    let committedLength: number | null = null;
+    if (state.ref) {
+      const snapshot = await appServices()
+        .blobs.snapshot(state.ref)
+        .catch(() => undefined);
+      if (snapshot) {
+        committedLength = snapshot.contentLength;
+        let at = 0;
+        lagBlocks = 0;
+        for (const [i, b] of snapshot.blocks.entries()) {
+          if (at >= state.cursor.byteOffset && i < snapshot.blocks.length - 1 && i > 0) lagBlocks++;
+          at += b.size;
+        }
+      }
+    }
+    const status = await client.getStatus(key).catch(() => undefined);
+    return json(200, {
+      key,
+      ref: state.ref,
+      generation: state.generation,
+      cursor: state.cursor,
+      committedLength,
+      lagBytes:
+        committedLength === null
+          ? lagBytes(state)
+          : Math.max(0, committedLength - 2 - state.cursor.byteOffset),
+      lagBlocks,
+      lastError: state.lastError,
+      failureCount: state.failureCount,
+      hourComplete: state.hourComplete,
+      stats: state.stats,
+      lastRunAt: state.lastRunAt,
+      lastEventAt: state.lastEventAt,
+      run: status ? { runtimeStatus: status.runtimeStatus, lastUpdatedTime: status.lastUpdatedTime } : null,
+    });
+  });
+}
+
+app.http(names.getBlob, {
+  methods: ['GET'],
+  authLevel: 'function',
+  route: 'blobs/{key}',
+  extraInputs: [df.input.durableClient()],
+  handler: getBlob,
+});

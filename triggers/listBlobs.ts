@@ -1,0 +1,20 @@
+import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import type { BlobHealth } from '../adapters/ledger';
+import { guarded, json } from '../app/http';
+import { names } from '../app/names';
+import { appServices } from '../app/services';
+
+const STATES = new Set<BlobHealth>(['ok', 'lagging', 'failed', 'running']);
+
+/** GET /api/blobs?state=failed|lagging|ok: rows of the blob ledger table, newest first. */
+export async function listBlobs(request: HttpRequest): Promise<HttpResponseInit> {
+  return guarded(async () => {
+    const state = request.query.get('state') ?? undefined;
+    if (state !== undefined && !STATES.has(state as BlobHealth))
+      return json(400, { error: 'state must be failed, lagging, ok or running' });
+    const rows = await appServices().ledger.list(state as BlobHealth | undefined);
+    return json(200, { count: rows.length, blobs: rows });
+  });
+}
+
+app.http(names.listBlobs, { methods: ['GET'], authLevel: 'function', route: 'blobs', handler: listBlobs });

@@ -1,0 +1,33 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { guarded, json } from '../app/http';
+import { names } from '../app/names';
+import { ensureRun } from '../app/runs';
+import { appServices } from '../app/services';
+
+/** POST /api/blobs/rerun-failed: reruns every blob the ledger lists as failed, from its checkpoint. */
+export async function rerunFailed(
+  _request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return guarded(async () => {
+    const rows = await appServices().ledger.list('failed');
+    const client = df.getClient(context);
+    const started: string[] = [];
+    const skipped: string[] = [];
+    for (const row of rows) {
+      const ref = { account: row.account, container: row.container, name: row.name };
+      const outcome = await ensureRun(client, ref, row.key, { waitMs: 0, rerunFrom: 'checkpoint' });
+      (outcome === 'started' ? started : skipped).push(row.key);
+    }
+    return json(202, { failed: rows.length, started, skipped });
+  });
+}
+
+app.http(names.rerunFailed, {
+  methods: ['POST'],
+  authLevel: 'function',
+  route: 'blobs/rerun-failed',
+  extraInputs: [df.input.durableClient()],
+  handler: rerunFailed,
+});
