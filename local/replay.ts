@@ -91,9 +91,11 @@ export async function replay(
   let eventsDuplicated = 0;
   let held: object[] = [];
   let written = 0;
+  // Event Grid delivers concurrently: a delivery that waits for its blob's active run holds up nothing else.
+  const deliveries: Promise<void>[] = [];
   const deliver = async (event: object) => {
     eventsSent++;
-    await stack.host.sendEventGridEvent(names.blobCreated, event).catch(() => undefined);
+    deliveries.push(stack.host.sendEventGridEvent(names.blobCreated, event).catch(() => undefined));
   };
   while (written < total) {
     for (const q of queues) {
@@ -126,12 +128,13 @@ export async function replay(
     if (written % 50 === 0) log(`written ${written}/${total} records`);
   }
 
+  await Promise.all(deliveries);
   // Catch up: wait for runs, then sweep (it finds blobs whose events were lost) until nothing is behind.
   const deadline = started + (options.timeoutMs ?? 600_000);
   const hours = [...new Set(inputs.map((i) => parseHourPath(i.name)?.hourStart.getTime() ?? 0))];
   let sweeps = 0;
   for (;;) {
-    await stack.host.waitForIdle({ timeoutMs: Math.max(1000, deadline - Date.now()) });
+    await stack.host.waitForIdle({ timeoutMs: Math.max(1000, deadline - Date.now()), fastForward: true });
     if (await caughtUp(stack, inputs)) break;
     if (Date.now() > deadline)
       throw new Error('replay did not catch up in time; see GET /api/blobs?state=failed');

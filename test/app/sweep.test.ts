@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { names } from '../../app/names';
+import { blobKey } from '../../domain/blob-ref';
+import type { BlobState } from '../../domain/blob-state';
+import { blobText, simulateBlobs } from '../../domain/simulate/simulate';
+import { LOCAL_HUB, NSG_CONTAINER, startOfflineStack, VNET_CONTAINER } from '../../local/offline-stack';
+import { assertSameSummaries, dedupById, expectedSummaries } from './support';
+
+test('sweep: blobs of this and the previous hour whose events were all lost are found and read', async () => {
+  const stack = await startOfflineStack({ host: { clock: 'real' } });
+  try {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const previous = [
+      ...simulateBlobs({
+        nsgs: 1,
+        vnets: 0,
+        hours: 1,
+        flowsPerMinute: 3,
+        seed: 71,
+        start: new Date(hour - 3_600_000),
+        minutesPerHour: 3,
+      }),
+    ];
+    const current = [
+      ...simulateBlobs({
+        nsgs: 0,
+        vnets: 1,
+        hours: 1,
+        flowsPerMinute: 3,
+        seed: 72,
+        start: new Date(hour),
+        minutesPerHour: 2,
+      }),
+    ];
+    const old = [
+      ...simulateBlobs({
+        nsgs: 1,
+        vnets: 0,
+        hours: 1,
+        flowsPerMinute: 3,
+        seed: 73,
+        start: new Date(hour - 3 * 3_600_000),
+        minutesPerHour: 1,
+      }),
+    ];
+    const all = [...previous, ...current, ...old];
+    for (const b of all) {
+      const container = b.logType === 'nsg' ? NSG_CONTAINER : VNET_CONTAINER;
+      for (const r of b.records) await stack.writer.forContainer(container).appendRecord(b.name, r); // no events at all
+    }
+    await stack.host.invokeTimer(names.sweep);
+    await stack.host.waitForIdle({ timeoutMs: 60_000 });
+    const expected = [...previous, ...current].flatMap((b) => expectedSummaries(b.name, blobText(b)));
+    assert.equal(assertSameSummaries(dedupById(stack.eventHubs.events(LOCAL_HUB)), expected), undefined);
+    // Older hours are not swept (replay endpoint covers them).
+    const oldKey = blobKey({ account: stack.account, container: NSG_CONTAINER, name: old[0]!.name });
+    assert.equal(stack.host.durable.readEntityState(names.blobStateEntity, oldKey).exists, false);
+    // A second sweep finds nothing behind.
+    const runsBefore = stack.host.durable.counters.orchestrationsStarted;
+    await stack.host.invokeTimer(names.sweep);
+    await stack.host.waitForIdle({ timeoutMs: 60_000 });
+    assert.equal(stack.host.durable.counters.orchestrationsStarted, runsBefore);
+    const key = blobKey({ account: stack.account, container: VNET_CONTAINER, name: current[0]!.name });
+    const state = JSON.parse(
+      stack.host.durable.readEntityState(names.blobStateEntity, key).stateJson ?? 'null',
+    ) as BlobState;
+    assert.equal(state.cursor.recordOrdinal, 2);
+
+    // The replay endpoint reruns older hours on request.
+    const r = await stack.host.http({
+      method: 'POST',
+      url: '/api/replay',
+      body: JSON.stringify({
+        from: new Date(hour - 3 * 3_600_000).toISOString(),
+        to: new Date(hour - 3 * 3_600_000).toISOString(),
+      }),
+    });
+    assert.equal(r.status, 202);
+    assert.deepEqual(JSON.parse(String(r.body)).started, [oldKey]);
+    await stack.host.waitForIdle({ timeoutMs: 60_000 });
+    const withOld = [...expected, ...old.flatMap((b) => expectedSummaries(b.name, blobText(b)))];
+    assert.equal(assertSameSummaries(dedupById(stack.eventHubs.events(LOCAL_HUB)), withOld), undefined);
+  } finally {
+    await stack.stop();
+  }
+});
