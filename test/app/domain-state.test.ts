@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { compareSequencers, normalizeETag, readBlobCreated } from '../../domain/blob-event';
+import { blobKey, parseBlobUrl } from '../../domain/blob-ref';
+import {
+  commitRun,
+  emptyBlobState,
+  failRun,
+  isStale,
+  lagBytes,
+  newGeneration,
+  observe,
+  rerun,
+} from '../../domain/blob-state';
+import { boundariesInRange, cursorAt, INITIAL_CURSOR } from '../../domain/framing/blocks';
+import { splitIntoChunks } from '../../domain/read-chunks';
+import { REAL_FIXTURES } from '../support/summarize';
+
+const NAME =
+  'resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/N/y=2026/m=11/d=30/h=09/m=00/macAddress=000D3AF8801A/PT1H.json';
+const ref = { account: 'flowlogs1', container: 'insights-logs-networksecuritygroupflowevent', name: NAME };
+const served = { accounts: new Set(['flowlogs1']), containers: new Set([ref.container]) };
+
+function event(overrides: Record<string, unknown> = {}, data: Record<string, unknown> = {}) {
+  return {
+    id: 'e1',
+    topic: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/flowlogs1',
+    subject: `/blobServices/default/containers/${ref.container}/blobs/${NAME}`,
+    eventType: 'Microsoft.Storage.BlobCreated',
+    eventTime: '2026-11-30T09:01:02Z',
+    data: {
+      api: 'PutBlockList',
+      eTag: '"0x8D4BCC2E4835CD0"',
+      contentLength: 5000,
+      sequencer: '0000000000000000000000000000245B0000000000000a2f',
+      url: `https://flowlogs1.blob.core.windows.net/${ref.container}/${NAME}`,
+      ...data,
+    },
+    ...overrides,
+  };
+}
+
+describe('Event Grid BlobCreated', () => {
+  test('accepted: Event Grid schema, CloudEvents schema; eTag unquoted', () => {
+    const a = readBlobCreated(event(), served.accounts, served.containers);
+    assert.equal(a.kind, 'accepted');
+    assert.deepEqual(
+      a.kind === 'accepted' && [
+        a.event.account,
+        a.event.container,
+        a.event.name,
+        a.event.contentLength,
+        a.event.eTag,
+      ],
+      ['flowlogs1', ref.container, NAME, 5000, '0x8D4BCC2E4835CD0'],
+    );
+    const cloud = {
+      specversion: '1.0',
+      type: 'Microsoft.Storage.BlobCreated',
+      source: event().topic,
+      subject: event().subject,
+      id: 'c1',
+      time: 't',
+      data: event().data,
+    };
+    assert.equal(readBlobCreated(cloud, served.accounts, served.containers).kind, 'accepted');
+  });
+
+  test('ignored with a reason: other types, APIs, accounts, containers, names', () => {
+    const reasons = [
+      readBlobCreated(
+        event({ eventType: 'Microsoft.Storage.BlobDeleted' }),
+        served.accounts,
+        served.containers,
+      ),
+      readBlobCreated(event({}, { api: 'PutBlock' }), served.accounts, served.containers),
+      readBlobCreated(
+        event({ topic: '/subscriptions/s/providers/Microsoft.Storage/storageAccounts/other' }),
+        served.accounts,
+        served.containers,
+      ),
+      readBlobCreated(
+        event({ subject: `/blobServices/default/containers/other/blobs/${NAME}` }),
+        served.accounts,
+        served.containers,
+      ),
+      readBlobCreated(
+        event({ subject: `/blobServices/default/containers/${ref.container}/blobs/x/PT5M.json` }),
+        served.accounts,
+        served.containers,
+      ),
+    ].map((v) => (v.kind === 'ignored' ? v.reason : 'accepted'));
+    assert.deepEqual(reasons, [
+      'event type Microsoft.Storage.BlobDeleted',
+      'api PutBlock does not commit a blob',
+      'account other is not configured',
+      'container other is not a flow-log container',
+      'not a PT1H.json flow-log blob',
+    ]);
+  });
+
+  test('the documented generic samples are read, and ignored as not flow logs', () => {
+    for (const f of [
+      'eventgrid-blobcreated_GENERIC-not-flowlog_msdocs_eventgrid-schema.json',
+      'eventgrid-blobcreated_GENERIC-not-flowlog_msdocs_cloudevents-schema.json',
+    ]) {
+      const raw = JSON.parse(readFileSync(join(REAL_FIXTURES, f), 'utf8')) as unknown[];
+      const v = readBlobCreated(raw[0], new Set(['my-storage-account']), new Set(['testcontainer']));
+      assert.equal(v.kind, 'ignored');
+    }
+    assert.equal(normalizeETag('"0x8D4BCC2E4835CD0"'), '0x8D4BCC2E4835CD0');
+    assert.ok(compareSequencers('0a2f', '0000000000000000000000000000245B0000000000000a2f') < 0);
+    assert.equal(compareSequencers('00ff', 'ff'), 0);
+  });
+
+  test('blob keys are instance-id safe, stable and distinct; URLs parse path- and host-style', () => {
+    const key = blobKey(ref);
+    assert.match(key, /^flowlogs1-2026113009-[0-9a-f]{32}$/);
+    assert.equal(blobKey({ ...ref }), key);
+    assert.notEqual(blobKey({ ...ref, container: 'insights-logs-flowlogflowevent' }), key);
+    assert.deepEqual(
+      parseBlobUrl(`https://flowlogs1.blob.core.windows.net/${ref.container}/${NAME.replace('=', '%3D')}`),
+      ref,
+    );
+    assert.deepEqual(parseBlobUrl(`http://127.0.0.1:10000/devstoreaccount1/${ref.container}/${NAME}`), {
+      ...ref,
+      account: 'devstoreaccount1',
+    });
+    assert.equal(parseBlobUrl('not a url'), undefined);
+  });
+});
+
+describe('per-blob state', () => {
+  const obs = (contentLength: number) => ({ ref, contentLength, eTag: 'e', sequencer: 's', at: 't' });
+  const cursor = { byteOffset: 998, blockIndex: 3, recordOrdinal: 2, fingerprint: 'f' };
+  const stats = { blocks: 2, records: 2, tuples: 10, summaries: 5, events: 5, problems: 0 };
+
+  test('observe never moves the cursor; commit advances and says whether more came meanwhile', () => {
+    let s = observe(emptyBlobState(), obs(1000));
+    assert.equal(lagBytes(s), 998);
+    s = observe(s, obs(1500));
+    const { state, more } = commitRun(s, {
+      generation: 0,
+      cursor,
+      readLength: 1000,
+      eTag: 'e',
+      newRecordOffsets: [12, 500],
+      stats,
+      hourComplete: false,
+      at: 'now',
+    });
+    assert.equal(more, true, 'an observation of 1500 arrived after the run listed 1000 bytes');
+    assert.equal(state.stats.runs, 1);
+    assert.deepEqual(state.recordOffsets, [12, 500]);
+    assert.equal(isStale(state, 1000), true);
+    assert.equal(isStale(state, 1500), false);
+    const again = commitRun(observe(state, obs(1500)), {
+      generation: 0,
+      cursor: { ...cursor, byteOffset: 1498 },
+      readLength: 1500,
+      eTag: 'e',
+      newRecordOffsets: [998],
+      stats,
+      hourComplete: true,
+      at: 'later',
+    });
+    assert.equal(again.more, false);
+    assert.equal(lagBytes(again.state), 0);
+  });
+
+  test('a commit from an older generation is ignored; failures are counted and cleared by success', () => {
+    const s = newGeneration(observe(emptyBlobState(), obs(100)), 'ids differ');
+    assert.equal(s.generation, 1);
+    assert.deepEqual(s.cursor, INITIAL_CURSOR);
+    assert.equal(
+      commitRun(s, {
+        generation: 0,
+        cursor,
+        readLength: 1,
+        eTag: '',
+        newRecordOffsets: [],
+        stats,
+        hourComplete: false,
+        at: '',
+      }).state,
+      s,
+    );
+    const failed = failRun(failRun(s, 'boom', 't1'), 'boom again', 't2');
+    assert.deepEqual([failed.failureCount, failed.lastError], [2, 'boom again']);
+    assert.equal(isStale({ ...failed, readLength: 100 }, 100), false, 'a failed blob is never stale');
+  });
+
+  test('rerun from checkpoint, start and record N', () => {
+    const s = commitRun(observe(emptyBlobState(), obs(1000)), {
+      generation: 0,
+      cursor,
+      readLength: 1000,
+      eTag: '',
+      newRecordOffsets: [12, 500],
+      stats,
+      hourComplete: true,
+      at: '',
+    }).state;
+    assert.deepEqual(rerun(s, 'checkpoint').cursor, cursor);
+    assert.deepEqual(rerun(s, 'start').cursor, INITIAL_CURSOR);
+    const r1 = rerun(s, { record: 1 });
+    assert.deepEqual(
+      [r1.cursor.byteOffset, r1.cursor.recordOrdinal, r1.cursor.blockIndex, r1.recordOffsets],
+      [500, 1, -1, [12]],
+    );
+    assert.throws(() => rerun(s, { record: 5 }), /record 5 has not been read yet \(2 records known\)/);
+  });
+});
+
+describe('chunks and cursor boundaries', () => {
+  const blocks = [12, 100, 100, 100, 2].map((size, i) => ({ name: `b${i}`, size }));
+
+  test('chunks are whole blocks bounded by bytes; a large block is a chunk alone', () => {
+    assert.deepEqual(splitIntoChunks(blocks, 12, 312, 250), [
+      { start: 12, end: 212, blocks: 2 },
+      { start: 212, end: 312, blocks: 1 },
+    ]);
+    assert.deepEqual(splitIntoChunks(blocks, 112, 312, 50), [
+      { start: 112, end: 212, blocks: 1 },
+      { start: 212, end: 312, blocks: 1 },
+    ]);
+    assert.deepEqual(splitIntoChunks([], 0, 500, 100), [{ start: 0, end: 500, blocks: 1 }]);
+  });
+
+  test('the cursor after a read comes from the boundary table', () => {
+    const table = boundariesInRange(blocks, 112, 312);
+    assert.deepEqual(
+      table.map((b) => [b.end, b.blockIndex]),
+      [
+        [212, 3],
+        [312, 4],
+      ],
+    );
+    const c = cursorAt(table, { ...INITIAL_CURSOR, byteOffset: 112, blockIndex: 2 }, 312, 9);
+    assert.deepEqual([c.byteOffset, c.blockIndex, c.recordOrdinal], [312, 4, 9]);
+    const mid = cursorAt(table, { ...INITIAL_CURSOR, byteOffset: 112, blockIndex: 2 }, 250, 8);
+    assert.deepEqual([mid.byteOffset, mid.blockIndex], [250, 4]);
+  });
+});
