@@ -10,6 +10,8 @@ export interface RecordBlobStatusInput {
   readonly key: string;
   readonly ref: BlobRef;
   readonly state: BlobState;
+  /** Staging blobs of the finished run to delete (quarantined records stay). */
+  readonly cleanup?: readonly string[];
 }
 
 /** The ledger row an operator queries (failed / lagging blobs), derived from the entity state. */
@@ -18,6 +20,7 @@ export function ledgerHealth(state: BlobState): BlobHealth {
   return lagBytes(state) > 0 ? 'lagging' : 'ok';
 }
 
+/** End of a run: the ledger row, and the run's staging blobs removed. Idempotent. */
 export async function recordBlobStatus(
   input: RecordBlobStatusInput,
   _context: InvocationContext,
@@ -40,6 +43,7 @@ export async function recordBlobStatus(
     hourComplete: state.hourComplete,
     updatedAt: state.lastRunAt ?? new Date(0).toISOString(),
   });
+  if (input.cleanup && input.cleanup.length > 0) await appServices().staging.delete(input.cleanup);
 }
 
 df.app.activity(names.recordBlobStatus, { handler: recordBlobStatus });

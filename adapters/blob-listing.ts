@@ -2,6 +2,7 @@ import { parseHourPath } from '../domain/blob-identity';
 import type { BlobRef } from '../domain/blob-ref';
 import { blobService } from './clients';
 import type { AppConfig } from './config';
+import { countStorageOp } from './storage-ops';
 
 export interface ListedBlob {
   readonly ref: BlobRef;
@@ -25,6 +26,7 @@ export async function listFlowLogBlobs(
     for (const container of config.containers) {
       const client = service.getContainerClient(container);
       if (!(await client.exists())) continue;
+      countStorageOp('list');
       for await (const item of client.listBlobsFlat(namePrefix ? { prefix: namePrefix } : {})) {
         const hour = parseHourPath(item.name);
         if (!hour) continue;

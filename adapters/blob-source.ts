@@ -4,6 +4,7 @@ import type { CommittedBlock } from '../domain/framing/blocks';
 import { blobService } from './clients';
 import type { AppConfig } from './config';
 import { ExternalError, isRetryable } from './errors';
+import { countStorageOp } from './storage-ops';
 
 export interface BlobSnapshot {
   readonly blocks: CommittedBlock[];
@@ -27,6 +28,7 @@ export class FlowLogBlobs {
   /** The committed block list with the blob's length and eTag (one storage call). */
   async snapshot(ref: BlobRef): Promise<BlobSnapshot> {
     try {
+      countStorageOp('blockList');
       const list = await this.client(ref).getBlockList('committed');
       return {
         blocks: (list.committedBlocks ?? []).map((b) => ({ name: b.name, size: b.size })),
@@ -47,6 +49,7 @@ export class FlowLogBlobs {
   async read(ref: BlobRef, start: number, end: number): Promise<Uint8Array> {
     if (end <= start) return new Uint8Array(0);
     try {
+      countStorageOp('rangedRead');
       return await this.client(ref).downloadToBuffer(start, end - start, { concurrency: 1 });
     } catch (cause) {
       if (cause instanceof ExternalError) throw cause;

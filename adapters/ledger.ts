@@ -2,6 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import { tableClient } from './clients';
 import type { AppConfig } from './config';
 import { ExternalError, isRetryable } from './errors';
+import { countStorageOp } from './storage-ops';
 
 export type BlobHealth = 'ok' | 'lagging' | 'failed' | 'running';
 
@@ -43,6 +44,7 @@ export class Ledger {
 
   async upsert(row: LedgerRow): Promise<void> {
     try {
+      countStorageOp('tableWrite');
       await (await this.table()).upsertEntity(
         { partitionKey: PARTITION, rowKey: row.key, ...row },
         'Replace',
@@ -58,6 +60,7 @@ export class Ledger {
 
   async get(key: string): Promise<LedgerRow | undefined> {
     try {
+      countStorageOp('tableRead');
       const e = await (await this.table()).getEntity<LedgerRow>(PARTITION, key);
       return strip(e);
     } catch (cause) {
@@ -77,6 +80,7 @@ export class Ledger {
       ? `PartitionKey eq '${PARTITION}' and state eq '${state}'`
       : `PartitionKey eq '${PARTITION}'`;
     const rows: LedgerRow[] = [];
+    countStorageOp('tableRead');
     for await (const e of table.listEntities<LedgerRow>({ queryOptions: { filter } })) {
       rows.push(strip(e));
       if (rows.length >= limit) break;

@@ -2,6 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { blobService } from './clients';
 import type { AppConfig } from './config';
 import { ExternalError, isRetryable } from './errors';
+import { countStorageOp } from './storage-ops';
 
 /**
  * Staging blobs in host storage: how activities hand each other data without putting it in orchestration
@@ -23,6 +24,7 @@ export class Staging {
 
   async put(name: string, bytes: Uint8Array): Promise<void> {
     try {
+      countStorageOp('stagingWrite');
       await (await this.client()).getBlockBlobClient(name).uploadData(bytes);
     } catch (cause) {
       throw new ExternalError(
@@ -35,6 +37,7 @@ export class Staging {
 
   async get(name: string): Promise<Buffer> {
     try {
+      countStorageOp('stagingRead');
       return await (await this.client()).getBlockBlobClient(name).downloadToBuffer();
     } catch (cause) {
       throw new ExternalError(
@@ -45,13 +48,20 @@ export class Staging {
     }
   }
 
-  /** Deletes every staged blob under a prefix; returns how many. */
-  async deletePrefix(prefix: string): Promise<number> {
+  /** Deletes staged blobs by name (missing ones are fine); returns how many existed. */
+  async delete(staged: readonly string[]): Promise<number> {
     const container = await this.client();
     let deleted = 0;
-    for await (const item of container.listBlobsFlat({ prefix })) {
-      await container.deleteBlob(item.name, { deleteSnapshots: 'include' }).catch(() => undefined);
-      deleted++;
+    for (const name of staged) {
+      countStorageOp('stagingDelete');
+      const r = await container.deleteBlob(name).then(
+        () => true,
+        (e: { statusCode?: number }) => {
+          if (e.statusCode === 404) return false;
+          throw new ExternalError(`staging ${name}: delete failed`, isRetryable(e), { cause: e });
+        },
+      );
+      if (r) deleted++;
     }
     return deleted;
   }

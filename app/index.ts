@@ -9,7 +9,6 @@ import '../activities/parseChunk';
 import '../activities/enrichChunk';
 import '../activities/emitChunk';
 import '../activities/recordBlobStatus';
-import '../activities/cleanupStaging';
 import '../triggers/blobCreated';
 import '../triggers/sweep';
 import '../triggers/rerunBlob';

@@ -9,7 +9,6 @@ export const names = {
   enrichChunk: 'enrichChunk',
   emitChunk: 'emitChunk',
   recordBlobStatus: 'recordBlobStatus',
-  cleanupStaging: 'cleanupStaging',
   rerunBlob: 'rerunBlob',
   replayRange: 'replayRange',
   rerunFailed: 'rerunFailed',

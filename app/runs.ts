@@ -44,13 +44,19 @@ export async function ensureRun(
   };
   const deadline = Date.now() + options.waitMs;
   let delay = 100;
+  let refusedWhileIdle = 0;
   for (;;) {
     try {
       await client.startNew(names.processBlob, { instanceId: key, input });
       return 'started';
     } catch (error) {
       const status = await client.getStatus(key).catch(() => undefined);
-      if (!status || !ACTIVE.has(String(status.runtimeStatus))) throw error;
+      if (!status || !ACTIVE.has(String(status.runtimeStatus))) {
+        // Refused, yet no run is active: the run completed between the two calls. Start again; give up
+        // only if that keeps happening (then the refusal has another cause).
+        if (++refusedWhileIdle >= 3) throw error;
+        continue;
+      }
     }
     if (options.contentLength !== undefined && options.rerunFrom === undefined) {
       const entity = await client.readEntityState<BlobState>(blobEntity(key));

@@ -8,7 +8,6 @@ import {
   type PlanResult,
   type ProcessBlobInput,
   stagedName,
-  stagingPrefix,
 } from '../app/contracts';
 import { blobOps, names } from '../app/names';
 import { parseHourPath } from '../domain/blob-identity';
@@ -56,7 +55,6 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
   }
   const begin = (yield context.df.callEntity(entity, blobOps.beginRun)) as BeginRunResult;
   const generation = begin.generation;
-  const prefix = stagingPrefix(key, generation);
 
   try {
     const plan = (yield context.df.callActivityWithRetry(names.planBlobRead, retry, {
@@ -79,6 +77,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
     let readLength = plan.contentLength;
     const totals = { blocks: 0, records: 0, tuples: 0, summaries: 0, events: 0, problems: 0 };
     const newRecordOffsets: number[] = [];
+    const staged: string[] = [];
 
     if (plan.kind === 'read') {
       // Parse: fan out over chunks of whole blocks.
@@ -148,6 +147,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
       const emitted = (yield context.df.Task.all(
         enriched.map((e) => context.df.callActivityWithRetry(names.emitChunk, retry, { staged: e.staged })),
       )) as EmitChunkResult[];
+      staged.push(...ok.map((p) => p.staged), ...enriched.map((e) => e.staged));
       for (const e of emitted) {
         if (e.kind === 'failed') throw new RunFailedError(e.error);
         totals.events += e.events;
@@ -168,8 +168,12 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
       hourComplete,
       at: now(),
     })) as { more: boolean; state: BlobState };
-    yield context.df.callActivityWithRetry(names.recordBlobStatus, retry, { key, ref, state: commit.state });
-    if (plan.kind === 'read') yield context.df.callActivityWithRetry(names.cleanupStaging, retry, { prefix });
+    yield context.df.callActivityWithRetry(names.recordBlobStatus, retry, {
+      key,
+      ref,
+      state: commit.state,
+      cleanup: staged,
+    });
 
     if (commit.more && (input.round ?? 0) < MAX_ROUNDS) {
       context.df.continueAsNew({ ...input, rerunFrom: undefined, round: (input.round ?? 0) + 1 });

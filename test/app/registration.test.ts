@@ -40,7 +40,6 @@ describe('the app as the Functions host sees it', () => {
     assert.deepEqual(got, [
       'blobCreated eventGridTrigger durableClient   ',
       'blobState entityTrigger    ',
-      'cleanupStaging activityTrigger    ',
       'emitChunk activityTrigger    ',
       'enrichChunk activityTrigger    ',
       'getBlob httpTrigger durableClient blobs/{key} GET function',
