@@ -43,6 +43,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Benchmarks read the CLI's own resource usage (peak RSS, CPU) from this file at exit. */
+const resourceReport = process.env.FLOWLOG_RESOURCE_REPORT;
+if (resourceReport) {
+  process.on('exit', () => {
+    require('node:fs').writeFileSync(resourceReport, JSON.stringify(process.resourceUsage()));
+  });
+}
+
 if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => {

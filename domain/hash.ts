@@ -68,13 +68,82 @@ function hex32(x: number): string {
 /** 32 lowercase hex characters: h1 h2 h3 h4 of MurmurHash3_x86_128 (seed 0), each big-endian. */
 export function murmur128Hex(text: string, seed = 0): string {
   const len = encodeUtf8(text);
-  const b = encodeBuffer.bytes;
-  let h1 = seed;
-  let h2 = seed;
-  let h3 = seed;
-  let h4 = seed;
+  const h = lanes;
+  h[0] = seed;
+  h[1] = seed;
+  h[2] = seed;
+  h[3] = seed;
   const blocks = len - (len % 16);
-  for (let i = 0; i < blocks; i += 16) {
+  mixBlocks(encodeBuffer.bytes, 0, blocks, h);
+  finish(encodeBuffer.bytes, blocks, len, len, h);
+  return hex32(h[0]!) + hex32(h[1]!) + hex32(h[2]!) + hex32(h[3]!);
+}
+
+/** The four lanes after the whole 16-byte blocks of a prefix; see murmur128HexInto. */
+export interface MurmurPrefix {
+  readonly h: Int32Array;
+  /** Bytes hashed (a multiple of 16). */
+  readonly length: number;
+}
+
+/** State after hashing bytes[start, end) (end − start a multiple of 16), seed 0. */
+export function murmurPrefix(bytes: Uint8Array, start: number, end: number): MurmurPrefix {
+  if ((end - start) % 16 !== 0) throw new RangeError('a murmur prefix must be whole 16-byte blocks');
+  const h = new Int32Array(4);
+  mixBlocks(bytes, start, end, h);
+  return { h, length: end - start };
+}
+
+const lanes = new Int32Array(4);
+const HEX_BYTES = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  const t = HEX[i]!;
+  HEX_BYTES[2 * i] = t.charCodeAt(0);
+  HEX_BYTES[2 * i + 1] = t.charCodeAt(1);
+}
+
+/**
+ * MurmurHash3_x86_128 of (prefix bytes, then bytes[start, end)), written as the 32 lowercase hex ASCII
+ * bytes murmur128Hex would return, at out[at, at + 32). With a null prefix it hashes bytes[start, end)
+ * alone. Same values as murmur128Hex over the same UTF-8 bytes.
+ */
+export function murmur128HexInto(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  prefix: MurmurPrefix | null,
+  out: Uint8Array,
+  at: number,
+): void {
+  const h = lanes;
+  if (prefix === null) {
+    h[0] = 0;
+    h[1] = 0;
+    h[2] = 0;
+    h[3] = 0;
+  } else h.set(prefix.h);
+  const n = end - start;
+  const blocksEnd = start + n - (n % 16);
+  mixBlocks(bytes, start, blocksEnd, h);
+  finish(bytes, blocksEnd, end, n + (prefix === null ? 0 : prefix.length), h);
+  let o = at;
+  for (let lane = 0; lane < 4; lane++) {
+    const x = h[lane]!;
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const byte = (x >>> shift) & 255;
+      out[o++] = HEX_BYTES[2 * byte]!;
+      out[o++] = HEX_BYTES[2 * byte + 1]!;
+    }
+  }
+}
+
+/** The body of MurmurHash3_x86_128: whole 16-byte blocks of b[from, to) into the lanes h. */
+function mixBlocks(b: Uint8Array, from: number, to: number, h: Int32Array): void {
+  let h1 = h[0]!;
+  let h2 = h[1]!;
+  let h3 = h[2]!;
+  let h4 = h[3]!;
+  for (let i = from; i < to; i += 16) {
     let k1 = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
     let k2 = b[i + 4]! | (b[i + 5]! << 8) | (b[i + 6]! << 16) | (b[i + 7]! << 24);
     let k3 = b[i + 8]! | (b[i + 9]! << 8) | (b[i + 10]! << 16) | (b[i + 11]! << 24);
@@ -100,17 +169,36 @@ export function murmur128Hex(text: string, seed = 0): string {
     h4 = rotl(h4, 13) + h1;
     h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
   }
+  h[0] = h1;
+  h[1] = h2;
+  h[2] = h3;
+  h[3] = h4;
+}
+
+/** Tail b[from, to) (< 16 bytes) and finalization, for a total length of len bytes. */
+function finish(b: Uint8Array, from: number, to: number, len: number, h: Int32Array): void {
+  let h1 = h[0]!;
+  let h2 = h[1]!;
+  let h3 = h[2]!;
+  let h4 = h[3]!;
   // Tail: the last (len % 16) bytes, little-endian into four lanes, each mixed only if it has bytes.
-  const tail = [0, 0, 0, 0];
-  for (let i = blocks; i < len; i++) {
-    const lane = (i - blocks) >> 2;
-    tail[lane] = tail[lane]! ^ (b[i]! << (8 * ((i - blocks) & 3)));
+  let t0 = 0;
+  let t1 = 0;
+  let t2 = 0;
+  let t3 = 0;
+  for (let i = from; i < to; i++) {
+    const k = i - from;
+    const v = b[i]! << (8 * (k & 3));
+    if (k < 4) t0 ^= v;
+    else if (k < 8) t1 ^= v;
+    else if (k < 12) t2 ^= v;
+    else t3 ^= v;
   }
-  const rest = len - blocks;
-  if (rest > 12) h4 ^= Math.imul(rotl(Math.imul(tail[3]!, C4), 18), C1);
-  if (rest > 8) h3 ^= Math.imul(rotl(Math.imul(tail[2]!, C3), 17), C4);
-  if (rest > 4) h2 ^= Math.imul(rotl(Math.imul(tail[1]!, C2), 16), C3);
-  if (rest > 0) h1 ^= Math.imul(rotl(Math.imul(tail[0]!, C1), 15), C2);
+  const rest = to - from;
+  if (rest > 12) h4 ^= Math.imul(rotl(Math.imul(t3, C4), 18), C1);
+  if (rest > 8) h3 ^= Math.imul(rotl(Math.imul(t2, C3), 17), C4);
+  if (rest > 4) h2 ^= Math.imul(rotl(Math.imul(t1, C2), 16), C3);
+  if (rest > 0) h1 ^= Math.imul(rotl(Math.imul(t0, C1), 15), C2);
   h1 ^= len;
   h2 ^= len;
   h3 ^= len;
@@ -127,5 +215,8 @@ export function murmur128Hex(text: string, seed = 0): string {
   h2 = (h2 + h1) | 0;
   h3 = (h3 + h1) | 0;
   h4 = (h4 + h1) | 0;
-  return hex32(h1) + hex32(h2) + hex32(h3) + hex32(h4);
+  h[0] = h1;
+  h[1] = h2;
+  h[2] = h3;
+  h[3] = h4;
 }

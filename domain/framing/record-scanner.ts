@@ -199,8 +199,9 @@ export class RecordScanner {
       }
     }
     if (this.state === State.InRecord && this.partStart >= 0) {
-      // Keep the unfinished part; the record continues in the next chunk.
-      this.parts.push(chunk.subarray(this.partStart));
+      // Keep a copy of the unfinished part (the record continues in the next chunk), so that the caller
+      // may reuse the chunk's memory for the next read.
+      this.parts.push(chunk.slice(this.partStart));
     }
     this.partStart = -1;
     this.offset = base + n;

@@ -1,4 +1,15 @@
-import { type FieldKind, type FlowSummary, SUMMARY_FIELDS } from './schema';
+import { groupSeed } from '../aggregate';
+import { LOG_TYPE_OF } from '../formats/record';
+import { RecordBytesReader } from '../formats/record-bytes';
+import { type MurmurPrefix, murmur128HexInto, murmurPrefix } from '../hash';
+import { isoSeconds } from '../window';
+import {
+  emptyEnrichment,
+  type FieldKind,
+  type FlowSummary,
+  SUMMARY_FIELDS,
+  SUMMARY_SCHEMA_VERSION,
+} from './schema';
 
 /**
  * The summary serializer, generated from SUMMARY_FIELDS: one line of JSON per summary, fields in contract
@@ -31,19 +42,28 @@ function num(value: number | null | undefined): string {
   return value === null || value === undefined || !Number.isFinite(value) ? 'null' : String(value);
 }
 
+/** The repeating segment last rendered, the values it came from (compared by ===), and its UTF-8 bytes. */
 interface RepeatMemo {
   text: string;
+  bytes: Uint8Array;
   values: unknown[];
 }
 
-type Serializer = (
-  s: FlowSummary,
-  memo: RepeatMemo,
-  str: (v: unknown) => string,
-  num: (v: unknown) => string,
-) => string;
+type Render = (s: FlowSummary, str: (v: unknown) => string, num: (v: unknown) => string) => string;
+type Matches = (s: FlowSummary, memo: RepeatMemo) => boolean;
+type Remember = (s: FlowSummary, memo: RepeatMemo) => void;
 
-function compile(): Serializer {
+interface Compiled {
+  /** `{"id":...` up to the repeating fields. */
+  readonly head: Render;
+  readonly repeat: Render;
+  /** The fields after the repeating ones, without the closing brace. */
+  readonly tail: Render;
+  readonly matches: Matches;
+  readonly remember: Remember;
+}
+
+function compile(): Compiled {
   const repeating = SUMMARY_FIELDS.map((f, i) => ({ f, i })).filter(({ f }) => 'repeats' in f && f.repeats);
   const first = repeating[0]?.i ?? SUMMARY_FIELDS.length;
   const last = repeating[repeating.length - 1]?.i ?? first - 1;
@@ -53,23 +73,477 @@ function compile(): Serializer {
     const f = SUMMARY_FIELDS[i]!;
     return `${JSON.stringify(`${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`)} + ${renderExpression(f.name, f.kind)}`;
   };
+  const join = (parts: string[]) => (parts.length > 0 ? parts.join(' + ') : "''");
+  const render = (parts: string[]) => new Function('s', 'str', 'num', `return ${join(parts)};`) as Render;
   const head = SUMMARY_FIELDS.slice(0, first).map((_, i) => part(i));
   const repeat = repeating.map(({ i }) => part(i));
   const tail = SUMMARY_FIELDS.slice(last + 1).map((_, k) => part(last + 1 + k));
   const same = repeating.map(({ f }, k) => `s.${f.name} === memo.values[${k}]`).join(' && ');
   const remember = repeating.map(({ f }, k) => `memo.values[${k}] = s.${f.name};`).join(' ');
-  const body = `
-    if (!(memo.text !== '' && ${same || 'true'})) {
-      memo.text = ${repeat.length > 0 ? repeat.join(' + ') : "''"};
-      ${remember}
-    }
-    return ${head.length > 0 ? head.join(' + ') : "''"} + memo.text + ${tail.length > 0 ? tail.join(' + ') : "''"} + '}';`;
-  return new Function('s', 'memo', 'str', 'num', body) as Serializer;
+  return {
+    head: render(head),
+    repeat: render(repeat),
+    tail: render(tail),
+    matches: new Function('s', 'memo', `return memo.text !== '' && ${same || 'true'};`) as Matches,
+    remember: new Function('s', 'memo', remember) as Remember,
+  };
 }
 
-const serializer = compile();
-const memo: RepeatMemo = { text: '', values: [] };
+const compiled = compile();
+const encoder = new TextEncoder();
+const strFn = str as (v: unknown) => string;
+const numFn = num as (v: unknown) => string;
+
+function repeated(summary: FlowSummary, memo: RepeatMemo): void {
+  if (!compiled.matches(summary, memo)) {
+    memo.text = compiled.repeat(summary, strFn, numFn);
+    memo.bytes = encoder.encode(memo.text);
+    compiled.remember(summary, memo);
+  }
+}
+
+const stringMemo: RepeatMemo = { text: '', bytes: new Uint8Array(0), values: [] };
 
 export function serializeSummary(summary: FlowSummary): string {
-  return serializer(summary, memo, str as (v: unknown) => string, num as (v: unknown) => string);
+  repeated(summary, stringMemo);
+  return `${compiled.head(summary, strFn, numFn)}${stringMemo.text}${compiled.tail(summary, strFn, numFn)}}`;
+}
+
+/** Something that fills a summary's enrichment fields in place (domain/enrich's SummaryEnricher). */
+export interface SummaryEnricherLike {
+  enrich(summary: FlowSummary): void;
+}
+
+/** Where a record read by RecordBytesReader came from: what its summaries' ids and identity fields need. */
+export interface RecordPlace {
+  readonly blob: string;
+  readonly recordOrdinal: number;
+  readonly windowSeconds: number;
+}
+
+const ascii = (text: string) => encoder.encode(text);
+
+/** Fields written per summary by appendRecord, in contract order after `id` and the repeating ones. */
+const FAST_KEY_FIELDS = [
+  'windowStart',
+  'direction',
+  'decision',
+  'protocol',
+  'srcIp',
+  'dstIp',
+  'dstPort',
+] as const;
+const FAST_MEASURES = [
+  'tuples',
+  'flowsStarted',
+  'flowsEnded',
+  'flowsDenied',
+  'packetsSrcToDst',
+  'bytesSrcToDst',
+  'packetsDstToSrc',
+  'bytesDstToSrc',
+] as const;
+
+/**
+ * appendRecord writes bytes in a fixed field order; it is only used while the schema has exactly that
+ * order (a test checks that it does), so a schema change can never make the two paths disagree.
+ */
+function fastLayoutMatchesSchema(): boolean {
+  const names = SUMMARY_FIELDS.map((f) => f.name as string);
+  const repeating = SUMMARY_FIELDS.filter((f) => 'repeats' in f && f.repeats).map((f) => f.name as string);
+  const enrichment = SUMMARY_FIELDS.filter((f) => f.group === 'enrichment').map((f) => f.name as string);
+  const expected = ['id', ...repeating, ...FAST_KEY_FIELDS, ...FAST_MEASURES, ...enrichment];
+  const kinds = SUMMARY_FIELDS.filter((f) => (FAST_MEASURES as readonly string[]).includes(f.name)).every(
+    (f) => f.kind === 'long' || f.kind === 'int',
+  );
+  return kinds && expected.length === names.length && expected.every((n, i) => n === names[i]);
+}
+
+/** True when NdjsonEncoder.appendRecord may be used (the schema has the order it writes). */
+export const FAST_RECORD_PATH = fastLayoutMatchesSchema();
+
+const MIDDLE_NAMES = ['windowStart', 'direction', 'decision', 'protocol', 'srcIp'].map((n) =>
+  JSON.stringify(n),
+);
+const DIRECTION_NAMES = ['Inbound', 'Outbound'] as const;
+const DECISION_NAMES = ['Allow', 'Deny'] as const;
+
+/** Straight-line stores of an ASCII literal at b[o...] (generated: no loop, no source array). */
+function storeCode(text: string): string {
+  const bytes = ascii(text);
+  return `${Array.from(bytes, (v, i) => `b[o + ${i}] = ${v};`).join(' ')} o += ${bytes.length};`;
+}
+type WriteLiteral = (b: Uint8Array, o: number) => number;
+const writeIdOpen = new Function('b', 'o', `${storeCode('{"id":"')} return o;`) as WriteLiteral;
+const writeDstOpen = new Function(
+  'b',
+  'o',
+  `${storeCode(`",${JSON.stringify('dstIp')}:"`)} return o;`,
+) as WriteLiteral;
+type WriteNumbers = (
+  b: Uint8Array,
+  o: number,
+  port: number,
+  sums: Float64Array,
+  at: number,
+  putInt: (b: Uint8Array, o: number, v: number) => number,
+  putNumber: (b: Uint8Array, o: number, v: number) => number,
+) => number;
+/** `","dstPort":443,"tuples":7,…,"bytesDstToSrc":316033` from the port and the eight sums. */
+const writeNumbers = new Function(
+  'b',
+  'o',
+  'port',
+  'sums',
+  'at',
+  'putInt',
+  'putNumber',
+  `${storeCode(`",${JSON.stringify('dstPort')}:`)} o = putInt(b, o, port);
+  ${FAST_MEASURES.map((m, k) => `${storeCode(`,${JSON.stringify(m)}:`)} o = putNumber(b, o, sums[at + ${k}]);`).join('\n  ')}
+  return o;`,
+) as WriteNumbers;
+
+interface Middle {
+  readonly out: Uint8Array;
+  readonly id: Uint8Array;
+}
+const UNIT = 0x1f;
+/** All enrichment fields null, the closing brace and the newline. */
+const NULL_ENRICHMENT_TAIL = ascii(
+  `${SUMMARY_FIELDS.filter((f) => f.group === 'enrichment')
+    .map((f) => `,${JSON.stringify(f.name)}:null`)
+    .join('')}}\n`,
+);
+const ENRICHMENT_FIELDS = SUMMARY_FIELDS.filter((f) => f.group === 'enrichment');
+type RenderEnrichment = (s: FlowSummary, str: (v: unknown) => string, num: (v: unknown) => string) => string;
+const renderEnrichment = new Function(
+  's',
+  'str',
+  'num',
+  `return ${ENRICHMENT_FIELDS.map((f) => `${JSON.stringify(`,${JSON.stringify(f.name)}:`)} + ${renderExpression(f.name, f.kind)}`).join(' + ') || "''"} + '}\\n';`,
+) as RenderEnrichment;
+
+/** Per flow group of the record being written: the id seed's hash state and the repeating segment. */
+interface GroupOut {
+  readonly rule: string;
+  readonly mac: string;
+  readonly acl: string | null;
+  readonly prefix: MurmurPrefix;
+  readonly repeat: Uint8Array;
+}
+
+const TWO_53 = 2 ** 53;
+
+/**
+ * NDJSON straight into bytes: the same lines as serializeSummary + "\n". `append` renders a summary
+ * object (the repeating segment copied as pre-encoded bytes); `appendRecord` writes the summaries of a
+ * record read by RecordBytesReader without building summary objects or id strings at all.
+ */
+export class NdjsonEncoder {
+  private buffer: Uint8Array;
+  private length = 0;
+  private readonly memo: RepeatMemo = { text: '', bytes: new Uint8Array(0), values: [] };
+  private readonly spare: Uint8Array[] = [];
+  private readonly initialBytes: number;
+  /** Id text after the seed: U window U direction U decision U protocol U src U dst U port. */
+  private idText = new Uint8Array(512);
+  private readonly middles = new Map<number, Middle>();
+  /** The summary handed to an enricher by appendRecord, reused for every row. */
+  private scratch: FlowSummary | undefined;
+
+  constructor(initialBytes = 1 << 20) {
+    this.initialBytes = initialBytes;
+    this.buffer = new Uint8Array(initialBytes);
+  }
+
+  get byteLength(): number {
+    return this.length;
+  }
+
+  append(summary: FlowSummary): void {
+    repeated(summary, this.memo);
+    this.writeText(compiled.head(summary, strFn, numFn));
+    this.reserve(this.memo.bytes.length);
+    this.buffer.set(this.memo.bytes, this.length);
+    this.length += this.memo.bytes.length;
+    this.writeText(`${compiled.tail(summary, strFn, numFn)}}\n`);
+  }
+
+  /**
+   * The bytes appended since the last take; the encoder starts empty again. The view stays valid until
+   * it is handed back with `recycle` (callers that never recycle get a fresh buffer every time).
+   */
+  take(): Uint8Array {
+    const out = this.buffer.subarray(0, this.length);
+    this.buffer = this.spare.pop() ?? new Uint8Array(Math.max(this.initialBytes, this.buffer.length));
+    this.length = 0;
+    return out;
+  }
+
+  /** Gives a buffer returned by `take` back once it has been written, so it is reused. */
+  recycle(taken: Uint8Array): void {
+    const whole = new Uint8Array(taken.buffer, taken.byteOffset, taken.buffer.byteLength - taken.byteOffset);
+    if (taken.byteOffset === 0 && this.spare.length < 4) this.spare.push(whole);
+  }
+
+  /**
+   * Writes the summaries of the record `reader` last read (read returned true), with the same bytes and
+   * ids the general path (aggregateRecord → append) gives. With an enricher, each row is handed to it
+   * as one reused summary object (filled with the row's values; enrichers must not keep it). Returns the
+   * number of summaries written.
+   */
+  appendRecord(reader: RecordBytesReader, place: RecordPlace, enricher?: SummaryEnricherLike | null): number {
+    const logType = LOG_TYPE_OF[reader.layout];
+    const b = reader.bytes;
+    let written = 0;
+    for (let g = 0; g < reader.groupCount; g++) {
+      let a = reader.groupFirst[g]!;
+      if (a < 0) continue;
+      const out = this.groupOut(reader, g, place, logType);
+      for (; a >= 0; a = reader.accNext[a]!) {
+        const code = reader.accCode[a]!;
+        const windowStart = reader.accWindow[a]!;
+        const src = reader.accSrc[a]!;
+        const srcEnd = reader.accSrcEnd[a]!;
+        const dstEnd = reader.accDstEnd[a]!;
+        const dstPort = code & 0xffff;
+        const proto = (code >>> 16) & 255;
+        const dirDec = ((code >>> 23) & 2) | ((code >>> 25) & 1);
+        const sums = reader.sums;
+        const o8 = a * 8;
+
+        const mid = this.middleOf(windowStart, dirDec, proto);
+
+        // The id: murmur over seed U window U direction U decision U protocol U src U dst U port.
+        let idText = this.idText;
+        if (idText.length < 128 + (dstEnd - src)) {
+          idText = new Uint8Array(256 + 2 * (dstEnd - src));
+          this.idText = idText;
+        }
+        let n = put(idText, 0, mid.id);
+        for (let k = src; k < srcEnd; k++) idText[n++] = b[k]!;
+        idText[n++] = UNIT;
+        for (let k = srcEnd + 1; k < dstEnd; k++) idText[n++] = b[k]!;
+        idText[n++] = UNIT;
+        n = putInt(idText, n, dstPort);
+
+        this.reserve(out.repeat.length + mid.out.length + (dstEnd - src) + 1024);
+        const buf = this.buffer;
+        let o = writeIdOpen(buf, this.length);
+        const idAt = o;
+        murmur128HexInto(idText, 0, n, out.prefix, buf, o);
+        o += 32;
+        buf[o++] = QUOTE;
+        buf.set(out.repeat, o);
+        o += out.repeat.length;
+        buf.set(mid.out, o);
+        o += mid.out.length;
+        for (let k = src; k < srcEnd; k++) buf[o++] = b[k]!;
+        o = writeDstOpen(buf, o);
+        for (let k = srcEnd + 1; k < dstEnd; k++) buf[o++] = b[k]!;
+        o = writeNumbers(buf, o, dstPort, sums, o8, putInt, putNumber);
+        this.length = o;
+        if (enricher) {
+          const s = this.scratchSummary();
+          s.id = latin1(buf, idAt, idAt + 32);
+          s.blob = place.blob;
+          s.recordOrdinal = place.recordOrdinal;
+          s.recordTime = reader.time;
+          s.windowStart = isoSeconds(windowStart);
+          s.windowSeconds = place.windowSeconds;
+          s.logType = logType;
+          s.resourceId = reader.resourceId;
+          s.aclId = out.acl;
+          s.macAddress = out.mac;
+          s.rule = out.rule;
+          s.direction = DIRECTION_NAMES[dirDec >> 1]!;
+          s.decision = DECISION_NAMES[dirDec & 1]!;
+          s.protocol = RecordBytesReader.protocolOf(code);
+          s.srcIp = latin1(b, src, srcEnd);
+          s.dstIp = latin1(b, srcEnd + 1, dstEnd);
+          s.dstPort = dstPort;
+          s.tuples = sums[o8]!;
+          s.flowsStarted = sums[o8 + 1]!;
+          s.flowsEnded = sums[o8 + 2]!;
+          s.flowsDenied = sums[o8 + 3]!;
+          s.packetsSrcToDst = sums[o8 + 4]!;
+          s.bytesSrcToDst = sums[o8 + 5]!;
+          s.packetsDstToSrc = sums[o8 + 6]!;
+          s.bytesDstToSrc = sums[o8 + 7]!;
+          enricher.enrich(s);
+          this.writeText(renderEnrichment(s, strFn, numFn));
+        } else {
+          this.reserve(NULL_ENRICHMENT_TAIL.length);
+          this.buffer.set(NULL_ENRICHMENT_TAIL, this.length);
+          this.length += NULL_ENRICHMENT_TAIL.length;
+        }
+        written++;
+      }
+    }
+    return written;
+  }
+
+  private groupOut(
+    reader: RecordBytesReader,
+    g: number,
+    place: RecordPlace,
+    logType: 'nsg' | 'vnet',
+  ): GroupOut {
+    const rule = reader.groupRule[g]!;
+    const mac = reader.groupMac[g]!;
+    const acl = reader.groupAcl[g]!;
+    const seed = groupSeed(
+      place.blob,
+      place.recordOrdinal,
+      place.windowSeconds,
+      logType,
+      reader.resourceId,
+      acl,
+      mac,
+      rule,
+    );
+    const seedBytes = ascii(seed);
+    const template = {
+      schemaVersion: SUMMARY_SCHEMA_VERSION,
+      blob: place.blob,
+      recordOrdinal: place.recordOrdinal,
+      recordTime: reader.time,
+      windowSeconds: place.windowSeconds,
+      logType,
+      resourceId: reader.resourceId,
+      aclId: acl,
+      macAddress: mac,
+      rule,
+    } as unknown as FlowSummary;
+    return {
+      rule,
+      mac,
+      acl,
+      prefix: murmurPrefix(seedBytes, 0, 32),
+      repeat: ascii(compiled.repeat(template, strFn, numFn)),
+    };
+  }
+
+  /**
+   * The parts of a row between the repeating segment and the source address, which depend only on
+   * (window, direction, decision, protocol): `,"windowStart":…,"protocol":"TCP","srcIp":"` for the row,
+   * and U window U direction U decision U protocol U for the id.
+   */
+  private middleOf(windowStart: number, dirDec: number, proto: number): Middle {
+    const key = windowStart * 1024 + dirDec * 256 + proto;
+    let m = this.middles.get(key);
+    if (m === undefined) {
+      if (this.middles.size > 4096) this.middles.clear();
+      const protocol = RecordBytesReader.protocolOf(proto << 16);
+      const direction = DIRECTION_NAMES[dirDec >> 1]!;
+      const decision = DECISION_NAMES[dirDec & 1]!;
+      const names = MIDDLE_NAMES;
+      m = {
+        out: ascii(
+          `,${names[0]}:${str(isoSeconds(windowStart))},${names[1]}:${str(direction)},${names[2]}:${str(decision)},${names[3]}:${str(protocol)},${names[4]}:"`,
+        ),
+        id: ascii(`\u001f${windowStart}\u001f${direction}\u001f${decision}\u001f${protocol}\u001f`),
+      };
+      this.middles.set(key, m);
+    }
+    return m;
+  }
+
+  private scratchSummary(): FlowSummary {
+    if (this.scratch === undefined) {
+      this.scratch = {
+        id: '',
+        schemaVersion: SUMMARY_SCHEMA_VERSION,
+        blob: '',
+        recordOrdinal: 0,
+        recordTime: '',
+        windowStart: '',
+        windowSeconds: 60,
+        logType: 'nsg',
+        resourceId: '',
+        aclId: null,
+        macAddress: '',
+        rule: '',
+        direction: 'Inbound',
+        decision: 'Allow',
+        protocol: '',
+        srcIp: '',
+        dstIp: '',
+        dstPort: 0,
+        tuples: 0,
+        flowsStarted: 0,
+        flowsEnded: 0,
+        flowsDenied: 0,
+        packetsSrcToDst: 0,
+        bytesSrcToDst: 0,
+        packetsDstToSrc: 0,
+        bytesDstToSrc: 0,
+        ...emptyEnrichment(),
+      };
+    }
+    return this.scratch;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + bytes));
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
+
+  private writeText(text: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit.
+    this.reserve(text.length * 3);
+    this.length += encoder.encodeInto(text, this.buffer.subarray(this.length)).written;
+  }
+}
+
+const QUOTE = 0x22;
+
+/** A JS string of ASCII bytes. */
+function latin1(b: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+}
+
+function put(dst: Uint8Array, at: number, src: Uint8Array): number {
+  const n = src.length;
+  if (n > 16) {
+    dst.set(src, at);
+    return at + n;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
+  return at + n;
+}
+
+const digitScratch = new Uint8Array(24);
+
+/** Decimal digits of a whole number 0 ≤ v < 2^53 (what String(v) gives). */
+function putInt(dst: Uint8Array, at: number, value: number): number {
+  let v = value;
+  if (v < 10) {
+    dst[at] = 0x30 + v;
+    return at + 1;
+  }
+  let k = 0;
+  while (v > 0x7fffffff) {
+    const q = Math.floor(v / 10);
+    digitScratch[k++] = 0x30 + (v - q * 10);
+    v = q;
+  }
+  while (v >= 1) {
+    const q = (v / 10) | 0;
+    digitScratch[k++] = 0x30 + (v - q * 10);
+    v = q;
+  }
+  let o = at;
+  while (k > 0) dst[o++] = digitScratch[--k]!;
+  return o;
+}
+
+/** A measure as num() renders it. */
+function putNumber(dst: Uint8Array, at: number, v: number): number {
+  if (v >= 0 && v < TWO_53 && Math.floor(v) === v) return putInt(dst, at, v);
+  const text = num(v);
+  for (let i = 0; i < text.length; i++) dst[at + i] = text.charCodeAt(i);
+  return at + text.length;
 }
