@@ -1,3 +1,4 @@
+import { compareSequencers } from './blob-event';
 import type { BlobRef } from './blob-ref';
 import { type BlobCursor, fingerprintOf, INITIAL_CURSOR } from './framing/blocks';
 
@@ -79,17 +80,25 @@ export function observe(state: BlobState, o: Observation): BlobState {
     ref: state.ref ?? o.ref,
     observedLength: Math.max(state.observedLength, o.contentLength),
     eTag: newer ? o.eTag : state.eTag,
-    lastSequencer: o.sequencer > state.lastSequencer ? o.sequencer : state.lastSequencer,
+    lastSequencer:
+      o.sequencer !== '' && compareSequencers(o.sequencer, state.lastSequencer) > 0
+        ? o.sequencer
+        : state.lastSequencer,
     lastEventAt: o.at,
   };
 }
 
 /**
- * Whether an event can be dropped without any storage call: the blob was already read at least this far
- * in the current generation. A shorter length than consumed is NOT dropped: it may be a rewrite.
+ * Whether an event can be dropped without any storage call: a redelivery of the length the last run read,
+ * or an older event (its sequencer precedes one already seen) for data already read. A newer event with
+ * a shorter length is NOT dropped: it may be a rewrite. Nothing is dropped while the blob has an error.
  */
-export function isStale(state: BlobState, contentLength: number): boolean {
-  return state.readLength > 0 && contentLength === state.readLength && state.lastError === null;
+export function isStale(state: BlobState, contentLength: number, sequencer = ''): boolean {
+  if (state.readLength === 0 || state.lastError !== null) return false;
+  if (contentLength === state.readLength) return true;
+  const older =
+    sequencer !== '' && state.lastSequencer !== '' && compareSequencers(sequencer, state.lastSequencer) < 0;
+  return older && contentLength < state.readLength;
 }
 
 export interface RunCommit {

@@ -31,7 +31,11 @@ export async function blobCreated(event: EventGridEvent, context: InvocationCont
   const client = df.getClient(context);
   const entity = blobEntity(key);
   const current = await client.readEntityState<BlobState>(entity);
-  if (current.entityExists && current.entityState && isStale(current.entityState, e.contentLength)) {
+  if (
+    current.entityExists &&
+    current.entityState &&
+    isStale(current.entityState, e.contentLength, e.sequencer)
+  ) {
     counters.add('events.stale');
     return;
   }

@@ -156,6 +156,11 @@ describe('per-blob state', () => {
     assert.deepEqual(state.recordOffsets, [12, 500]);
     assert.equal(isStale(state, 1000), true);
     assert.equal(isStale(state, 1500), false);
+    // An older event (sequencer before the last one seen) for data already read is stale; a newer,
+    // shorter one may be a rewrite and is not.
+    const seen = observe(state, { ...obs(1000), sequencer: '00000000000000000000000000000020' });
+    assert.equal(isStale(seen, 800, '00000000000000000000000000000010'), true);
+    assert.equal(isStale(seen, 800, '00000000000000000000000000000030'), false);
     const again = commitRun(observe(state, obs(1500)), {
       generation: 0,
       cursor: { ...cursor, byteOffset: 1498 },
