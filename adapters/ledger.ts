@@ -24,7 +24,25 @@ export interface LedgerRow {
   readonly updatedAt: string;
 }
 
-const PARTITION = 'blob';
+/**
+ * Rows are partitioned by the blob's hour (`yyyymmddhh`, from the blob key): the sweep reads only the
+ * current and previous hour's partition, and housekeeping drops whole old hours.
+ */
+export interface LedgerQuery {
+  readonly state?: BlobHealth;
+  readonly hours?: readonly string[];
+  readonly beforeHour?: string;
+  readonly limit?: number;
+}
+
+/** `yyyymmddhh` of an instant, the ledger's partition key format. */
+export function hourPartition(date: Date): string {
+  return date.toISOString().slice(0, 13).replace(/[-T]/g, '');
+}
+
+export function ledgerPartition(key: string): string {
+  return key.split('-')[1] ?? 'nohour';
+}
 
 /** The blob ledger table (@azure/data-tables), written at the end of every run. */
 export class Ledger {
@@ -46,7 +64,7 @@ export class Ledger {
     try {
       countStorageOp('tableWrite');
       await (await this.table()).upsertEntity(
-        { partitionKey: PARTITION, rowKey: row.key, ...row },
+        { partitionKey: ledgerPartition(row.key), rowKey: row.key, ...row },
         'Replace',
       );
     } catch (cause) {
@@ -61,7 +79,7 @@ export class Ledger {
   async get(key: string): Promise<LedgerRow | undefined> {
     try {
       countStorageOp('tableRead');
-      const e = await (await this.table()).getEntity<LedgerRow>(PARTITION, key);
+      const e = await (await this.table()).getEntity<LedgerRow>(ledgerPartition(key), key);
       return strip(e);
     } catch (cause) {
       if ((cause as { statusCode?: number }).statusCode === 404) return undefined;
@@ -73,19 +91,36 @@ export class Ledger {
     }
   }
 
-  /** Rows in a state (failed / lagging / ...), newest first, at most `limit`. */
-  async list(state?: BlobHealth, limit = 1000): Promise<LedgerRow[]> {
+  /**
+   * Rows in a state (failed / lagging / ...), of some hours or before an hour (`yyyymmddhh`), newest
+   * first, at most `limit`.
+   */
+  async list(query: LedgerQuery = {}): Promise<LedgerRow[]> {
+    const { state, hours, beforeHour, limit = 5000 } = query;
     const table = await this.table();
-    const filter = state
-      ? `PartitionKey eq '${PARTITION}' and state eq '${state}'`
-      : `PartitionKey eq '${PARTITION}'`;
+    const clauses: string[] = [];
+    const quoted = (v: string) => `'${v.replace(/'/g, '')}'`;
+    if (hours && hours.length > 0)
+      clauses.push(`(${hours.map((h) => `PartitionKey eq ${quoted(h)}`).join(' or ')})`);
+    if (beforeHour) clauses.push(`PartitionKey lt ${quoted(beforeHour)}`);
+    if (state) clauses.push(`state eq ${quoted(state)}`);
     const rows: LedgerRow[] = [];
     countStorageOp('tableRead');
-    for await (const e of table.listEntities<LedgerRow>({ queryOptions: { filter } })) {
+    const options = clauses.length > 0 ? { queryOptions: { filter: clauses.join(' and ') } } : {};
+    for await (const e of table.listEntities<LedgerRow>(options)) {
       rows.push(strip(e));
       if (rows.length >= limit) break;
     }
     return rows.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  /** Deletes the rows of one blob; missing rows are fine. */
+  async delete(key: string): Promise<void> {
+    countStorageOp('tableWrite');
+    await (await this.table()).deleteEntity(ledgerPartition(key), key).catch((e: { statusCode?: number }) => {
+      if (e.statusCode !== 404)
+        throw new ExternalError(`ledger ${key}: delete failed`, isRetryable(e), { cause: e });
+    });
   }
 }
 

@@ -25,4 +25,5 @@ export const blobOps = {
   newGeneration: 'newGeneration',
   rerun: 'rerun',
   get: 'get',
+  forget: 'forget',
 } as const;

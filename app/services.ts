@@ -6,7 +6,7 @@
 
 import { FlowLogBlobs } from '../adapters/blob-source';
 import { resetClients } from '../adapters/clients';
-import { type AppConfig, appConfig, resetAppConfig } from '../adapters/config';
+import { type AppConfig, appConfig, resetAppConfig, SettingsError } from '../adapters/config';
 import { type LoadedEnricher, loadEnricher } from '../adapters/enrichment';
 import { closeEmitters, emitterFor, type SummaryEmitter } from '../adapters/event-hubs';
 import { Ledger } from '../adapters/ledger';
@@ -20,11 +20,35 @@ export interface AppServices {
   readonly ledger: Ledger;
   readonly counters: Counters;
   emitter(): SummaryEmitter;
+  /** The worker's enricher; service tags and labels are re-checked every ENRICHMENT_REFRESH_MS. */
   enricher(): Promise<LoadedEnricher>;
 }
 
+/** How often a worker re-checks service tags (changeNumber) and labels; a rebuild happens only on change. */
+export const ENRICHMENT_REFRESH_MS = 10 * 60_000;
+
 let services: AppServices | undefined;
 let enricherPromise: Promise<LoadedEnricher> | undefined;
+let lastRefresh = 0;
+
+async function refreshed(loaded: Promise<LoadedEnricher>): Promise<LoadedEnricher> {
+  const enricher = await loaded;
+  if (enricher.enabled && Date.now() - lastRefresh > ENRICHMENT_REFRESH_MS) {
+    lastRefresh = Date.now();
+    await enricher.refresh();
+  }
+  return enricher;
+}
+
+/** The labels table lives in host storage; the enrichment loader reaches it by connection string. */
+function labelsTableLocation(config: AppConfig, tableName: string) {
+  if (config.hostStorage.kind !== 'connection-string')
+    throw new SettingsError(
+      'FLOWLOG_LABELS_TABLE',
+      'a labels table needs AzureWebJobsStorage as a connection string (identity-based access to it is not supported yet); use FLOWLOG_LABELS_PATH instead',
+    );
+  return { connectionString: config.hostStorage.connectionString, tableName };
+}
 
 export function appServices(): AppServices {
   if (services) return services;
@@ -37,20 +61,15 @@ export function appServices(): AppServices {
     counters: new Counters(),
     emitter: () => emitterFor(config),
     enricher: () => {
-      enricherPromise ??= loadEnricher({
+      if (enricherPromise) return refreshed(enricherPromise);
+      lastRefresh = Date.now();
+      enricherPromise = loadEnricher({
         enabled: config.enrich,
         ...(config.geoipPath ? { geoipPath: config.geoipPath } : {}),
         ...(config.asnPath ? { asnPath: config.asnPath } : {}),
         ...(config.serviceTagsPath ? { serviceTagsPath: config.serviceTagsPath } : {}),
         ...(config.labelsPath ? { labelsPath: config.labelsPath } : {}),
-        ...(config.labelsTable && config.hostStorage.kind === 'connection-string'
-          ? {
-              labelsTable: {
-                connectionString: config.hostStorage.connectionString,
-                tableName: config.labelsTable,
-              },
-            }
-          : {}),
+        ...(config.labelsTable ? { labelsTable: labelsTableLocation(config, config.labelsTable) } : {}),
       });
       return enricherPromise;
     },

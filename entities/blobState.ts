@@ -60,6 +60,10 @@ function handle(context: EntityContext<BlobState>): void {
         context.df.return({ ok: false, error: (error as Error).message });
       }
       return;
+    case blobOps.forget:
+      // Housekeeping: the blob's hour is long over and it was read completely.
+      context.df.destructOnExit();
+      return;
     case blobOps.get:
       context.df.return(state);
       return;

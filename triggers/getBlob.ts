@@ -4,7 +4,13 @@ import { guarded, json } from '../app/http';
 import { names } from '../app/names';
 import { blobEntity } from '../app/runs';
 import { appServices } from '../app/services';
+import { parseHourPath } from '../domain/blob-identity';
 import { type BlobState, lagBytes } from '../domain/blob-state';
+
+function hourOver(state: BlobState): boolean {
+  const hour = state.ref ? parseHourPath(state.ref.name) : undefined;
+  return hour !== undefined && Date.now() > hour.hourStart.getTime() + 75 * 60_000;
+}
 
 /**
  * GET /api/blobs/{key}: cursor, lag in bytes and blocks (one block-list read), last error, hour
@@ -49,7 +55,10 @@ export async function getBlob(request: HttpRequest, context: InvocationContext):
       lagBlocks,
       lastError: state.lastError,
       failureCount: state.failureCount,
-      hourComplete: state.hourComplete,
+      // Complete: the hour (plus a 15-minute grace for Azure's last block) is over and nothing is behind.
+      hourComplete:
+        hourOver(state) &&
+        (committedLength === null ? lagBytes(state) : committedLength - 2 - state.cursor.byteOffset) <= 0,
       stats: state.stats,
       lastRunAt: state.lastRunAt,
       lastEventAt: state.lastEventAt,

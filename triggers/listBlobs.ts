@@ -12,7 +12,7 @@ export async function listBlobs(request: HttpRequest): Promise<HttpResponseInit>
     const state = request.query.get('state') ?? undefined;
     if (state !== undefined && !STATES.has(state as BlobHealth))
       return json(400, { error: 'state must be failed, lagging, ok or running' });
-    const rows = await appServices().ledger.list(state as BlobHealth | undefined);
+    const rows = await appServices().ledger.list(state === undefined ? {} : { state: state as BlobHealth });
     return json(200, { count: rows.length, blobs: rows });
   });
 }

@@ -11,7 +11,7 @@ export async function rerunFailed(
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   return guarded(async () => {
-    const rows = await appServices().ledger.list('failed');
+    const rows = await appServices().ledger.list({ state: 'failed' });
     const client = df.getClient(context);
     const started: string[] = [];
     const skipped: string[] = [];

@@ -2,10 +2,21 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
-import { sweepOnce } from '../app/sweep';
+import { housekeeping, sweepOnce } from '../app/sweep';
 
+/**
+ * Every two minutes: poke blobs of the current and previous hour that are behind (lost or late events),
+ * and in the first sweep of each hour, forget blobs older than the retention (entity, history, ledger).
+ */
 export async function sweep(_timer: Timer, context: InvocationContext): Promise<void> {
-  await sweepOnce(df.getClient(context), appServices(), new Date(), context);
+  const client = df.getClient(context);
+  const now = new Date();
+  await sweepOnce(client, appServices(), now, context);
+  if (now.getUTCMinutes() < 2) {
+    const { removed } = await housekeeping(client, appServices(), now);
+    if (removed.length > 0)
+      context.log(`housekeeping: forgot ${removed.length} finished blobs older than the retention`);
+  }
 }
 
 app.timer(names.sweep, {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { names } from '../../app/names';
+import { appServices } from '../../app/services';
+import { housekeeping, RETENTION_HOURS } from '../../app/sweep';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import { blobText, simulateBlobs } from '../../domain/simulate/simulate';
@@ -81,6 +83,16 @@ test('sweep: blobs of this and the previous hour whose events were all lost are 
     await stack.host.waitForIdle({ timeoutMs: 60_000 });
     const withOld = [...expected, ...old.flatMap((b) => expectedSummaries(b.name, blobText(b)))];
     assert.equal(assertSameSummaries(dedupById(stack.eventHubs.events(LOCAL_HUB)), withOld), undefined);
+
+    // Housekeeping forgets finished blobs older than the retention: entity, history and ledger row.
+    const later = new Date(hour + (RETENTION_HOURS + 2) * 3_600_000);
+    const { removed } = await housekeeping(stack.host.durableClient(), appServices(), later);
+    await stack.host.waitForIdle({ timeoutMs: 60_000 });
+    assert.ok(removed.includes(oldKey));
+    assert.equal(removed.length, 3, 'every blob of those hours was read completely');
+    assert.equal(stack.host.durable.readEntityState(names.blobStateEntity, oldKey).exists, false);
+    assert.equal(stack.host.durable.getStatus(oldKey), undefined);
+    assert.equal(await appServices().ledger.get(oldKey), undefined);
   } finally {
     await stack.stop();
   }
