@@ -1,6 +1,6 @@
 import type { DurableClient } from 'durable-functions';
 import * as df from 'durable-functions';
-import type { BlobRef } from '../domain/blob-ref';
+import { type BlobRef, blobKey } from '../domain/blob-ref';
 import type { BlobState, RerunFrom } from '../domain/blob-state';
 import type { ProcessBlobInput } from './contracts';
 import { names } from './names';
@@ -67,4 +67,20 @@ export async function ensureRun(
     await sleep(delay);
     delay = Math.min(1000, delay * 2);
   }
+}
+
+/** Starts a rerun of each blob that has no active run; the others are reported as skipped. */
+export async function rerunEach(
+  client: DurableClient,
+  blobs: readonly BlobRef[],
+  from: RerunFrom,
+): Promise<{ started: string[]; skipped: string[] }> {
+  const started: string[] = [];
+  const skipped: string[] = [];
+  for (const ref of blobs) {
+    const key = blobKey(ref);
+    const outcome = await ensureRun(client, ref, key, { waitMs: 0, rerunFrom: from });
+    (outcome === 'started' ? started : skipped).push(key);
+  }
+  return { started, skipped };
 }

@@ -3,9 +3,8 @@ import * as df from 'durable-functions';
 import { listFlowLogBlobs } from '../adapters/blob-listing';
 import { BadRequest, guarded, json, readJson } from '../app/http';
 import { names } from '../app/names';
-import { ensureRun } from '../app/runs';
+import { rerunEach } from '../app/runs';
 import { appServices } from '../app/services';
-import { blobKey } from '../domain/blob-ref';
 
 const HOUR = 3_600_000;
 const MAX_HOURS = 24 * 31;
@@ -36,13 +35,11 @@ export async function replayRange(
     const services = appServices();
     const blobs = await listFlowLogBlobs(services.config, from, to, prefix);
     const client = df.getClient(context);
-    const started: string[] = [];
-    const skipped: string[] = [];
-    for (const blob of blobs) {
-      const key = blobKey(blob.ref);
-      const outcome = await ensureRun(client, blob.ref, key, { waitMs: 0, rerunFrom: 'start' });
-      (outcome === 'started' ? started : skipped).push(key);
-    }
+    const { started, skipped } = await rerunEach(
+      client,
+      blobs.map((b) => b.ref),
+      'start',
+    );
     return json(202, { matched: blobs.length, started, skipped });
   });
 }

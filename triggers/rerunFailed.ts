@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { guarded, json } from '../app/http';
 import { names } from '../app/names';
-import { ensureRun } from '../app/runs';
+import { rerunEach } from '../app/runs';
 import { appServices } from '../app/services';
 
 /** POST /api/blobs/rerun-failed: reruns every blob the ledger lists as failed, from its checkpoint. */
@@ -13,13 +13,8 @@ export async function rerunFailed(
   return guarded(async () => {
     const rows = await appServices().ledger.list({ state: 'failed' });
     const client = df.getClient(context);
-    const started: string[] = [];
-    const skipped: string[] = [];
-    for (const row of rows) {
-      const ref = { account: row.account, container: row.container, name: row.name };
-      const outcome = await ensureRun(client, ref, row.key, { waitMs: 0, rerunFrom: 'checkpoint' });
-      (outcome === 'started' ? started : skipped).push(row.key);
-    }
+    const refs = rows.map((row) => ({ account: row.account, container: row.container, name: row.name }));
+    const { started, skipped } = await rerunEach(client, refs, 'checkpoint');
     return json(202, { failed: rows.length, started, skipped });
   });
 }
