@@ -1,11 +1,17 @@
 import { UsageError } from './args';
+import { LOOKUP_USAGE, runLookup } from './commands/lookup';
 import { PROCESS_USAGE, runProcess } from './commands/process';
 import { runSimulate, SIMULATE_USAGE } from './commands/simulate';
 
 type Command = { run: (argv: readonly string[]) => Promise<number>; usage: string; summary: string };
 
 const COMMANDS: Record<string, Command> = {
-  process: { run: runProcess, usage: PROCESS_USAGE, summary: 'summarize flow-log files into NDJSON' },
+  process: {
+    run: runProcess,
+    usage: PROCESS_USAGE,
+    summary: 'summarize flow-log files into enriched NDJSON',
+  },
+  lookup: { run: runLookup, usage: LOOKUP_USAGE, summary: 'everything the app knows about IP addresses' },
   simulate: { run: runSimulate, usage: SIMULATE_USAGE, summary: 'write realistic simulated flow-log blobs' },
 };
 
@@ -17,7 +23,8 @@ Commands:
 ${lines.join('\n')}
 
 Run "flowlog <command> --help" for a command's options.
-Exit codes: 0 success; 1 some input failed (see stderr); 2 usage error; 3 internal error.`;
+Exit codes: 0 success; 1 some input failed (see stderr); 2 usage error (or, for process and lookup,
+enrichment data missing or unreadable); 3 internal error.`;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

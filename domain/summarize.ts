@@ -1,10 +1,15 @@
 import { aggregateRecord } from './aggregate';
 import { DocumentFormatError, type FlowLogError, RecordFormatError } from './errors';
 import { readFlowRecord } from './formats/record';
-import { RecordBytesReader } from './formats/record-bytes';
+import { type AggregatedRecord, RecordBytesReader } from './formats/record-bytes';
 import { RecordScanner, type ScannedRecord, type ScanStart } from './framing/record-scanner';
 import type { FlowSummary } from './summary/schema';
-import { FAST_RECORD_PATH, type NdjsonEncoder, type SummaryEnricherLike } from './summary/serialize';
+import {
+  FAST_RECORD_PATH,
+  type NdjsonEncoder,
+  type RecordPlace,
+  type SummaryEnricherLike,
+} from './summary/serialize';
 
 /** Counters of one summarizing pass; everything that moves is counted. */
 export interface SummarizeStats {
@@ -161,17 +166,7 @@ export class BlobSummarizer {
     problems: FlowLogError[],
     enricher?: SummaryEnricherLike | null,
   ): void {
-    if (this.documentError) return;
-    this.stats.bytes += chunk.length;
-    let records: ScannedRecord[];
-    try {
-      records = this.scanner.push(chunk);
-    } catch (error) {
-      if (!(error instanceof DocumentFormatError)) throw error;
-      this.documentError = error;
-      problems.push(error);
-      return;
-    }
+    const records = this.scan(chunk, problems);
     const stats = this.stats;
     const windowSeconds = this.options.windowSeconds;
     for (const record of records) {
@@ -179,11 +174,7 @@ export class BlobSummarizer {
       if (FAST_RECORD_PATH && this.reader.read(record.bytes, windowSeconds)) {
         stats.records++;
         stats.tuples += this.reader.tuples;
-        stats.summaries += encoder.appendRecord(
-          this.reader,
-          { blob: this.options.blob, recordOrdinal: record.ordinal, windowSeconds },
-          enricher,
-        );
+        stats.summaries += encoder.appendRecord(this.reader, this.placeOf(record), enricher);
         continue;
       }
       const out: FlowSummary[] = [];
@@ -192,6 +183,51 @@ export class BlobSummarizer {
         enricher?.enrich(s);
         encoder.append(s);
       }
+    }
+  }
+
+  /**
+   * Like pushNdjson, but the records are only read and summed: their summaries are appended to `later`
+   * (copies, independent of `chunk`) and written by writeDeferred, e.g. once enrichment data has
+   * loaded. Stats and problems are counted now.
+   */
+  pushDeferred(chunk: Uint8Array, later: DeferredRecord[], problems: FlowLogError[]): void {
+    const records = this.scan(chunk, problems);
+    const stats = this.stats;
+    const windowSeconds = this.options.windowSeconds;
+    for (const record of records) {
+      this.recordOffsets.push(record.byteOffset);
+      if (FAST_RECORD_PATH && this.reader.read(record.bytes, windowSeconds)) {
+        stats.records++;
+        stats.tuples += this.reader.tuples;
+        stats.summaries += this.reader.accCount;
+        later.push({ record: this.reader.snapshot(), place: this.placeOf(record) });
+        continue;
+      }
+      const out: FlowSummary[] = [];
+      summarizeRecord(record, this.options, out, problems, stats);
+      if (out.length > 0) later.push({ summaries: out });
+    }
+  }
+
+  private placeOf(record: ScannedRecord): RecordPlace {
+    return {
+      blob: this.options.blob,
+      recordOrdinal: record.ordinal,
+      windowSeconds: this.options.windowSeconds,
+    };
+  }
+
+  private scan(chunk: Uint8Array, problems: FlowLogError[]): ScannedRecord[] {
+    if (this.documentError) return [];
+    this.stats.bytes += chunk.length;
+    try {
+      return this.scanner.push(chunk);
+    } catch (error) {
+      if (!(error instanceof DocumentFormatError)) throw error;
+      this.documentError = error;
+      problems.push(error);
+      return [];
     }
   }
 
@@ -205,4 +241,36 @@ export class BlobSummarizer {
       problems.push(error);
     }
   }
+}
+
+/** A record read by BlobSummarizer.pushDeferred, waiting to be written. */
+export type DeferredRecord =
+  | { readonly record: AggregatedRecord; readonly place: RecordPlace }
+  | { readonly summaries: readonly FlowSummary[] };
+
+/** Writes deferred records in order (enriched when an enricher is given); returns the summaries written. */
+export function writeDeferred(
+  later: readonly DeferredRecord[],
+  encoder: NdjsonEncoder,
+  enricher?: SummaryEnricherLike | null,
+): number {
+  let n = 0;
+  for (const item of later) {
+    if ('record' in item) n += encoder.appendRecord(item.record, item.place, enricher);
+    else {
+      for (const s of item.summaries) {
+        enricher?.enrich(s);
+        encoder.append(s);
+      }
+      n += item.summaries.length;
+    }
+  }
+  return n;
+}
+
+/** Bytes a deferred record keeps alive (its record's bytes, or roughly its summaries). */
+export function deferredBytes(item: DeferredRecord): number {
+  return 'record' in item
+    ? item.record.bytes.length + item.record.accCount * 64
+    : item.summaries.length * 1500;
 }

@@ -1,9 +1,18 @@
-import { open } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { FlowLogError } from '../../domain/errors';
-import { addStats, BlobSummarizer, emptyStats, type SummarizeStats } from '../../domain/summarize';
+import {
+  addStats,
+  BlobSummarizer,
+  type DeferredRecord,
+  deferredBytes,
+  emptyStats,
+  type SummarizeStats,
+  writeDeferred,
+} from '../../domain/summarize';
 import { NdjsonEncoder, type SummaryEnricherLike } from '../../domain/summary/serialize';
 import { parseCommandArgs, positiveInt, UsageError } from '../args';
+import { ENRICHMENT_FLAGS, enrichmentOptions, loadEnrichment } from '../enrichment';
 import { collectInputs, type InputFile } from '../files';
 import { ProgressBar } from '../progress';
 import { type ByteSink, fileSink, streamSink } from '../sinks';
@@ -11,27 +20,45 @@ import { type ByteSink, fileSink, streamSink } from '../sinks';
 export type { SummaryEnricherLike };
 
 export const PROCESS_USAGE = `Usage: flowlog process <files or folders...> --out FILE|- [--window SECONDS]
+                       [--geoip PATH] [--asn PATH] [--service-tags PATH] [--labels PATH] [--no-enrich]
+                       [--stats FILE] [--quiet]
 
 Reads NSG (v1, v2) and VNet (v4) flow-log PT1H.json files (folders recursively, *.json) and writes one
-summary per (record, window, key) as NDJSON (docs/summary-schema.md). Each file is streamed: memory is
-bounded by the largest record, not the file.
+summary per (record, window, key) as NDJSON (docs/summary-schema.md), enriched (docs/enrichment.md): per
+side country, city, coordinates, AS number and organisation, Azure service tag and region, your label;
+the flow type and the IANA service name. Each file is streamed: memory is bounded by the largest record,
+not the file.
 
 Options:
-  --out FILE|-        where to write the NDJSON (- for stdout)           (required)
-  --window SECONDS    window length                                       (default 60)
-  --quiet             no progress bar
-  -h, --help          this text
+  --out FILE|-          where to write the NDJSON (- for stdout)                        (required)
+  --window SECONDS      window length                                                    (default 60)
+  --geoip PATH          GeoIP City MMDB file(s), comma-separated      (default: DB-IP City Lite, installed)
+  --asn PATH            ASN MMDB or CSV file(s), comma-separated      (default: ip-location-db ASN, installed)
+  --service-tags PATH   Azure ServiceTags_Public_*.json, a path or blob URL              (default: none)
+  --labels PATH         topology and threat labels CSV (cidr,label,kind)                  (default: none)
+  --no-enrich           no enrichment: every enrichment field is null
+  --stats FILE          write counts, timings and enrichment statistics (cache hit rate) as JSON
+  --quiet               no progress bar
+  -h, --help            this text
 
 Bad input is reported on stderr, one line per problem with file, byte offset and record ordinal;
-everything else is still processed.
+everything else is still processed. A missing or corrupt enrichment data file stops the command before
+anything is written, with a message naming the file.
 
-Exit codes: 0 all input processed; 1 some input could not be read (see stderr); 2 usage error.`;
+Exit codes: 0 all input processed; 1 some input could not be read (see stderr); 2 usage error, or
+enrichment data missing or unreadable; 3 internal error.`;
 
 export interface ProcessOptions {
   readonly inputs: readonly string[];
-  readonly out: Writable | ByteSink;
+  /** A stream, a sink, or a function opening one (called at the first write). */
+  readonly out: Writable | ByteSink | (() => Promise<ByteSink>);
   readonly windowSeconds: number;
-  readonly enricher?: SummaryEnricherLike | null;
+  /**
+   * Fills the enrichment fields of each summary. A promise (enrichment data still loading): records are
+   * read and summed meanwhile and written once it resolves; if it rejects, processing stops with that
+   * error (as a StopError) and nothing is written.
+   */
+  readonly enricher?: SummaryEnricherLike | null | Promise<SummaryEnricherLike | null>;
   readonly onProblem: (problem: Error) => void;
   readonly progress?: ProgressBar;
   /** Bytes per read (default 2 MiB). */
@@ -47,13 +74,25 @@ export interface ProcessResult {
 
 const READ_BYTES = 2 << 20;
 
-/** Writing the output failed: that stops the command (unlike an unreadable input file). */
-export class OutputError extends Error {
-  override readonly name = 'OutputError';
+/** Something that stops the whole command (unlike an unreadable input file): output or enrichment data. */
+export class StopError extends Error {
+  override readonly name = 'StopError';
 }
+
+/** Bytes of records kept while enrichment data loads; beyond this, reading waits for the data. */
+const DEFERRED_LIMIT = 32 << 20;
+/** Bytes summed between two looks at the event loop while enrichment data loads. */
+const LOADING_PIECE = 64 << 10;
+const EMPTY_DEFERRED: DeferredRecord = { summaries: [] };
 
 function isSink(out: Writable | ByteSink): out is ByteSink {
   return typeof (out as ByteSink).writeBytes === 'function';
+}
+
+function openSink(out: ProcessOptions['out']): () => Promise<ByteSink> {
+  if (typeof out === 'function') return out;
+  const sink = isSink(out) ? out : streamSink(out);
+  return async () => sink;
 }
 
 /**
@@ -67,14 +106,75 @@ export async function processFiles(
 ): Promise<ProcessResult> {
   const started = process.hrtime.bigint();
   const total = emptyStats();
-  const sink = isSink(options.out) ? options.out : streamSink(options.out);
+  const openOut = openSink(options.out);
+  let sink: ByteSink | undefined;
   const readBytes = options.readBytes ?? READ_BYTES;
-  const enricher = options.enricher ?? null;
   let problemCount = 0;
   let doneBytes = 0;
   const problems: FlowLogError[] = [];
   const encoder = new NdjsonEncoder(4 * readBytes);
   let writing: Promise<void> = Promise.resolve();
+
+  // Enrichment data may still be loading: read and sum records meanwhile, write them once it is there.
+  let enricher: SummaryEnricherLike | null = null;
+  let loading: Promise<void> | null = null;
+  let loadError: unknown;
+  const given = options.enricher ?? null;
+  if (given !== null && 'then' in given) {
+    loading = given.then(
+      (e) => {
+        enricher = e;
+        loading = null;
+      },
+      (error: unknown) => {
+        loadError = error;
+        loading = null;
+      },
+    );
+  } else enricher = given;
+  let later: DeferredRecord[] = [];
+  let laterBytes = 0;
+  /** Waits for the enrichment data, then writes the records read meanwhile (in batches). */
+  const enricherReady = async () => {
+    if (loading !== null) await loading;
+    if (loadError !== undefined) {
+      const message = loadError instanceof Error ? loadError.message : String(loadError);
+      throw new StopError(message, { cause: loadError });
+    }
+    if (later.length === 0) return;
+    const items = later;
+    later = [];
+    laterBytes = 0;
+    for (let i = 0; i < items.length; i++) {
+      writeDeferred(items.slice(i, i + 1), encoder, enricher);
+      items[i] = EMPTY_DEFERRED;
+      if (encoder.byteLength >= 4 * readBytes) await flush();
+    }
+  };
+  /**
+   * While the data loads, records are read in small pieces with a turn of the event loop every couple
+   * of milliseconds: the loader reads its files in many small steps, each needing the main thread.
+   */
+  const pushWhileLoading = async (summarizer: BlobSummarizer, chunk: Uint8Array) => {
+    let at = 0;
+    let turn = performance.now();
+    while (at < chunk.length && loading !== null) {
+      const piece = chunk.subarray(at, at + LOADING_PIECE);
+      at += piece.length;
+      const before = later.length;
+      summarizer.pushDeferred(piece, later, problems);
+      for (let i = before; i < later.length; i++) laterBytes += deferredBytes(later[i]!);
+      if (laterBytes > DEFERRED_LIMIT) await enricherReady();
+      else if (performance.now() - turn > 2) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        turn = performance.now();
+      }
+    }
+    if (at < chunk.length) {
+      await enricherReady();
+      summarizer.pushNdjson(chunk.subarray(at), encoder, problems, enricher);
+    }
+  };
 
   const report = () => {
     for (const p of problems) options.onProblem(p);
@@ -87,10 +187,11 @@ export async function processFiles(
     await writing;
     if (encoder.byteLength === 0) return;
     const batch = encoder.take();
+    sink ??= await openOut();
     writing = sink.writeBytes(batch).then(
       () => encoder.recycle(batch),
       (cause: unknown) => {
-        throw new OutputError(`cannot write the output (${(cause as Error).message})`, { cause });
+        throw new StopError(`cannot write the output (${(cause as Error).message})`, { cause });
       },
     );
   };
@@ -111,14 +212,18 @@ export async function processFiles(
         if (bytesRead === 0) break;
         which ^= 1;
         next = h.read(buffers[which]!, 0, readBytes, null);
-        summarizer.pushNdjson(buffer.subarray(0, bytesRead), encoder, problems, enricher);
+        const chunk = buffer.subarray(0, bytesRead);
+        if (loading === null) {
+          await enricherReady();
+          summarizer.pushNdjson(chunk, encoder, problems, enricher);
+        } else await pushWhileLoading(summarizer, chunk);
         doneBytes += bytesRead;
         await flush();
         options.progress?.update(doneBytes, total.tuples + summarizer.stats.tuples, file.identity);
       }
       summarizer.end(true, problems);
     } catch (cause) {
-      if (cause instanceof OutputError) throw cause;
+      if (cause instanceof StopError) throw cause;
       problemCount++;
       options.onProblem(
         new Error(`${file.path}: cannot read the file (${(cause as Error).message})`, { cause }),
@@ -129,6 +234,8 @@ export async function processFiles(
     await flush();
     addStats(total, summarizer.stats);
   }
+  await enricherReady();
+  await flush();
   await writing;
   options.progress?.update(doneBytes, total.tuples, 'done', true);
   options.progress?.done();
@@ -145,6 +252,8 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
     out: { type: 'string', short: 'o' },
     window: { type: 'string', short: 'w' },
     quiet: { type: 'boolean', short: 'q' },
+    stats: { type: 'string' },
+    ...ENRICHMENT_FLAGS,
   });
   if (values.help) {
     process.stdout.write(`${PROCESS_USAGE}\n`);
@@ -153,26 +262,83 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError('name at least one file or folder to process');
   if (values.out === undefined) throw new UsageError('--out FILE (or - for stdout) is required');
   const windowSeconds = positiveInt(values.window as string | undefined, 'window', 60);
+  const enrichment = enrichmentOptions(values);
+  const statsPath = values.stats as string | undefined;
+  if (statsPath === '') throw new UsageError('--stats needs a file name');
+
+  // Enrichment data loads while the first files are read and summed (its files are read off the main
+  // thread); nothing is written before it is there, so a bad data file leaves no output behind.
+  const loadStarted = performance.now();
+  let loadMs = 0;
+  const loaded = enrichment.enabled ? loadEnrichment(enrichment) : null;
+  const enricherP =
+    loaded === null
+      ? null
+      : loaded.then((l) => {
+          loadMs = performance.now() - loadStarted;
+          return l.enricher;
+        });
+  enricherP?.catch(() => undefined); // reported by processFiles (StopError)
+
   const files = await collectInputs(positionals);
   const toStdout = values.out === '-';
-  const sink = toStdout ? streamSink(process.stdout) : await fileSink(values.out as string);
+  let sink: ByteSink | undefined;
+  const open = async () => {
+    sink = toStdout ? streamSink(process.stdout) : await fileSink(values.out as string);
+    return sink;
+  };
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
   let result: ProcessResult;
   try {
     result = await processFiles(files, {
       inputs: positionals,
-      out: sink,
+      out: open,
       windowSeconds,
+      enricher: enricherP,
       onProblem: (p) => process.stderr.write(`flowlog: ${p.message}\n`),
       ...(values.quiet ? {} : { progress: new ProgressBar(totalBytes) }),
     });
+    // Empty input still gives an (empty) output file.
+    if (sink === undefined) await open();
+  } catch (error) {
+    if (error instanceof StopError) {
+      process.stderr.write(`flowlog process: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
   } finally {
-    await sink.close();
+    await (sink as ByteSink | undefined)?.close();
   }
   const s = result.stats;
+  const l = loaded === null ? null : await loaded;
+  const e = l?.stats() ?? null;
   process.stderr.write(
     `flowlog: ${result.files} files, ${s.records} records, ${s.tuples} tuples → ${s.summaries} summaries in ${result.seconds.toFixed(2)} s` +
-      `${result.problems > 0 ? `; ${result.problems} problems (${s.recordsFailed} records, ${s.tuplesFailed} tuples skipped)` : ''}\n`,
+      `${result.problems > 0 ? `; ${result.problems} problems (${s.recordsFailed} records, ${s.tuplesFailed} tuples skipped)` : ''}` +
+      `${e === null ? '; not enriched' : `; enriched: ${e.misses} distinct addresses looked up, cache hit rate ${(100 * e.hitRate).toFixed(2)} % of ${e.lookups} address lookups, data loaded in ${Math.round(loadMs)} ms`}\n`,
   );
+  if (statsPath !== undefined) {
+    const report = {
+      files: result.files,
+      ...s,
+      problems: result.problems,
+      seconds: result.seconds,
+      enrichment:
+        l === null || e === null
+          ? { enabled: false }
+          : {
+              enabled: true,
+              loadMs: Math.round(loadMs),
+              ...e,
+              sources: l.sources.map((x) => ({
+                dataset: x.dataset,
+                name: x.name,
+                version: x.version,
+                loadMs: x.loadMs,
+              })),
+            },
+    };
+    await writeFile(statsPath, `${JSON.stringify(report, null, 2)}\n`);
+  }
   return result.problems > 0 ? 1 : 0;
 }

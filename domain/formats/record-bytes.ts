@@ -80,7 +80,29 @@ const K_RECORDS = 7;
 
 const LOWER_RECORD_KEYS = RECORD_KEYS.map((k) => k.toLowerCase());
 
-export class RecordBytesReader {
+/** One record's sums as RecordBytesReader leaves them: what NdjsonEncoder.appendRecord writes from. */
+export interface AggregatedRecord {
+  readonly bytes: Uint8Array;
+  readonly layout: TupleLayout;
+  readonly time: string;
+  readonly resourceId: string;
+  readonly groupCount: number;
+  readonly groupRule: readonly string[];
+  readonly groupMac: readonly string[];
+  readonly groupAcl: readonly (string | null)[];
+  readonly groupFirst: Int32Array;
+  readonly accCount: number;
+  readonly accNext: Int32Array;
+  readonly accWindow: Float64Array;
+  readonly accCode: Int32Array;
+  readonly accSrc: Int32Array;
+  readonly accSrcEnd: Int32Array;
+  readonly accDstEnd: Int32Array;
+  readonly sums: Float64Array;
+  readonly tuples: number;
+}
+
+export class RecordBytesReader implements AggregatedRecord {
   /** The bytes of the record last read; accumulator ranges point into them. */
   bytes: Uint8Array = new Uint8Array(0);
   layout: TupleLayout = 'nsg-v2';
@@ -148,6 +170,34 @@ export class RecordBytesReader {
       }
       throw error;
     }
+  }
+
+  /**
+   * A copy of the record last read, independent of this reader and of the chunk the bytes came from
+   * (to write it later, e.g. once enrichment data has loaded).
+   */
+  snapshot(): AggregatedRecord {
+    const n = this.accCount;
+    return {
+      bytes: this.bytes.slice(),
+      layout: this.layout,
+      time: this.time,
+      resourceId: this.resourceId,
+      groupCount: this.groupCount,
+      groupRule: [...this.groupRule],
+      groupMac: [...this.groupMac],
+      groupAcl: [...this.groupAcl],
+      groupFirst: this.groupFirst.slice(0, this.groupCount),
+      accCount: n,
+      accNext: this.accNext.slice(0, n),
+      accWindow: this.accWindow.slice(0, n),
+      accCode: this.accCode.slice(0, n),
+      accSrc: this.accSrc.slice(0, n),
+      accSrcEnd: this.accSrcEnd.slice(0, n),
+      accDstEnd: this.accDstEnd.slice(0, n),
+      sums: this.sums.slice(0, n * 8),
+      tuples: this.tuples,
+    };
   }
 
   /** Protocol of an accumulator as the contract spells it. */

@@ -1,6 +1,6 @@
 import { groupSeed } from '../aggregate';
 import { LOG_TYPE_OF } from '../formats/record';
-import { RecordBytesReader } from '../formats/record-bytes';
+import { type AggregatedRecord, RecordBytesReader } from '../formats/record-bytes';
 import { type MurmurPrefix, murmur128HexInto, murmurPrefix } from '../hash';
 import { isoSeconds } from '../window';
 import {
@@ -121,7 +121,7 @@ export interface RecordPlace {
   readonly windowSeconds: number;
 }
 
-const ascii = (text: string) => encoder.encode(text);
+const utf8 = (text: string) => encoder.encode(text);
 
 /** Fields written per summary by appendRecord, in contract order after `id` and the repeating ones. */
 const FAST_KEY_FIELDS = [
@@ -170,7 +170,7 @@ const DECISION_NAMES = ['Allow', 'Deny'] as const;
 
 /** Straight-line stores of an ASCII literal at b[o...] (generated: no loop, no source array). */
 function storeCode(text: string): string {
-  const bytes = ascii(text);
+  const bytes = utf8(text);
   return `${Array.from(bytes, (v, i) => `b[o + ${i}] = ${v};`).join(' ')} o += ${bytes.length};`;
 }
 type WriteLiteral = (b: Uint8Array, o: number) => number;
@@ -209,7 +209,7 @@ interface Middle {
 }
 const UNIT = 0x1f;
 /** All enrichment fields null, the closing brace and the newline. */
-const NULL_ENRICHMENT_TAIL = ascii(
+const NULL_ENRICHMENT_TAIL = utf8(
   `${SUMMARY_FIELDS.filter((f) => f.group === 'enrichment')
     .map((f) => `,${JSON.stringify(f.name)}:null`)
     .join('')}}\n`,
@@ -222,6 +222,76 @@ const renderEnrichment = new Function(
   'num',
   `return ${ENRICHMENT_FIELDS.map((f) => `${JSON.stringify(`,${JSON.stringify(f.name)}:`)} + ${renderExpression(f.name, f.kind)}`).join(' + ') || "''"} + '}\\n';`,
 ) as RenderEnrichment;
+
+/** The enrichment fields of one side (src… or dst…) as last rendered for an address. */
+interface SideMemo {
+  values: unknown[];
+  bytes: Uint8Array;
+}
+
+interface SidePlan {
+  readonly same: (s: FlowSummary, memo: SideMemo) => boolean;
+  readonly remember: (s: FlowSummary, memo: SideMemo) => void;
+  readonly render: Render;
+}
+
+/**
+ * The enrichment fields in three runs, in schema order: the src… fields, the dst… fields, the rest
+ * (flowType, l7Protocol). Null when the schema is not laid out that way (then rows render in one go).
+ */
+const ENRICHMENT_PLAN = (() => {
+  const names = ENRICHMENT_FIELDS.map((f) => f.name as string);
+  const srcCount = names.findIndex((n) => !n.startsWith('src'));
+  const dstCount = names.slice(srcCount).findIndex((n) => !n.startsWith('dst'));
+  if (srcCount <= 0 || dstCount <= 0) return null;
+  if (names.slice(srcCount + dstCount).some((n) => n.startsWith('src') || n.startsWith('dst'))) return null;
+  const run = (from: number, to: number) => ENRICHMENT_FIELDS.slice(from, to);
+  const renderOf = (fields: typeof ENRICHMENT_FIELDS) =>
+    new Function(
+      's',
+      'str',
+      'num',
+      `return ${fields.map((f) => `${JSON.stringify(`,${JSON.stringify(f.name)}:`)} + ${renderExpression(f.name, f.kind)}`).join(' + ') || "''"};`,
+    ) as Render;
+  const side = (fields: typeof ENRICHMENT_FIELDS): SidePlan => ({
+    same: new Function(
+      's',
+      'memo',
+      `return ${fields.map((f, k) => `s.${f.name} === memo.values[${k}]`).join(' && ')};`,
+    ) as SidePlan['same'],
+    remember: new Function(
+      's',
+      'memo',
+      fields.map((f, k) => `memo.values[${k}] = s.${f.name};`).join(' '),
+    ) as SidePlan['remember'],
+    render: renderOf(fields),
+  });
+  return {
+    src: side(run(0, srcCount)),
+    dst: side(run(srcCount, srcCount + dstCount)),
+    rest: renderOf(run(srcCount + dstCount, names.length)),
+  };
+})();
+
+const SIDE_MEMO_LIMIT = 200_000;
+
+function sideBytes(
+  memos: Map<string, SideMemo>,
+  address: string,
+  s: FlowSummary,
+  plan: SidePlan,
+): Uint8Array {
+  let memo = memos.get(address);
+  if (memo !== undefined && plan.same(s, memo)) return memo.bytes;
+  if (memo === undefined) {
+    if (memos.size >= SIDE_MEMO_LIMIT) memos.clear();
+    memo = { values: [], bytes: new Uint8Array(0) };
+    memos.set(address, memo);
+  }
+  plan.remember(s, memo);
+  memo.bytes = utf8(plan.render(s, strFn, numFn));
+  return memo.bytes;
+}
 
 /** Per flow group of the record being written: the id seed's hash state and the repeating segment. */
 interface GroupOut {
@@ -248,6 +318,10 @@ export class NdjsonEncoder {
   /** Id text after the seed: U window U direction U decision U protocol U src U dst U port. */
   private idText = new Uint8Array(512);
   private readonly middles = new Map<number, Middle>();
+  private readonly addresses = new AddressStrings();
+  private readonly srcSides = new Map<string, SideMemo>();
+  private readonly dstSides = new Map<string, SideMemo>();
+  private readonly restBytes = new Map<string | null, Map<string | null, Uint8Array>>();
   /** The summary handed to an enricher by appendRecord, reused for every row. */
   private scratch: FlowSummary | undefined;
 
@@ -292,7 +366,7 @@ export class NdjsonEncoder {
    * as one reused summary object (filled with the row's values; enrichers must not keep it). Returns the
    * number of summaries written.
    */
-  appendRecord(reader: RecordBytesReader, place: RecordPlace, enricher?: SummaryEnricherLike | null): number {
+  appendRecord(reader: AggregatedRecord, place: RecordPlace, enricher?: SummaryEnricherLike | null): number {
     const logType = LOG_TYPE_OF[reader.layout];
     const b = reader.bytes;
     let written = 0;
@@ -345,7 +419,7 @@ export class NdjsonEncoder {
         this.length = o;
         if (enricher) {
           const s = this.scratchSummary();
-          s.id = latin1(buf, idAt, idAt + 32);
+          s.id = hexText(buf, idAt);
           s.blob = place.blob;
           s.recordOrdinal = place.recordOrdinal;
           s.recordTime = reader.time;
@@ -359,8 +433,8 @@ export class NdjsonEncoder {
           s.direction = DIRECTION_NAMES[dirDec >> 1]!;
           s.decision = DECISION_NAMES[dirDec & 1]!;
           s.protocol = RecordBytesReader.protocolOf(code);
-          s.srcIp = latin1(b, src, srcEnd);
-          s.dstIp = latin1(b, srcEnd + 1, dstEnd);
+          s.srcIp = this.addresses.text(b, src, srcEnd);
+          s.dstIp = this.addresses.text(b, srcEnd + 1, dstEnd);
           s.dstPort = dstPort;
           s.tuples = sums[o8]!;
           s.flowsStarted = sums[o8 + 1]!;
@@ -371,7 +445,7 @@ export class NdjsonEncoder {
           s.packetsDstToSrc = sums[o8 + 6]!;
           s.bytesDstToSrc = sums[o8 + 7]!;
           enricher.enrich(s);
-          this.writeText(renderEnrichment(s, strFn, numFn));
+          this.writeEnrichment(s);
         } else {
           this.reserve(NULL_ENRICHMENT_TAIL.length);
           this.buffer.set(NULL_ENRICHMENT_TAIL, this.length);
@@ -384,7 +458,7 @@ export class NdjsonEncoder {
   }
 
   private groupOut(
-    reader: RecordBytesReader,
+    reader: AggregatedRecord,
     g: number,
     place: RecordPlace,
     logType: 'nsg' | 'vnet',
@@ -402,7 +476,7 @@ export class NdjsonEncoder {
       mac,
       rule,
     );
-    const seedBytes = ascii(seed);
+    const seedBytes = utf8(seed);
     const template = {
       schemaVersion: SUMMARY_SCHEMA_VERSION,
       blob: place.blob,
@@ -420,7 +494,7 @@ export class NdjsonEncoder {
       mac,
       acl,
       prefix: murmurPrefix(seedBytes, 0, 32),
-      repeat: ascii(compiled.repeat(template, strFn, numFn)),
+      repeat: utf8(compiled.repeat(template, strFn, numFn)),
     };
   }
 
@@ -439,14 +513,46 @@ export class NdjsonEncoder {
       const decision = DECISION_NAMES[dirDec & 1]!;
       const names = MIDDLE_NAMES;
       m = {
-        out: ascii(
+        out: utf8(
           `,${names[0]}:${str(isoSeconds(windowStart))},${names[1]}:${str(direction)},${names[2]}:${str(decision)},${names[3]}:${str(protocol)},${names[4]}:"`,
         ),
-        id: ascii(`\u001f${windowStart}\u001f${direction}\u001f${decision}\u001f${protocol}\u001f`),
+        id: utf8(`\u001f${windowStart}\u001f${direction}\u001f${decision}\u001f${protocol}\u001f`),
       };
       this.middles.set(key, m);
     }
     return m;
+  }
+
+  /**
+   * The enrichment fields of an enriched row and the line end. The per-side fields depend only on the
+   * address, so their bytes are kept per address and reused while the enricher gives the same values
+   * (compared with ===; enrichers hand out the same cached strings for an address).
+   */
+  private writeEnrichment(s: FlowSummary): void {
+    if (ENRICHMENT_PLAN === null) {
+      this.writeText(renderEnrichment(s, strFn, numFn));
+      return;
+    }
+    const plan = ENRICHMENT_PLAN;
+    const src = sideBytes(this.srcSides, s.srcIp, s, plan.src);
+    const dst = sideBytes(this.dstSides, s.dstIp, s, plan.dst);
+    let byFlow = this.restBytes.get(s.flowType);
+    if (byFlow === undefined) {
+      byFlow = new Map();
+      this.restBytes.set(s.flowType, byFlow);
+    }
+    let rest = byFlow.get(s.l7Protocol);
+    if (rest === undefined) {
+      rest = utf8(`${plan.rest(s, strFn, numFn)}}\n`);
+      byFlow.set(s.l7Protocol, rest);
+    }
+    this.reserve(src.length + dst.length + rest.length);
+    let o = this.length;
+    const buf = this.buffer;
+    o = put(buf, o, src);
+    o = put(buf, o, dst);
+    o = put(buf, o, rest);
+    this.length = o;
   }
 
   private scratchSummary(): FlowSummary {
@@ -500,9 +606,39 @@ export class NdjsonEncoder {
 
 const QUOTE = 0x22;
 
-/** A JS string of ASCII bytes. */
-function latin1(b: Uint8Array, start: number, end: number): string {
-  return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+/** The 32 hex characters of an id written at b[o...], as a string (one call, no copy of the bytes). */
+const hexText = new Function(
+  'b',
+  'o',
+  `return String.fromCharCode(${Array.from({ length: 32 }, (_, i) => `b[o + ${i}]`).join(', ')});`,
+) as (b: Uint8Array, o: number) => string;
+
+/**
+ * Strings of the ASCII addresses met in records, so that a row's srcIp/dstIp string is built once per
+ * address rather than once per row (and the enricher's cache sees the same string objects). A small
+ * direct-mapped table: a slot holds the last address that hashed to it.
+ */
+class AddressStrings {
+  private readonly texts: string[] = new Array<string>(4096).fill('');
+  private readonly bytes: Uint8Array = new Uint8Array(4096 * 48);
+
+  text(b: Uint8Array, start: number, end: number): string {
+    const n = end - start;
+    if (n > 47) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+    let h = 0x811c9dc5 | 0;
+    for (let k = start; k < end; k++) h = Math.imul(h ^ b[k]!, 16777619);
+    const slot = (h ^ (h >>> 15)) & 4095;
+    const at = slot * 48;
+    const cache = this.bytes;
+    let same = cache[at] === n;
+    for (let k = 0; same && k < n; k++) same = cache[at + 1 + k] === b[start + k];
+    if (same) return this.texts[slot]!;
+    const text = String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+    cache[at] = n;
+    for (let k = 0; k < n; k++) cache[at + 1 + k] = b[start + k]!;
+    this.texts[slot] = text;
+    return text;
+  }
 }
 
 function put(dst: Uint8Array, at: number, src: Uint8Array): number {
