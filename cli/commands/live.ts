@@ -60,6 +60,8 @@ export interface LiveIo {
   readonly signals?: NodeJS.EventEmitter;
   /** Quit at once (a second Ctrl-C); process.exit by default. */
   readonly exit?: (code: number) => void;
+  /** Receives the run's result before runLive returns (tests read the final view from it). */
+  readonly onResult?: (result: LiveResult) => void;
 }
 
 export interface LiveOptions {
@@ -225,7 +227,7 @@ export async function runLiveSession(options: LiveOptions, io: LiveIo): Promise<
     const width = io.stdout.columns ?? 100;
     if (screen) io.stdout.write(`${renderFrame(result.view, { width, color: true }).join('\n')}\n\n`);
     else io.stdout.write(`${renderStatusLine(result.view)}\n`);
-    io.stdout.write(`${renderSummary(result.view, width).join('\n')}\n`);
+    io.stdout.write(`${renderSummary(result.view).join('\n')}\n`);
     if (!result.caughtUp) say('some blobs were still behind when the stack stopped (see the lag column)');
     return result;
   } finally {
@@ -243,5 +245,6 @@ export async function runLive(argv: readonly string[], io?: LiveIo): Promise<num
     return 0;
   }
   const result = await runLiveSession(options, streams);
+  streams.onResult?.(result);
   return result.caughtUp ? 0 : 1;
 }

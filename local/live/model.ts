@@ -175,6 +175,7 @@ export interface LiveView {
     readonly summaries: number;
     readonly tuples: number;
     readonly records: number;
+    /** Runs started by a BlobCreated event (the others: continued rounds, sweeps). */
     readonly runsStarted: number;
     readonly runsCompleted: number;
     readonly runsCoalesced: number;

@@ -300,9 +300,9 @@ function counterLines(v: LiveView): Line[] {
   return [
     [
       label('runs'),
-      { t: `${formatCount(t.runsStarted)} started · ${formatCount(t.runsCompleted)} done · ` },
+      { t: `${formatCount(t.runsCompleted)} done · ` },
       bad(t.runsFailed, 'failed'),
-      { t: ` · ${formatCount(t.runsCoalesced)} coalesced` },
+      { t: ` · events started ${formatCount(t.runsStarted)}, joined ${formatCount(t.runsCoalesced)}` },
     ],
     [
       label('orch'),
@@ -484,19 +484,20 @@ export function renderStatusLine(v: LiveView): string {
   ].join(' · ');
 }
 
-/** What is printed when the run ends (after the screen is restored). */
-export function renderSummary(v: LiveView, w = 100): string[] {
+/** What is printed when the run ends (after the screen is restored); long lines wrap. */
+export function renderSummary(v: LiveView): string[] {
   const t = v.totals;
   const b = v.blobTotals;
   const lines: string[] = [
     `flowlog live: ${formatElapsed(v.now - v.startedAt)}, ${formatCount(v.writer?.blocks ?? 0)} blocks written to ${b.written} blobs, ${formatCount(t.hubEvents)} summaries reached the hub (${formatCount(t.tuples)} tuples)`,
     `  latency commit→hub (last ${Math.round(v.latencyWindowMs / 1000)} s): p50 ${formatMs(v.latency.p50)}, p99 ${formatMs(v.latency.p99)}, max ${formatMs(v.latency.max)} over ${v.latency.samples} blocks`,
-    `  runs: ${t.runsStarted} started, ${t.runsCompleted} completed, ${t.runsFailed} failed; lag at exit: ${formatBytes(b.lagBytes)} / ${b.lagBlocks} blocks in ${b.lagging} blob(s)`,
+    `  runs: ${t.runsCompleted} completed, ${t.runsFailed} failed (${t.runsStarted} started by an event, ${t.runsCoalesced} events joined a run)`,
+    `  lag at exit: ${formatBytes(b.lagBytes)} / ${b.lagBlocks} blocks in ${b.lagging} blob(s)`,
   ];
   const talker = v.talkers[0];
   if (talker) lines.push(`  top talker: ${talker.src} → ${talker.dst} ${formatBytes(talker.bytes)}`);
   const denied = v.denied[0];
   if (denied)
     lines.push(`  top denied source: ${denied.src} (${denied.denied} denied, ${denied.ports} ports)`);
-  return lines.map((l) => ([...l].length > w ? `${[...l].slice(0, w - 1).join('')}…` : l));
+  return lines;
 }

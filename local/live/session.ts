@@ -453,10 +453,14 @@ export class LiveSession {
     this.intervals.clear();
 
     const deadline = drainStarted + (this.options.drainTimeoutMs ?? 20_000);
+    let drainTimer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inflight]),
-      this.sleep(Math.max(0, deadline - Date.now())),
+      new Promise<void>((resolve) => {
+        drainTimer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      }),
     ]);
+    clearTimeout(drainTimer);
     let view = this.frame();
     let lastSweep = 0;
     while (!this.caughtUp(view) && Date.now() < deadline) {

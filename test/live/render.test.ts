@@ -139,7 +139,7 @@ describe('live screen', () => {
     assert.match(text, /03:01 +1 rows +1 tuples +350 B +0 denied +1 blobs/);
     assert.match(text, /03:00 +2 rows +4 tuples +2\.5 MB +3 denied +1 blobs/);
     assert.match(text, /p50 420 ms/);
-    assert.match(text, /7 started · 6 done · 1 failed/);
+    assert.match(text, /runs +6 done · 1 failed · events started 7, joined 0/);
   });
 
   test('wide screens put talkers beside denied flows and show the last error', () => {
