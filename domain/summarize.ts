@@ -210,6 +210,56 @@ export class BlobSummarizer {
     }
   }
 
+  /**
+   * pushNdjson for an enricher that must learn addresses before it can enrich rows naming them (its
+   * data lives elsewhere): records whose addresses it knows are written at once; from the first record
+   * naming an unknown address on (and while `later` is not empty), records go to `later`, in order, to
+   * be written by writeDeferred once the enricher has learnt them (deferredAddresses lists them).
+   */
+  pushNdjsonKnown(
+    chunk: Uint8Array,
+    encoder: NdjsonEncoder,
+    problems: FlowLogError[],
+    enricher: KnowingEnricher,
+    later: DeferredRecord[],
+  ): void {
+    const records = this.scan(chunk, problems);
+    const stats = this.stats;
+    const windowSeconds = this.options.windowSeconds;
+    let unknown = false;
+    const check = (address: string) => {
+      if (!unknown && !enricher.known(address)) unknown = true;
+    };
+    for (const record of records) {
+      this.recordOffsets.push(record.byteOffset);
+      if (FAST_RECORD_PATH && this.reader.read(record.bytes, windowSeconds)) {
+        stats.records++;
+        stats.tuples += this.reader.tuples;
+        if (later.length === 0) encoder.addressesOf(this.reader, check);
+        if (later.length === 0 && !unknown) {
+          stats.summaries += encoder.appendRecord(this.reader, this.placeOf(record), enricher);
+        } else {
+          stats.summaries += this.reader.accCount;
+          later.push({ record: this.reader.snapshot(), place: this.placeOf(record) });
+        }
+        continue;
+      }
+      const out: FlowSummary[] = [];
+      summarizeRecord(record, this.options, out, problems, stats);
+      if (later.length === 0)
+        for (const s of out) {
+          check(s.srcIp);
+          check(s.dstIp);
+        }
+      if (later.length === 0 && !unknown) {
+        for (const s of out) {
+          enricher.enrich(s);
+          encoder.append(s);
+        }
+      } else if (out.length > 0) later.push({ summaries: out });
+    }
+  }
+
   private placeOf(record: ScannedRecord): RecordPlace {
     return {
       blob: this.options.blob,
@@ -273,4 +323,25 @@ export function deferredBytes(item: DeferredRecord): number {
   return 'record' in item
     ? item.record.bytes.length + item.record.accCount * 64
     : item.summaries.length * 1500;
+}
+
+/** An enricher that can say whether it can enrich a row naming an address right now. */
+export interface KnowingEnricher extends SummaryEnricherLike {
+  known(address: string): boolean;
+}
+
+/** Every srcIp and dstIp the deferred records' rows name (with repeats). */
+export function deferredAddresses(
+  later: readonly DeferredRecord[],
+  encoder: NdjsonEncoder,
+  visit: (address: string) => void,
+): void {
+  for (const item of later) {
+    if ('record' in item) encoder.addressesOf(item.record, visit);
+    else
+      for (const s of item.summaries) {
+        visit(s.srcIp);
+        visit(s.dstIp);
+      }
+  }
 }

@@ -5,17 +5,20 @@ import {
   addStats,
   BlobSummarizer,
   type DeferredRecord,
+  deferredAddresses,
   deferredBytes,
   emptyStats,
+  type KnowingEnricher,
   type SummarizeStats,
   writeDeferred,
 } from '../../domain/summarize';
 import { NdjsonEncoder, type SummaryEnricherLike } from '../../domain/summary/serialize';
 import { parseCommandArgs, positiveInt, UsageError } from '../args';
-import { ENRICHMENT_FLAGS, enrichmentOptions, loadEnrichment } from '../enrichment';
+import { ENRICHMENT_FLAGS, enrichmentOptions } from '../enrichment';
 import { collectInputs, type InputFile } from '../files';
 import { ProgressBar } from '../progress';
 import { type ByteSink, fileSink, streamSink } from '../sinks';
+import { WorkerEnricher } from '../worker-enricher';
 
 export type { SummaryEnricherLike };
 
@@ -54,15 +57,22 @@ export interface ProcessOptions {
   readonly out: Writable | ByteSink | (() => Promise<ByteSink>);
   readonly windowSeconds: number;
   /**
-   * Fills the enrichment fields of each summary. A promise (enrichment data still loading): records are
-   * read and summed meanwhile and written once it resolves; if it rejects, processing stops with that
-   * error (as a StopError) and nothing is written.
+   * Fills the enrichment fields of each summary: an in-process enricher, or one whose data loads
+   * elsewhere (WorkerEnricher). For the latter, records are read and summed while its data loads and
+   * written once it is ready and knows their addresses; if it fails to load, processing stops with its
+   * error (a StopError) and nothing is written.
    */
-  readonly enricher?: SummaryEnricherLike | null | Promise<SummaryEnricherLike | null>;
+  readonly enricher?: SummaryEnricherLike | PreparingEnricher | null;
   readonly onProblem: (problem: Error) => void;
   readonly progress?: ProgressBar;
   /** Bytes per read (default 2 MiB). */
   readonly readBytes?: number;
+}
+
+/** An enricher that loads its data elsewhere and learns the addresses it is asked about in batches. */
+export interface PreparingEnricher extends KnowingEnricher {
+  readonly ready: Promise<void>;
+  prepare(addresses: readonly string[]): Promise<void>;
 }
 
 export interface ProcessResult {
@@ -80,9 +90,7 @@ export class StopError extends Error {
 }
 
 /** Bytes of records kept while enrichment data loads; beyond this, reading waits for the data. */
-const DEFERRED_LIMIT = 32 << 20;
-/** Bytes summed between two looks at the event loop while enrichment data loads. */
-const LOADING_PIECE = 64 << 10;
+const DEFERRED_LIMIT = 48 << 20;
 const EMPTY_DEFERRED: DeferredRecord = { summaries: [] };
 
 function isSink(out: Writable | ByteSink): out is ByteSink {
@@ -93,6 +101,10 @@ function openSink(out: ProcessOptions['out']): () => Promise<ByteSink> {
   if (typeof out === 'function') return out;
   const sink = isSink(out) ? out : streamSink(out);
   return async () => sink;
+}
+
+function isPreparing(e: SummaryEnricherLike | PreparingEnricher): e is PreparingEnricher {
+  return typeof (e as PreparingEnricher).prepare === 'function';
 }
 
 /**
@@ -115,67 +127,6 @@ export async function processFiles(
   const encoder = new NdjsonEncoder(4 * readBytes);
   let writing: Promise<void> = Promise.resolve();
 
-  // Enrichment data may still be loading: read and sum records meanwhile, write them once it is there.
-  let enricher: SummaryEnricherLike | null = null;
-  let loading: Promise<void> | null = null;
-  let loadError: unknown;
-  const given = options.enricher ?? null;
-  if (given !== null && 'then' in given) {
-    loading = given.then(
-      (e) => {
-        enricher = e;
-        loading = null;
-      },
-      (error: unknown) => {
-        loadError = error;
-        loading = null;
-      },
-    );
-  } else enricher = given;
-  let later: DeferredRecord[] = [];
-  let laterBytes = 0;
-  /** Waits for the enrichment data, then writes the records read meanwhile (in batches). */
-  const enricherReady = async () => {
-    if (loading !== null) await loading;
-    if (loadError !== undefined) {
-      const message = loadError instanceof Error ? loadError.message : String(loadError);
-      throw new StopError(message, { cause: loadError });
-    }
-    if (later.length === 0) return;
-    const items = later;
-    later = [];
-    laterBytes = 0;
-    for (let i = 0; i < items.length; i++) {
-      writeDeferred(items.slice(i, i + 1), encoder, enricher);
-      items[i] = EMPTY_DEFERRED;
-      if (encoder.byteLength >= 4 * readBytes) await flush();
-    }
-  };
-  /**
-   * While the data loads, records are read in small pieces with a turn of the event loop every couple
-   * of milliseconds: the loader reads its files in many small steps, each needing the main thread.
-   */
-  const pushWhileLoading = async (summarizer: BlobSummarizer, chunk: Uint8Array) => {
-    let at = 0;
-    let turn = performance.now();
-    while (at < chunk.length && loading !== null) {
-      const piece = chunk.subarray(at, at + LOADING_PIECE);
-      at += piece.length;
-      const before = later.length;
-      summarizer.pushDeferred(piece, later, problems);
-      for (let i = before; i < later.length; i++) laterBytes += deferredBytes(later[i]!);
-      if (laterBytes > DEFERRED_LIMIT) await enricherReady();
-      else if (performance.now() - turn > 2) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        turn = performance.now();
-      }
-    }
-    if (at < chunk.length) {
-      await enricherReady();
-      summarizer.pushNdjson(chunk.subarray(at), encoder, problems, enricher);
-    }
-  };
-
   const report = () => {
     for (const p of problems) options.onProblem(p);
     problemCount += problems.length;
@@ -196,6 +147,59 @@ export async function processFiles(
     );
   };
 
+  const given = options.enricher ?? null;
+  const preparing = given !== null && isPreparing(given) ? given : null;
+  const inProcess = preparing === null ? given : null;
+  // With a preparing enricher: records wait in `later` until its data is there and it knows their
+  // addresses; meanwhile reading and summing go on (up to DEFERRED_LIMIT bytes of records).
+  let ready = false;
+  let later: DeferredRecord[] = [];
+  let laterBytes = 0;
+  preparing?.ready.then(
+    () => {
+      ready = true;
+    },
+    () => {
+      ready = true;
+    },
+  );
+  /** Writes the records waiting in `later`, once the enricher has learnt their addresses. */
+  const drain = async () => {
+    if (preparing === null || later.length === 0) return;
+    try {
+      await preparing.ready;
+      const unknown = new Set<string>();
+      deferredAddresses(later, encoder, (a) => {
+        if (!preparing.known(a)) unknown.add(a);
+      });
+      if (unknown.size > 0) await preparing.prepare([...unknown]);
+    } catch (error) {
+      throw new StopError(error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    const items = later;
+    later = [];
+    laterBytes = 0;
+    for (let i = 0; i < items.length; i++) {
+      writeDeferred(items.slice(i, i + 1), encoder, preparing);
+      items[i] = EMPTY_DEFERRED;
+      if (encoder.byteLength >= 4 * readBytes) await flush();
+    }
+  };
+  const push = async (summarizer: BlobSummarizer, chunk: Uint8Array) => {
+    if (preparing === null) {
+      summarizer.pushNdjson(chunk, encoder, problems, inProcess);
+      return;
+    }
+    if (ready) summarizer.pushNdjsonKnown(chunk, encoder, problems, preparing, later);
+    else {
+      const before = later.length;
+      summarizer.pushDeferred(chunk, later, problems);
+      for (let i = before; i < later.length; i++) laterBytes += deferredBytes(later[i]!);
+      if (laterBytes <= DEFERRED_LIMIT) return;
+    }
+    await drain();
+  };
+
   // Two read buffers: one being summarized, the next being filled. The scanner copies an unfinished
   // record's bytes, so a buffer can be refilled as soon as it has been pushed.
   const buffers = [new Uint8Array(readBytes), new Uint8Array(readBytes)];
@@ -212,11 +216,7 @@ export async function processFiles(
         if (bytesRead === 0) break;
         which ^= 1;
         next = h.read(buffers[which]!, 0, readBytes, null);
-        const chunk = buffer.subarray(0, bytesRead);
-        if (loading === null) {
-          await enricherReady();
-          summarizer.pushNdjson(chunk, encoder, problems, enricher);
-        } else await pushWhileLoading(summarizer, chunk);
+        await push(summarizer, buffer.subarray(0, bytesRead));
         doneBytes += bytesRead;
         await flush();
         options.progress?.update(doneBytes, total.tuples + summarizer.stats.tuples, file.identity);
@@ -234,7 +234,7 @@ export async function processFiles(
     await flush();
     addStats(total, summarizer.stats);
   }
-  await enricherReady();
+  await drain();
   await flush();
   await writing;
   options.progress?.update(doneBytes, total.tuples, 'done', true);
@@ -266,79 +266,76 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
   const statsPath = values.stats as string | undefined;
   if (statsPath === '') throw new UsageError('--stats needs a file name');
 
-  // Enrichment data loads while the first files are read and summed (its files are read off the main
-  // thread); nothing is written before it is there, so a bad data file leaves no output behind.
-  const loadStarted = performance.now();
-  let loadMs = 0;
-  const loaded = enrichment.enabled ? loadEnrichment(enrichment) : null;
-  const enricherP =
-    loaded === null
-      ? null
-      : loaded.then((l) => {
-          loadMs = performance.now() - loadStarted;
-          return l.enricher;
-        });
-  enricherP?.catch(() => undefined); // reported by processFiles (StopError)
-
-  const files = await collectInputs(positionals);
-  const toStdout = values.out === '-';
-  let sink: ByteSink | undefined;
-  const open = async () => {
-    sink = toStdout ? streamSink(process.stdout) : await fileSink(values.out as string);
-    return sink;
-  };
-  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
-  let result: ProcessResult;
+  // The enrichment data loads on a worker thread while the main thread reads and sums the first
+  // records; nothing is written before it is there, so a bad data file leaves no output behind.
+  const enricher = enrichment.enabled ? new WorkerEnricher(enrichment) : null;
   try {
-    result = await processFiles(files, {
-      inputs: positionals,
-      out: open,
-      windowSeconds,
-      enricher: enricherP,
-      onProblem: (p) => process.stderr.write(`flowlog: ${p.message}\n`),
-      ...(values.quiet ? {} : { progress: new ProgressBar(totalBytes) }),
-    });
-    // Empty input still gives an (empty) output file.
-    if (sink === undefined) await open();
-  } catch (error) {
-    if (error instanceof StopError) {
-      process.stderr.write(`flowlog process: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  } finally {
-    await (sink as ByteSink | undefined)?.close();
-  }
-  const s = result.stats;
-  const l = loaded === null ? null : await loaded;
-  const e = l?.stats() ?? null;
-  process.stderr.write(
-    `flowlog: ${result.files} files, ${s.records} records, ${s.tuples} tuples → ${s.summaries} summaries in ${result.seconds.toFixed(2)} s` +
-      `${result.problems > 0 ? `; ${result.problems} problems (${s.recordsFailed} records, ${s.tuplesFailed} tuples skipped)` : ''}` +
-      `${e === null ? '; not enriched' : `; enriched: ${e.misses} distinct addresses looked up, cache hit rate ${(100 * e.hitRate).toFixed(2)} % of ${e.lookups} address lookups, data loaded in ${Math.round(loadMs)} ms`}\n`,
-  );
-  if (statsPath !== undefined) {
-    const report = {
-      files: result.files,
-      ...s,
-      problems: result.problems,
-      seconds: result.seconds,
-      enrichment:
-        l === null || e === null
-          ? { enabled: false }
-          : {
-              enabled: true,
-              loadMs: Math.round(loadMs),
-              ...e,
-              sources: l.sources.map((x) => ({
-                dataset: x.dataset,
-                name: x.name,
-                version: x.version,
-                loadMs: x.loadMs,
-              })),
-            },
+    const files = await collectInputs(positionals);
+    const toStdout = values.out === '-';
+    let sink: ByteSink | undefined;
+    const open = async () => {
+      sink = toStdout ? streamSink(process.stdout) : await fileSink(values.out as string);
+      return sink;
     };
-    await writeFile(statsPath, `${JSON.stringify(report, null, 2)}\n`);
+    const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+    let result: ProcessResult;
+    try {
+      result = await processFiles(files, {
+        inputs: positionals,
+        out: open,
+        windowSeconds,
+        enricher,
+        onProblem: (p) => process.stderr.write(`flowlog: ${p.message}\n`),
+        ...(values.quiet ? {} : { progress: new ProgressBar(totalBytes) }),
+      });
+      // No input, or enrichment that never had to wait: the data must still have loaded.
+      if (enricher !== null) {
+        await enricher.ready.catch((error: unknown) => {
+          throw new StopError(error instanceof Error ? error.message : String(error), { cause: error });
+        });
+      }
+      if (sink === undefined) await open();
+    } catch (error) {
+      if (error instanceof StopError) {
+        process.stderr.write(`flowlog process: ${error.message}\n`);
+        return 2;
+      }
+      throw error;
+    } finally {
+      await (sink as ByteSink | undefined)?.close();
+    }
+    const s = result.stats;
+    const e = enricher?.stats() ?? null;
+    process.stderr.write(
+      `flowlog: ${result.files} files, ${s.records} records, ${s.tuples} tuples → ${s.summaries} summaries in ${result.seconds.toFixed(2)} s` +
+        `${result.problems > 0 ? `; ${result.problems} problems (${s.recordsFailed} records, ${s.tuplesFailed} tuples skipped)` : ''}` +
+        `${e === null || enricher === null ? '; not enriched' : `; enriched: ${e.misses} distinct addresses looked up, cache hit rate ${(100 * e.hitRate).toFixed(2)} % of ${e.lookups} address lookups, data ready after ${Math.round(enricher.loadMs)} ms`}\n`,
+    );
+    if (statsPath !== undefined) {
+      const report = {
+        files: result.files,
+        ...s,
+        problems: result.problems,
+        seconds: result.seconds,
+        enrichment:
+          enricher === null || e === null
+            ? { enabled: false }
+            : {
+                enabled: true,
+                loadMs: Math.round(enricher.loadMs),
+                ...e,
+                sources: enricher.sources.map((x) => ({
+                  dataset: x.dataset,
+                  name: x.name,
+                  version: x.version,
+                  loadMs: x.loadMs,
+                })),
+              },
+      };
+      await writeFile(statsPath, `${JSON.stringify(report, null, 2)}\n`);
+    }
+    return result.problems > 0 ? 1 : 0;
+  } finally {
+    await enricher?.close();
   }
-  return result.problems > 0 ? 1 : 0;
 }
