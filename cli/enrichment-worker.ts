@@ -4,54 +4,79 @@
  * file) then happens next to the main thread's reading and summing instead of before or inside it.
  *
  * Protocol: workerData is the loader's options. The worker posts {type:'ready', sources} or
- * {type:'error', message}; then answers {type:'resolve', id, addresses} with {type:'facts', id, facts},
- * one FactsRow per address, exactly the per-address facts the in-process enricher would use.
+ * {type:'error', message}; then answers {type:'resolve', id, pairs: [src0, dst0, src1, dst1, …]} with
+ * {type:'facts', id, rows}: per pair, the 9 src… fields, the 9 dst… fields and the flowType that the
+ * loaded enricher's own enrich() writes for a row from src to dst.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EnrichmentOptions, LoadedEnricher } from '../adapters/enrichment';
-import { parseIp, type SideClass } from '../domain/enrich';
+import { emptyEnrichment, type FlowSummary } from '../domain/summary/schema';
 
-/** Country, City, Lat, Lon, Asn, AsOrg, ServiceTag, AzureRegion, Label, side class. */
-export type FactsRow = [
-  string | null,
-  string | null,
-  number | null,
-  number | null,
-  number | null,
-  string | null,
-  string | null,
-  string | null,
-  string | null,
-  SideClass,
-];
+/** Per pair: srcCountry … srcLabel, dstCountry … dstLabel, flowType (19 values). */
+export type PairRow = (string | number | null)[];
 
-export type WorkerRequest = { type: 'resolve'; id: number; addresses: string[] };
+export type WorkerRequest = { type: 'resolve'; id: number; pairs: string[] };
 export type WorkerReply =
   | { type: 'ready'; sources: LoadedEnricher['sources'] }
   | { type: 'error'; message: string }
-  | { type: 'facts'; id: number; facts: FactsRow[] };
+  | { type: 'facts'; id: number; rows: PairRow[] };
 
-const NOT_AN_ADDRESS: FactsRow = [null, null, null, null, null, null, null, null, null, 'other'];
+/** A row handed to the loaded enricher: only its addresses matter (and the port, for l7Protocol). */
+function probe(srcIp: string, dstIp: string): FlowSummary {
+  return {
+    id: '',
+    schemaVersion: 1,
+    blob: '',
+    recordOrdinal: 0,
+    recordTime: '',
+    windowStart: '',
+    windowSeconds: 60,
+    logType: 'nsg',
+    resourceId: '',
+    aclId: null,
+    macAddress: '',
+    rule: '',
+    direction: 'Outbound',
+    decision: 'Allow',
+    protocol: 'TCP',
+    srcIp,
+    dstIp,
+    dstPort: 0,
+    tuples: 0,
+    flowsStarted: 0,
+    flowsEnded: 0,
+    flowsDenied: 0,
+    packetsSrcToDst: 0,
+    bytesSrcToDst: 0,
+    packetsDstToSrc: 0,
+    bytesDstToSrc: 0,
+    ...emptyEnrichment(),
+  };
+}
 
-/**
- * The facts the in-process enricher gives an address. It resolves the text as written, so text with
- * surrounding blanks is not an address there (lookup() would trim it): such text gets no facts here too.
- */
-function factsOf(loaded: LoadedEnricher, address: string): FactsRow {
-  if (address !== address.trim() || parseIp(address) === null) return NOT_AN_ADDRESS;
-  const info = loaded.lookup(address);
-  const f = info.fields;
+function rowOf(loaded: LoadedEnricher, srcIp: string, dstIp: string): PairRow {
+  const s = probe(srcIp, dstIp);
+  loaded.enricher.enrich(s);
   return [
-    f.Country,
-    f.City,
-    f.Lat,
-    f.Lon,
-    f.Asn,
-    f.AsOrg,
-    f.ServiceTag,
-    f.AzureRegion,
-    f.Label,
-    info.sideClass,
+    s.srcCountry,
+    s.srcCity,
+    s.srcLat,
+    s.srcLon,
+    s.srcAsn,
+    s.srcAsOrg,
+    s.srcServiceTag,
+    s.srcAzureRegion,
+    s.srcLabel,
+    s.dstCountry,
+    s.dstCity,
+    s.dstLat,
+    s.dstLon,
+    s.dstAsn,
+    s.dstAsOrg,
+    s.dstServiceTag,
+    s.dstAzureRegion,
+    s.dstLabel,
+    s.flowType,
   ];
 }
 
@@ -63,16 +88,15 @@ async function main(): Promise<void> {
     const adapters = require('../adapters/enrichment') as typeof import('../adapters/enrichment');
     loaded = await adapters.loadEnricher(workerData as EnrichmentOptions);
   } catch (error) {
-    port.postMessage({
-      type: 'error',
-      message: error instanceof Error ? error.message : String(error),
-    } satisfies WorkerReply);
+    const message = error instanceof Error ? error.message : String(error);
+    port.postMessage({ type: 'error', message } satisfies WorkerReply);
     return;
   }
   port.on('message', (m: WorkerRequest) => {
     if (m.type !== 'resolve') return;
-    const facts = m.addresses.map((a) => factsOf(loaded, a));
-    port.postMessage({ type: 'facts', id: m.id, facts } satisfies WorkerReply);
+    const rows: PairRow[] = [];
+    for (let i = 0; i + 1 < m.pairs.length; i += 2) rows.push(rowOf(loaded, m.pairs[i]!, m.pairs[i + 1]!));
+    port.postMessage({ type: 'facts', id: m.id, rows } satisfies WorkerReply);
   });
   port.postMessage({ type: 'ready', sources: loaded.sources } satisfies WorkerReply);
 }

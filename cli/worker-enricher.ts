@@ -2,14 +2,13 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DataSourceInfo, EnrichmentOptions } from '../adapters/enrichment';
 import type { EnrichmentStats } from '../domain/enrich/enricher';
-import { type FlowSide, flowTypeOf, type SideClass } from '../domain/enrich/flow-type';
 import { l7Protocol } from '../domain/enrich/l7';
 import type { FlowSummary } from '../domain/summary/schema';
 import type { SummaryEnricherLike } from '../domain/summary/serialize';
-import type { FactsRow, WorkerReply, WorkerRequest } from './enrichment-worker';
+import type { PairRow, WorkerReply, WorkerRequest } from './enrichment-worker';
 
-/** One address's facts, flat (one hidden class), shared by every summary that names it. */
-class Facts implements FlowSide {
+/** One side's fields of one address, flat (one hidden class), shared by every summary that names it. */
+class Side {
   constructor(
     readonly country: string | null,
     readonly city: string | null,
@@ -20,18 +19,33 @@ class Facts implements FlowSide {
     readonly serviceTag: string | null,
     readonly azureRegion: string | null,
     readonly label: string | null,
-    readonly sideClass: SideClass,
   ) {}
 }
 
-/** Addresses kept before the table is emptied (the in-process enricher's default cap). */
-const MAX_ADDRESSES = 1_000_000;
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+function sideOf(r: PairRow, at: number): Side {
+  return new Side(
+    str(r[at]),
+    str(r[at + 1]),
+    num(r[at + 2]),
+    num(r[at + 3]),
+    num(r[at + 4]),
+    str(r[at + 5]),
+    str(r[at + 6]),
+    str(r[at + 7]),
+    str(r[at + 8]),
+  );
+}
+
+/** Pairs kept before the tables are emptied. */
+const MAX_PAIRS = 2_000_000;
 
 /**
- * The enricher of `flowlog process`: the data is loaded on a worker thread (enrichment-worker.ts), and
- * the facts of each distinct address are fetched from it once, in batches, before the rows that need
- * them are written (`prepare`). `enrich` is then what domain/enrich's Enricher.enrich does (same fields,
- * same flow type and l7Protocol) from the local table: two Map lookups and field copies.
+ * The enricher of `flowlog process`: the data is loaded on a worker thread (enrichment-worker.ts), which
+ * runs the loaded enricher's own enrich() once per distinct (srcIp, dstIp) pair, in batches, before the
+ * rows naming the pair are written (`prepare`). `enrich` then copies those fields (per address), the
+ * pair's flow type, and the l7Protocol of the row's port: exactly what the loaded enricher writes.
  */
 export class WorkerEnricher implements SummaryEnricherLike {
   /** Resolves when the data has loaded; rejects with the loader's error (message names the file). */
@@ -41,8 +55,10 @@ export class WorkerEnricher implements SummaryEnricherLike {
   loadMs = 0;
 
   private readonly worker: Worker;
-  private readonly facts = new Map<string, Facts>();
-  private readonly waiting = new Map<number, (rows: FactsRow[]) => void>();
+  private readonly sides = new Map<string, Side>();
+  private readonly flows = new Map<string, Map<string, string | null>>();
+  private pairCount = 0;
+  private readonly waiting = new Map<number, (rows: PairRow[]) => void>();
   private nextId = 1;
   private failed: Error | undefined;
   private summaries = 0;
@@ -76,7 +92,7 @@ export class WorkerEnricher implements SummaryEnricherLike {
         } else {
           const done = this.waiting.get(m.id);
           this.waiting.delete(m.id);
-          done?.(m.facts);
+          done?.(m.rows);
         }
       });
       this.worker.on('error', (error) => {
@@ -94,42 +110,61 @@ export class WorkerEnricher implements SummaryEnricherLike {
     this.ready.catch(() => undefined);
   }
 
-  known(address: string): boolean {
-    return this.facts.has(address);
+  known(srcIp: string, dstIp: string): boolean {
+    return this.flows.get(srcIp)?.has(dstIp) === true;
   }
 
-  /** Fetches the facts of the addresses not known yet (call before enriching rows that name them). */
-  async prepare(addresses: readonly string[]): Promise<void> {
+  /** Learns the pairs (flattened: src0, dst0, src1, dst1, …) not known yet; call before enriching them. */
+  async prepare(pairs: readonly string[]): Promise<void> {
     await this.ready;
-    let wanted = addresses.filter((a) => !this.facts.has(a));
+    let wanted: string[] = [];
+    for (let i = 0; i + 1 < pairs.length; i += 2)
+      if (!this.known(pairs[i]!, pairs[i + 1]!)) wanted.push(pairs[i]!, pairs[i + 1]!);
     if (wanted.length === 0) return;
-    if (this.facts.size + wanted.length > MAX_ADDRESSES) {
-      this.facts.clear();
+    if (this.pairCount + wanted.length / 2 > MAX_PAIRS) {
+      this.sides.clear();
+      this.flows.clear();
+      this.pairCount = 0;
       this.resets++;
-      wanted = [...new Set(addresses)];
+      wanted = [...pairs];
     }
     const id = this.nextId++;
-    const rows = await new Promise<FactsRow[]>((resolve) => {
+    const rows = await new Promise<PairRow[]>((resolve) => {
       this.waiting.set(id, resolve);
-      this.worker.postMessage({ type: 'resolve', id, addresses: wanted } satisfies WorkerRequest);
+      this.worker.postMessage({ type: 'resolve', id, pairs: wanted } satisfies WorkerRequest);
     });
     if (this.failed !== undefined) throw this.failed;
-    for (let i = 0; i < wanted.length; i++) {
+    for (let i = 0; i < wanted.length / 2; i++) {
       const r = rows[i];
-      if (r === undefined) throw new Error('the enrichment worker answered fewer addresses than asked');
-      this.facts.set(wanted[i]!, new Facts(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]));
+      if (r === undefined) throw new Error('the enrichment worker answered fewer pairs than asked');
+      const src = wanted[2 * i]!;
+      const dst = wanted[2 * i + 1]!;
+      for (const [address, at] of [
+        [src, 0],
+        [dst, 9],
+      ] as const) {
+        if (!this.sides.has(address)) {
+          this.sides.set(address, sideOf(r, at));
+          this.misses++;
+        }
+      }
+      let byDst = this.flows.get(src);
+      if (byDst === undefined) {
+        byDst = new Map();
+        this.flows.set(src, byDst);
+      }
+      if (!byDst.has(dst)) this.pairCount++;
+      byDst.set(dst, str(r[18]));
     }
-    this.misses += wanted.length;
   }
 
   enrich(summary: FlowSummary): void {
     this.summaries++;
-    const src = this.facts.get(summary.srcIp);
-    const dst = this.facts.get(summary.dstIp);
-    if (src === undefined || dst === undefined)
-      throw new Error(
-        `enrichment facts of ${src === undefined ? summary.srcIp : summary.dstIp} were not prepared`,
-      );
+    const src = this.sides.get(summary.srcIp);
+    const dst = this.sides.get(summary.dstIp);
+    const flowType = this.flows.get(summary.srcIp)?.get(summary.dstIp);
+    if (src === undefined || dst === undefined || flowType === undefined)
+      throw new Error(`enrichment of ${summary.srcIp} → ${summary.dstIp} was not prepared`);
     summary.srcCountry = src.country;
     summary.srcCity = src.city;
     summary.srcLat = src.lat;
@@ -148,7 +183,7 @@ export class WorkerEnricher implements SummaryEnricherLike {
     summary.dstServiceTag = dst.serviceTag;
     summary.dstAzureRegion = dst.azureRegion;
     summary.dstLabel = dst.label;
-    summary.flowType = flowTypeOf(src, dst);
+    summary.flowType = flowType as FlowSummary['flowType'];
     summary.l7Protocol = l7Protocol(summary.dstPort, summary.protocol);
   }
 
@@ -162,7 +197,7 @@ export class WorkerEnricher implements SummaryEnricherLike {
       hits: lookups - misses,
       misses,
       hitRate: lookups === 0 ? 0 : (lookups - misses) / lookups,
-      cachedAddresses: this.facts.size,
+      cachedAddresses: this.sides.size,
       cacheResets: this.resets,
     };
   }

@@ -211,10 +211,10 @@ export class BlobSummarizer {
   }
 
   /**
-   * pushNdjson for an enricher that must learn addresses before it can enrich rows naming them (its
-   * data lives elsewhere): records whose addresses it knows are written at once; from the first record
-   * naming an unknown address on (and while `later` is not empty), records go to `later`, in order, to
-   * be written by writeDeferred once the enricher has learnt them (deferredAddresses lists them).
+   * pushNdjson for an enricher that must learn (srcIp, dstIp) pairs before it can enrich rows naming
+   * them (its data lives elsewhere): records whose pairs it knows are written at once; from the first
+   * record with an unknown pair on (and while `later` is not empty), records go to `later`, in order, to
+   * be written by writeDeferred once the enricher has learnt them (deferredPairs lists them).
    */
   pushNdjsonKnown(
     chunk: Uint8Array,
@@ -227,15 +227,15 @@ export class BlobSummarizer {
     const stats = this.stats;
     const windowSeconds = this.options.windowSeconds;
     let unknown = false;
-    const check = (address: string) => {
-      if (!unknown && !enricher.known(address)) unknown = true;
+    const check = (srcIp: string, dstIp: string) => {
+      if (!unknown && !enricher.known(srcIp, dstIp)) unknown = true;
     };
     for (const record of records) {
       this.recordOffsets.push(record.byteOffset);
       if (FAST_RECORD_PATH && this.reader.read(record.bytes, windowSeconds)) {
         stats.records++;
         stats.tuples += this.reader.tuples;
-        if (later.length === 0) encoder.addressesOf(this.reader, check);
+        if (later.length === 0) encoder.pairsOf(this.reader, check);
         if (later.length === 0 && !unknown) {
           stats.summaries += encoder.appendRecord(this.reader, this.placeOf(record), enricher);
         } else {
@@ -246,11 +246,7 @@ export class BlobSummarizer {
       }
       const out: FlowSummary[] = [];
       summarizeRecord(record, this.options, out, problems, stats);
-      if (later.length === 0)
-        for (const s of out) {
-          check(s.srcIp);
-          check(s.dstIp);
-        }
+      if (later.length === 0) for (const s of out) check(s.srcIp, s.dstIp);
       if (later.length === 0 && !unknown) {
         for (const s of out) {
           enricher.enrich(s);
@@ -325,23 +321,19 @@ export function deferredBytes(item: DeferredRecord): number {
     : item.summaries.length * 1500;
 }
 
-/** An enricher that can say whether it can enrich a row naming an address right now. */
+/** An enricher that can say whether it can enrich a row from srcIp to dstIp right now. */
 export interface KnowingEnricher extends SummaryEnricherLike {
-  known(address: string): boolean;
+  known(srcIp: string, dstIp: string): boolean;
 }
 
-/** Every srcIp and dstIp the deferred records' rows name (with repeats). */
-export function deferredAddresses(
+/** The (srcIp, dstIp) of every row of the deferred records (with repeats). */
+export function deferredPairs(
   later: readonly DeferredRecord[],
   encoder: NdjsonEncoder,
-  visit: (address: string) => void,
+  visit: (srcIp: string, dstIp: string) => void,
 ): void {
   for (const item of later) {
-    if ('record' in item) encoder.addressesOf(item.record, visit);
-    else
-      for (const s of item.summaries) {
-        visit(s.srcIp);
-        visit(s.dstIp);
-      }
+    if ('record' in item) encoder.pairsOf(item.record, visit);
+    else for (const s of item.summaries) visit(s.srcIp, s.dstIp);
   }
 }

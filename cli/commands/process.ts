@@ -5,8 +5,8 @@ import {
   addStats,
   BlobSummarizer,
   type DeferredRecord,
-  deferredAddresses,
   deferredBytes,
+  deferredPairs,
   emptyStats,
   type KnowingEnricher,
   type SummarizeStats,
@@ -72,7 +72,8 @@ export interface ProcessOptions {
 /** An enricher that loads its data elsewhere and learns the addresses it is asked about in batches. */
 export interface PreparingEnricher extends KnowingEnricher {
   readonly ready: Promise<void>;
-  prepare(addresses: readonly string[]): Promise<void>;
+  /** Learns pairs, flattened: src0, dst0, src1, dst1, … */
+  prepare(pairs: readonly string[]): Promise<void>;
 }
 
 export interface ProcessResult {
@@ -168,11 +169,21 @@ export async function processFiles(
     if (preparing === null || later.length === 0) return;
     try {
       await preparing.ready;
-      const unknown = new Set<string>();
-      deferredAddresses(later, encoder, (a) => {
-        if (!preparing.known(a)) unknown.add(a);
+      const unknown: string[] = [];
+      const asked = new Map<string, Set<string>>();
+      deferredPairs(later, encoder, (src, dst) => {
+        if (preparing.known(src, dst)) return;
+        let dsts = asked.get(src);
+        if (dsts === undefined) {
+          dsts = new Set();
+          asked.set(src, dsts);
+        }
+        if (!dsts.has(dst)) {
+          dsts.add(dst);
+          unknown.push(src, dst);
+        }
       });
-      if (unknown.size > 0) await preparing.prepare([...unknown]);
+      if (unknown.length > 0) await preparing.prepare(unknown);
     } catch (error) {
       throw new StopError(error instanceof Error ? error.message : String(error), { cause: error });
     }

@@ -457,13 +457,15 @@ export class NdjsonEncoder {
     return written;
   }
 
-  /** The srcIp and dstIp strings of every row appendRecord writes for `record` (in row order). */
-  addressesOf(record: AggregatedRecord, visit: (address: string) => void): void {
+  /** The (srcIp, dstIp) strings of every row appendRecord writes for `record`, in row order. */
+  pairsOf(record: AggregatedRecord, visit: (srcIp: string, dstIp: string) => void): void {
     const b = record.bytes;
     for (let a = 0; a < record.accCount; a++) {
       const srcEnd = record.accSrcEnd[a]!;
-      visit(this.addresses.text(b, record.accSrc[a]!, srcEnd));
-      visit(this.addresses.text(b, srcEnd + 1, record.accDstEnd[a]!));
+      visit(
+        this.addresses.text(b, record.accSrc[a]!, srcEnd),
+        this.addresses.text(b, srcEnd + 1, record.accDstEnd[a]!),
+      );
     }
   }
 

@@ -83,8 +83,10 @@ describe('WorkerEnricher (enrichment data on a worker thread)', () => {
     const remote = new WorkerEnricher(options);
     try {
       await remote.ready;
-      await remote.prepare(ADDRESSES);
-      assert.ok(ADDRESSES.every((a) => remote.known(a)));
+      const pairs = ADDRESSES.flatMap((src) => ADDRESSES.flatMap((dst) => [src, dst]));
+      await remote.prepare(pairs.slice(0, 100));
+      await remote.prepare(pairs);
+      assert.ok(ADDRESSES.every((a) => remote.known(a, '8.8.8.8') && remote.known('8.8.8.8', a)));
       const ports: [number, string][] = [
         [53, 'UDP'],
         [443, 'TCP'],

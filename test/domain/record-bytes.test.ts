@@ -11,7 +11,7 @@ import { simulateBlobs } from '../../domain/simulate/simulate';
 import {
   BlobSummarizer,
   type DeferredRecord,
-  deferredAddresses,
+  deferredPairs,
   type KnowingEnricher,
   writeDeferred,
 } from '../../domain/summarize';
@@ -99,9 +99,9 @@ function knowing(
 ): Outcome {
   const learnt = new Set<string>();
   const enricher: KnowingEnricher = {
-    known: (a) => learnt.has(a),
+    known: (src, dst) => learnt.has(`${src} ${dst}`),
     enrich: (x) => {
-      assert.ok(learnt.has(x.srcIp) && learnt.has(x.dstIp), `${x.srcIp} → ${x.dstIp} enriched before learnt`);
+      assert.ok(learnt.has(`${x.srcIp} ${x.dstIp}`), `${x.srcIp} → ${x.dstIp} enriched before learnt`);
       inner.enrich(x);
     },
   };
@@ -114,7 +114,7 @@ function knowing(
     // The first chunk is only read and summed (as while the data loads).
     if (at === 0) s.pushDeferred(bytes.subarray(at, at + chunk), later, problems);
     else s.pushNdjsonKnown(bytes.subarray(at, at + chunk), encoder, problems, enricher, later);
-    deferredAddresses(later, encoder, (a) => learnt.add(a));
+    deferredPairs(later, encoder, (src, dst) => learnt.add(`${src} ${dst}`));
     writeDeferred(later, encoder, enricher);
     later = [];
     ndjson += decoder.decode(encoder.take());

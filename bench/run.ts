@@ -1,0 +1,295 @@
+/**
+ * `npm run bench`: the figures the issues ask for, measured side by side in one run, written to
+ * docs/benchmarks.md. Machines are noisy, so every contender runs in the same session, alternately, and
+ * the best of the repetitions is kept.
+ *
+ * 1. Batch path: simulate ≥ 500 000 tuples; `flowlog process` vs the same aggregation in DuckDB.
+ * 2. Memory: one ~1 GB PT1H.json processed by `flowlog process`; peak RSS.
+ */
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { simulateToFolder } from '../cli/commands/simulate';
+import { simulateBlobs } from '../domain/simulate/simulate';
+import { writeBenchEnrichmentData } from './enrichment-data';
+import { fmt, measureNode, type RunMeasure } from './measure';
+
+const ROOT = join(__dirname, '..', '..');
+const WORK = join(ROOT, '.bench');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const DUCKDB = join(ROOT, 'dist', 'bench', 'duckdb-aggregate.js');
+
+interface Totals {
+  rows: number;
+  tuples: number;
+  bytes: number;
+}
+
+async function totalsOf(ndjson: string): Promise<Totals> {
+  const t: Totals = { rows: 0, tuples: 0, bytes: 0 };
+  const lines = createInterface({ input: createReadStream(ndjson), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line === '') continue;
+    const row = JSON.parse(line) as { tuples: number; bytesSrcToDst: number; bytesDstToSrc: number };
+    t.rows++;
+    t.tuples += row.tuples;
+    t.bytes += row.bytesSrcToDst + row.bytesDstToSrc;
+  }
+  return t;
+}
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  const walk = (d: string) => {
+    for (const name of require('node:fs').readdirSync(d) as string[]) {
+      const full = join(d, name);
+      const st = statSync(full);
+      if (st.isDirectory()) walk(full);
+      else total += st.size;
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+/** A ~target-byte PT1H.json: simulated records repeated until the size is reached (streamed to disk). */
+function writeBigBlob(path: string, targetBytes: number): { tuples: number; records: number } {
+  const blob = simulateBlobs({
+    nsgs: 1,
+    vnets: 0,
+    hours: 1,
+    flowsPerMinute: 3000,
+    seed: 7,
+    start: new Date('2026-11-30T00:00:00Z'),
+  }).next().value;
+  if (!blob) throw new Error('simulator produced nothing');
+  const fd = openSync(path, 'w');
+  writeSync(fd, '{"records":[');
+  let written = 12;
+  let records = 0;
+  let tuples = 0;
+  const perRecord = blob.tuples / blob.records.length;
+  outer: for (;;) {
+    for (const r of blob.records) {
+      writeSync(fd, records === 0 ? r : `,${r}`);
+      written += r.length + 1;
+      records++;
+      tuples += perRecord;
+      if (written >= targetBytes) break outer;
+    }
+  }
+  writeSync(fd, ']}');
+  closeSync(fd);
+  return { tuples: Math.round(tuples), records };
+}
+
+function median(runs: readonly RunMeasure[]): number {
+  const w = runs.map((r) => r.wallSeconds).sort((a, b) => a - b);
+  return w[Math.floor(w.length / 2)] ?? Number.NaN;
+}
+
+async function main(): Promise<void> {
+  const args = new Set(process.argv.slice(2));
+  const loadStart = loadavg()[0] ?? 0;
+  mkdirSync(WORK, { recursive: true });
+  const lines: string[] = [];
+  const log = (s = '') => {
+    process.stdout.write(`${s}\n`);
+    lines.push(s);
+  };
+
+  // 1. Batch path: flowlog process without and with enrichment, and DuckDB, on the same files.
+  const data = join(WORK, 'data');
+  if (!existsSync(join(data, '.complete'))) {
+    rmSync(data, { recursive: true, force: true });
+    const sim = await simulateToFolder(data, {
+      nsgs: 3,
+      vnets: 3,
+      hours: 2,
+      flowsPerMinute: 300,
+      seed: 1,
+      start: new Date('2026-11-30T00:00:00Z'),
+    });
+    writeFileSync(join(data, '.complete'), JSON.stringify(sim));
+  }
+  const sim = JSON.parse(readFileSync(join(data, '.complete'), 'utf8')) as {
+    tuples: number;
+    bytes: number;
+    blobs: number;
+  };
+  const mb = folderBytes(data) / 1e6;
+  // Enrichment data at full size: the installed GeoIP City and ASN data (the defaults), a synthetic
+  // service tags file as large as Microsoft's (~130,000 prefixes) and a labels CSV for the simulated VNets.
+  const enrichDir = join(WORK, 'enrichment');
+  const tagsPath = join(enrichDir, 'ServiceTags_Public_bench.json');
+  const labelsPath = join(enrichDir, 'labels.csv');
+  if (!existsSync(tagsPath) || !existsSync(labelsPath)) {
+    mkdirSync(enrichDir, { recursive: true });
+    writeBenchEnrichmentData(tagsPath, labelsPath);
+  }
+  const tagsMb = statSync(tagsPath).size / 1e6;
+
+  log(`## Batch path: \`flowlog process\` vs DuckDB`);
+  log('');
+  log(
+    `Input: \`flowlog simulate --nsgs 3 --vnets 3 --hours 2 --flows-per-minute 300 --seed 1\`: ${sim.blobs} blobs, ${sim.tuples} tuples, ${fmt(mb, 1)} MB.`,
+  );
+  log('');
+  const plainOut = join(WORK, 'flowlog.ndjson');
+  const enrichedOut = join(WORK, 'flowlog-enriched.ndjson');
+  const statsPath = join(WORK, 'enrich-stats.json');
+  const duckOut = join(WORK, 'duckdb.ndjson');
+  const plainArgs = [CLI, 'process', data, '--out', plainOut, '--quiet', '--no-enrich'];
+  const enrichedArgs = [
+    CLI,
+    'process',
+    data,
+    '--out',
+    enrichedOut,
+    '--quiet',
+    '--service-tags',
+    tagsPath,
+    '--labels',
+    labelsPath,
+    '--stats',
+    statsPath,
+  ];
+  const reps = args.has('--quick') ? 1 : 5;
+  // Warm-up (not counted): page cache for the inputs and the GeoIP files, the ASN parse cache.
+  await measureNode(enrichedArgs, WORK);
+  await measureNode(plainArgs, WORK);
+  const plainRuns: RunMeasure[] = [];
+  const enrichedRuns: RunMeasure[] = [];
+  const duckRuns: RunMeasure[] = [];
+  for (let i = 0; i < reps; i++) {
+    plainRuns.push(await measureNode(plainArgs, WORK));
+    enrichedRuns.push(await measureNode(enrichedArgs, WORK));
+    duckRuns.push(await measureNode([DUCKDB, data, duckOut], WORK));
+  }
+  const best = (runs: RunMeasure[]) => runs.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
+  const f = best(plainRuns);
+  const e = best(enrichedRuns);
+  const d = best(duckRuns);
+  for (const r of [...plainRuns, ...enrichedRuns, ...duckRuns])
+    if (r.exitCode !== 0) throw new Error(`a contender failed (exit ${r.exitCode}): ${r.stderr}`);
+  const ft = await totalsOf(plainOut);
+  const et = await totalsOf(enrichedOut);
+  const dt = await totalsOf(duckOut);
+  const es = JSON.parse(readFileSync(statsPath, 'utf8')) as {
+    enrichment: {
+      summaries: number;
+      lookups: number;
+      hits: number;
+      misses: number;
+      hitRate: number;
+      loadMs: number;
+      sources: { dataset: string; loadMs: number }[];
+    };
+  };
+  const row = (name: string, r: RunMeasure, t: Totals) =>
+    `| ${name} | ${fmt(r.wallSeconds)} | ${fmt(r.cpuSeconds)} | ${fmt(sim.tuples / r.wallSeconds / 1e6)} M | ${fmt(sim.tuples / r.cpuSeconds / 1e6)} M | ${fmt(mb / r.wallSeconds, 1)} | ${fmt(r.maxRssMiB, 0)} | ${t.rows} | ${t.tuples} | ${t.bytes} |`;
+  log(
+    `| contender | wall s (best of ${reps}) | CPU s | tuples/s (wall) | tuples/s (CPU) | MB/s | peak RSS MiB | rows | tuples summed | bytes summed |`,
+  );
+  log('|---|---|---|---|---|---|---|---|---|---|');
+  log(row('flowlog process --no-enrich (1 thread)', f, ft));
+  log(row('flowlog process, all enrichment on (main thread + data-loading worker)', e, et));
+  log(row(`DuckDB read_json + unnest + GROUP BY (${cpus().length} threads)`, d, dt));
+  log('');
+  const same = (a: Totals, b: Totals) => a.rows === b.rows && a.tuples === b.tuples && a.bytes === b.bytes;
+  log(
+    `- flowlog / DuckDB speed ratio (wall, unenriched): **${fmt(d.wallSeconds / f.wallSeconds, 1)}×**; with all enrichment on: **${fmt(d.wallSeconds / e.wallSeconds, 1)}×**. Same rows as DuckDB: ${same(ft, dt) && same(et, dt) ? 'yes' : 'NO'} (row count, summed tuples and bytes compared).`,
+  );
+  log(
+    `- Enriched throughput: **${fmt((100 * f.wallSeconds) / e.wallSeconds, 0)} %** of unenriched (wall, best runs); median of the runs: ${fmt((100 * median(plainRuns)) / median(enrichedRuns), 0)} %.`,
+  );
+  log(
+    `- Enrichment: GeoIP City and ASN (installed defaults), service tags (synthetic, full size: ${fmt(tagsMb, 1)} MB, ~130,000 prefixes), labels CSV. Distinct-address cache: ${es.enrichment.misses} distinct addresses looked up for ${es.enrichment.summaries} summaries; hit rate **${fmt(100 * es.enrichment.hitRate, 2)} %** of ${es.enrichment.lookups} address lookups. Data ready after ${es.enrichment.loadMs} ms (${es.enrichment.sources.map((x) => `${x.dataset} ${x.loadMs} ms`).join(', ')}), on the worker thread while the main thread read and summed.`,
+  );
+  log(
+    `- All repetitions, wall s: flowlog --no-enrich ${plainRuns.map((r) => fmt(r.wallSeconds)).join(', ')}; enriched ${enrichedRuns.map((r) => fmt(r.wallSeconds)).join(', ')}; DuckDB ${duckRuns.map((r) => fmt(r.wallSeconds)).join(', ')}.`,
+  );
+  log('');
+
+  // 2. Memory on a 1 GB file.
+  if (!args.has('--skip-big')) {
+    const bigDir = join(WORK, 'big');
+    const big = join(bigDir, 'PT1H.json');
+    mkdirSync(bigDir, { recursive: true });
+    const target = 1024 ** 3;
+    let info: { tuples: number; records: number };
+    const infoPath = join(bigDir, 'info.json');
+    if (existsSync(big) && existsSync(infoPath) && statSync(big).size >= target)
+      info = JSON.parse(readFileSync(infoPath, 'utf8'));
+    else {
+      info = writeBigBlob(big, target);
+      writeFileSync(infoPath, JSON.stringify(info));
+    }
+    const size = statSync(big).size;
+    // The NDJSON (~4× the input) goes to /dev/null: the row is about the process's memory.
+    const plain = await measureNode(
+      [CLI, 'process', big, '--out', '/dev/null', '--quiet', '--no-enrich'],
+      WORK,
+    );
+    const enriched = await measureNode(
+      [
+        CLI,
+        'process',
+        big,
+        '--out',
+        '/dev/null',
+        '--quiet',
+        '--service-tags',
+        tagsPath,
+        '--labels',
+        labelsPath,
+      ],
+      WORK,
+    );
+    for (const r of [plain, enriched]) if (r.exitCode !== 0) throw new Error(`big file failed: ${r.stderr}`);
+    log('## Memory: one large PT1H.json');
+    log('');
+    log(`| file | records | tuples | run | wall s | tuples/s | peak RSS MiB | target |`);
+    log('|---|---|---|---|---|---|---|---|');
+    for (const [name, r] of [
+      ['--no-enrich', plain],
+      ['all enrichment on', enriched],
+    ] as const)
+      log(
+        `| ${fmt(size / 1024 ** 3, 2)} GiB | ${info.records} | ${info.tuples} | ${name} | ${fmt(r.wallSeconds)} | ${fmt(info.tuples / r.wallSeconds / 1e6)} M | ${fmt(r.maxRssMiB, 0)} | < 512 MiB: ${r.maxRssMiB < 512 ? 'met' : 'NOT met'} |`,
+      );
+    log('');
+  }
+
+  const header = [
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString()}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}.`,
+    'Each contender is a separate process; wall time is the best of the repetitions, CPU and peak RSS come from',
+    "the process's own `process.resourceUsage()` (all its threads). Numbers on a shared 2-core machine move by",
+    `±30 % between runs; compare rows of one run, not runs. Load average (1 min) at the start ${fmt(loadStart, 2)}, at the end ${fmt(loadavg()[0] ?? 0, 2)}.`,
+    '',
+  ];
+  const notesPath = join(__dirname, '..', '..', 'bench', 'notes.md');
+  const extra = existsSync(notesPath) ? `\n${readFileSync(notesPath, 'utf8')}` : '';
+  mkdirSync(join(ROOT, 'docs'), { recursive: true });
+  writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), `${[...header, ...lines].join('\n')}\n${extra}`);
+  process.stdout.write('wrote docs/benchmarks.md\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});
