@@ -48,8 +48,9 @@ the Functions app itself (docs/deployment.md: azd up creates the app, Event Hubs
 subscriptions on the flow-log storage accounts). To watch real logs here, download them and use
 --from-folder.
 
-Exit codes: 0 stopped with every blob read to its end; 1 the app had not caught up 20 s after stopping;
-2 usage error; 130 quit with a second Ctrl-C.`;
+Exit codes: 0 stopped (by Ctrl-C, or by itself with every blob read to its end); 1 stopped by itself
+(--duration, a replayed folder) but the app had not caught up 20 s later; 2 usage error; 130 quit with a
+second Ctrl-C.`;
 
 /** Where the command writes and listens; tests pass their own. */
 export interface LiveIo {
@@ -151,7 +152,14 @@ function describeRun(o: LiveOptions): string {
 }
 
 async function openTraffic(o: LiveOptions): Promise<TrafficSource> {
-  if (o.fromFolder !== undefined) return FolderTraffic.open(o.fromFolder);
+  if (o.fromFolder !== undefined) {
+    try {
+      return await FolderTraffic.open(o.fromFolder);
+    } catch (error) {
+      // A missing folder or files outside Azure's layout: say so with the usage, not a stack trace.
+      throw new UsageError(`--from-folder: ${(error as Error).message}`);
+    }
+  }
   const now = new Date();
   return new SimulatedTraffic({
     nsgs: o.nsgs,
@@ -174,6 +182,7 @@ export async function runLiveSession(options: LiveOptions, io: LiveIo): Promise<
   let session: LiveSession | undefined;
   let requested: StopReason | undefined;
   let lastReport = Date.now();
+  let lastLogAt = 0;
   let lastView: Parameters<typeof renderFrame>[0] | undefined;
 
   const draw = () => {
@@ -208,9 +217,16 @@ export async function runLiveSession(options: LiveOptions, io: LiveIo): Promise<
       onFrame: (view) => {
         lastView = view;
         if (screen) draw();
-        else if (view.now - lastReport >= REPORT_EVERY_MS && view.phase === 'running') {
-          lastReport = view.now;
-          io.stdout.write(`${renderStatusLine(view)}\n`);
+        else {
+          // Plain mode: new warnings and errors as they come, a status line every few seconds.
+          for (const l of view.logs)
+            if (l.at > lastLogAt)
+              io.stderr.write(`flowlog live: ${l.level === 'error' ? 'error' : 'warning'}: ${l.text}\n`);
+          lastLogAt = Math.max(lastLogAt, ...view.logs.map((l) => l.at));
+          if (view.now - lastReport >= REPORT_EVERY_MS && view.phase === 'running') {
+            lastReport = view.now;
+            io.stdout.write(`${renderStatusLine(view)}\n`);
+          }
         }
       },
     });
@@ -246,5 +262,7 @@ export async function runLive(argv: readonly string[], io?: LiveIo): Promise<num
   }
   const result = await runLiveSession(options, streams);
   streams.onResult?.(result);
-  return result.caughtUp ? 0 : 1;
+  // Stopped by the user: a clean stop is success (the summary shows any lag). Stopped by itself (--duration,
+  // a finished folder): the app must have caught up.
+  return result.caughtUp || result.reason === 'interrupted' ? 0 : 1;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -127,5 +127,16 @@ describe('flowlog live, end to end', () => {
     await assert.rejects(live(['--duration', '-1']), UsageError);
     await assert.rejects(live(['--nsgs', '0', '--vnets', '0']), /nothing to simulate/);
     await assert.rejects(live(['extra']), /unexpected argument/);
+    await assert.rejects(live(['--from-folder', join(tmpdir(), 'flowlog-live-missing')]), UsageError);
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-live-'));
+    try {
+      writeFileSync(join(dir, 'not-azure-layout.json'), '{"records":[]}');
+      await assert.rejects(
+        live(['--from-folder', dir]),
+        (e: Error) => e instanceof UsageError && /Azure's layout/.test(e.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
