@@ -38,6 +38,12 @@ function sideOf(r: PairRow, at: number): Side {
   );
 }
 
+/**
+ * A large young generation for the loader: parsing a 5 MB service tags file and building its tables
+ * makes millions of short-lived objects, and with the default semi-space most of the load is scavenging.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: Number(process.env.FLOWLOG_WORKER_YOUNG_MB ?? 96) };
+
 /** Pairs kept before the tables are emptied. */
 const MAX_PAIRS = 2_000_000;
 
@@ -79,7 +85,7 @@ export class WorkerEnricher implements SummaryEnricherLike {
             workerData: options,
           },
         )
-      : new Worker(entry, { workerData: options });
+      : new Worker(entry, { workerData: options, resourceLimits: WORKER_LIMITS });
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: WorkerReply) => {
         if (m.type === 'ready') {

@@ -322,9 +322,8 @@ export function writeDeferred(
 
 /** Bytes a deferred record keeps alive (its record's bytes, or roughly its summaries). */
 export function deferredBytes(item: DeferredRecord): number {
-  return 'record' in item
-    ? item.record.bytes.length + item.record.accCount * 64
-    : item.summaries.length * 1500;
+  if (!('record' in item)) return item.summaries.length * 1500;
+  return item.record.bytes.length + item.record.accCount * 64;
 }
 
 /** An enricher that can say whether it can enrich a row from srcIp to dstIp right now. */

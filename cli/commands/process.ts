@@ -20,7 +20,6 @@ import { ENRICHMENT_FLAGS, enrichmentOptions } from '../enrichment';
 import { collectInputs, type InputFile } from '../files';
 import { ProgressBar } from '../progress';
 import { type ByteSink, fileSink, streamSink } from '../sinks';
-import { WorkerEnricher } from '../worker-enricher';
 
 export type { SummaryEnricherLike };
 
@@ -301,7 +300,9 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
 
   // The enrichment data loads on a worker thread while the main thread reads and sums the first
   // records; nothing is written before it is there, so a bad data file leaves no output behind.
-  const enricher = enrichment.enabled ? new WorkerEnricher(enrichment) : null;
+  const enricher = enrichment.enabled
+    ? new (require('../worker-enricher') as typeof import('../worker-enricher')).WorkerEnricher(enrichment)
+    : null;
   try {
     const files = await collectInputs(positionals);
     const toStdout = values.out === '-';

@@ -292,6 +292,10 @@ function sideBytes(
   return memo.bytes;
 }
 
+/** accCode bits (RecordBytesReader): outbound, deny. */
+const CODE_OUT = 1 << 24;
+const CODE_DENIED = 1 << 25;
+
 /** Per flow group of the record being written: the id seed's hash state and the repeating segment. */
 interface GroupOut {
   readonly rule: string;
@@ -418,32 +422,7 @@ export class NdjsonEncoder {
         o = writeNumbers(buf, o, dstPort, sums, o8, putInt, putNumber);
         this.length = o;
         if (enricher) {
-          const s = this.scratchSummary();
-          s.id = hexText(buf, idAt);
-          s.blob = place.blob;
-          s.recordOrdinal = place.recordOrdinal;
-          s.recordTime = reader.time;
-          s.windowStart = isoSeconds(windowStart);
-          s.windowSeconds = place.windowSeconds;
-          s.logType = logType;
-          s.resourceId = reader.resourceId;
-          s.aclId = out.acl;
-          s.macAddress = out.mac;
-          s.rule = out.rule;
-          s.direction = DIRECTION_NAMES[dirDec >> 1]!;
-          s.decision = DECISION_NAMES[dirDec & 1]!;
-          s.protocol = RecordBytesReader.protocolOf(code);
-          s.srcIp = this.addresses.text(b, src, srcEnd);
-          s.dstIp = this.addresses.text(b, srcEnd + 1, dstEnd);
-          s.dstPort = dstPort;
-          s.tuples = sums[o8]!;
-          s.flowsStarted = sums[o8 + 1]!;
-          s.flowsEnded = sums[o8 + 2]!;
-          s.flowsDenied = sums[o8 + 3]!;
-          s.packetsSrcToDst = sums[o8 + 4]!;
-          s.bytesSrcToDst = sums[o8 + 5]!;
-          s.packetsDstToSrc = sums[o8 + 6]!;
-          s.bytesDstToSrc = sums[o8 + 7]!;
+          const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
           enricher.enrich(s);
           this.writeEnrichment(s);
         } else {
@@ -455,6 +434,49 @@ export class NdjsonEncoder {
       }
     }
     return written;
+  }
+
+  /** The reused summary handed to enrichers, filled with row `a` of `reader`. */
+  private fillScratch(
+    reader: AggregatedRecord,
+    a: number,
+    place: RecordPlace,
+    logType: 'nsg' | 'vnet',
+    group: { readonly rule: string; readonly mac: string; readonly acl: string | null },
+    id: string,
+  ): FlowSummary {
+    const s = this.scratchSummary();
+    const b = reader.bytes;
+    const code = reader.accCode[a]!;
+    const srcEnd = reader.accSrcEnd[a]!;
+    const sums = reader.sums;
+    const o8 = a * 8;
+    s.id = id;
+    s.blob = place.blob;
+    s.recordOrdinal = place.recordOrdinal;
+    s.recordTime = reader.time;
+    s.windowStart = isoSeconds(reader.accWindow[a]!);
+    s.windowSeconds = place.windowSeconds;
+    s.logType = logType;
+    s.resourceId = reader.resourceId;
+    s.aclId = group.acl;
+    s.macAddress = group.mac;
+    s.rule = group.rule;
+    s.direction = code & CODE_OUT ? 'Outbound' : 'Inbound';
+    s.decision = code & CODE_DENIED ? 'Deny' : 'Allow';
+    s.protocol = RecordBytesReader.protocolOf(code);
+    s.srcIp = this.addresses.text(b, reader.accSrc[a]!, srcEnd);
+    s.dstIp = this.addresses.text(b, srcEnd + 1, reader.accDstEnd[a]!);
+    s.dstPort = code & 0xffff;
+    s.tuples = sums[o8]!;
+    s.flowsStarted = sums[o8 + 1]!;
+    s.flowsEnded = sums[o8 + 2]!;
+    s.flowsDenied = sums[o8 + 3]!;
+    s.packetsSrcToDst = sums[o8 + 4]!;
+    s.bytesSrcToDst = sums[o8 + 5]!;
+    s.packetsDstToSrc = sums[o8 + 6]!;
+    s.bytesDstToSrc = sums[o8 + 7]!;
+    return s;
   }
 
   /** The (srcIp, dstIp) strings of every row appendRecord writes for `record`, in row order. */
