@@ -16,6 +16,7 @@ import type { BlobState } from '../../domain/blob-state';
 import { blobCreatedEvent } from '../azure-writer';
 import type { LogRecord } from '../functions-host';
 import { LOCAL_HUB, type OfflineStack, startOfflineStack } from '../offline-stack';
+import { shortenAzuriteGcInterval } from './azurite-gc';
 import {
   type BlobSnapshot,
   blobLabel,
@@ -42,6 +43,10 @@ export interface LiveSessionOptions {
   readonly drainTimeoutMs?: number;
   /** How often the sweep runs (default 30 s), as the timer trigger would. */
   readonly sweepEveryMs?: number;
+  /** Longest time between two sweeps of Azurite's blob GC (default 10 s; Azurite's own is 10 minutes). */
+  readonly azuriteGcMs?: number;
+  /** How long a finished blob stays on screen once read to its end (default 6 s or 3 intervals). */
+  readonly lingerMs?: number;
   /** How often a snapshot is taken and onFrame called (default 500 ms). */
   readonly frameEveryMs?: number;
   /** Shown under the title (interval, minutes per hour, enrichment...). */
@@ -64,6 +69,8 @@ export interface LiveResult {
 
 interface TrackedBlob {
   readonly key: string;
+  /** The NIC (traffic stream) writing it. */
+  readonly stream: number;
   readonly container: string;
   readonly name: string;
   readonly identity: string;
@@ -86,6 +93,7 @@ export class LiveSession {
   private resolveDone!: (r: LiveResult) => void;
   private readonly tracked = new Map<string, TrackedBlob>();
   private retired = 0;
+  private readonly finishedByStream = new Map<number, TrackedBlob[]>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private phase: LivePhase = 'starting';
@@ -115,6 +123,8 @@ export class LiveSession {
     const say = options.onMessage ?? (() => undefined);
     say('starting the offline stack (Azurite, Event Hubs, Functions host with the app)…');
     const t0 = Date.now();
+    // Without this, Azurite's 10-minute GC stalls a long run for minutes (see azurite-gc.ts).
+    shortenAzuriteGcInterval(options.azuriteGcMs ?? 10_000);
     const stack = await startOfflineStack({
       enrich: options.enrich,
       ...(options.windowSeconds !== undefined ? { windowSeconds: options.windowSeconds } : {}),
@@ -220,6 +230,7 @@ export class LiveSession {
     if (!t) {
       t = {
         key,
+        stream: r.stream,
         container: r.container,
         name: r.name,
         identity: blobIdentityFromName(r.name) ?? r.name,
@@ -318,15 +329,14 @@ export class LiveSession {
 
   /** Blobs to show; finished blobs that were read to the end leave the list a little after their hour. */
   private visibleBlobs(now: number): BlobSnapshot[] {
-    const linger = Math.max(6000, 3 * this.options.intervalMs);
+    const linger = this.options.lingerMs ?? Math.max(6000, 3 * this.options.intervalMs);
     const out: BlobSnapshot[] = [];
     for (const t of [...this.tracked.values()]) {
       const s = this.snapshotOf(t);
       const row = blobRow(s);
       const finished = !t.current && row.state === 'done';
       if (finished && now - t.finishedAt > linger && this.phase === 'running') {
-        this.tracked.delete(t.key);
-        this.retired++;
+        this.retire(t);
         continue;
       }
       out.push(s);
@@ -337,6 +347,35 @@ export class LiveSession {
       .map((b) => ({ b, k: order(b) }))
       .sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0))
       .map((x) => x.b);
+  }
+
+  /**
+   * A finished blob read to its end leaves the view. Storage keeps each NIC's last finished hour (what the
+   * sweep looks at besides the current one); older ones are deleted with their orchestration's history, so
+   * a long run holds a bounded amount of data in the in-memory Azurite and host.
+   */
+  private retire(t: TrackedBlob): void {
+    this.tracked.delete(t.key);
+    this.retired++;
+    const kept = this.finishedByStream.get(t.stream) ?? [];
+    kept.push(t);
+    this.finishedByStream.set(t.stream, kept);
+    while (kept.length > 1) {
+      const old = kept.shift()!;
+      this.stack.host.durable.purge(old.key);
+      const blob = this.stack.azurite
+        .blobServiceClient()
+        .getContainerClient(old.container)
+        .getBlobClient(old.name);
+      const p = blob
+        .deleteIfExists()
+        .then(() => undefined)
+        .catch((error: unknown) =>
+          this.model.log('warn', `deleting ${old.name}: ${String(error)}`, Date.now()),
+        )
+        .finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }
   }
 
   private snapshot(now: number): StackSnapshot {
