@@ -2,7 +2,7 @@ import { aggregateRecord } from './aggregate';
 import { DocumentFormatError, type FlowLogError, RecordFormatError } from './errors';
 import { readFlowRecord } from './formats/record';
 import { type AggregatedRecord, RecordBytesReader } from './formats/record-bytes';
-import { RecordScanner, type ScannedRecord, type ScanStart } from './framing/record-scanner';
+import { type ReadWhole, RecordScanner, type ScannedRecord, type ScanStart } from './framing/record-scanner';
 import type { FlowSummary } from './summary/schema';
 import {
   FAST_RECORD_PATH,
@@ -135,30 +135,23 @@ export class BlobSummarizer {
     return this.scanner.nextOrdinal;
   }
 
-  /** Summaries and problems of the records completed by this chunk. */
+  /**
+   * Summaries and problems of the records completed by this chunk. Records are summarized as they are
+   * found, so a structure problem later in the chunk does not hide the records before it.
+   */
   push(chunk: Uint8Array, out: FlowSummary[], problems: FlowLogError[]): void {
-    if (this.documentError) return;
-    this.stats.bytes += chunk.length;
-    let records: ScannedRecord[];
-    try {
-      records = this.scanner.push(chunk);
-    } catch (error) {
-      if (!(error instanceof DocumentFormatError)) throw error;
-      this.documentError = error;
-      problems.push(error);
-      return;
-    }
-    for (const record of records) {
+    this.scan(chunk, problems, (record) => {
       this.recordOffsets.push(record.byteOffset);
       summarizeRecord(record, this.options, out, problems, this.stats);
-    }
+    });
   }
 
   /**
    * Like push, but the summaries go straight into `encoder` as NDJSON (enriched first when an enricher
    * is given): the batch path of `flowlog process`. Same rows, ids, bytes, problems and stats as push
-   * followed by enrich + encoder.append, only faster: records in the usual shape are read from their
-   * bytes (RecordBytesReader) without building summary objects; the others take the general path.
+   * followed by enrich + encoder.append, only faster: records in the usual shape are read once, from
+   * their bytes in the chunk (RecordBytesReader), without building summary objects; the others are
+   * scanned and take the general path.
    */
   pushNdjson(
     chunk: Uint8Array,
@@ -166,24 +159,30 @@ export class BlobSummarizer {
     problems: FlowLogError[],
     enricher?: SummaryEnricherLike | null,
   ): void {
-    const records = this.scan(chunk, problems);
-    const stats = this.stats;
-    const windowSeconds = this.options.windowSeconds;
-    for (const record of records) {
-      this.recordOffsets.push(record.byteOffset);
-      if (FAST_RECORD_PATH && this.reader.read(record.bytes, windowSeconds)) {
-        stats.records++;
-        stats.tuples += this.reader.tuples;
-        stats.summaries += encoder.appendRecord(this.reader, this.placeOf(record), enricher);
-        continue;
-      }
-      const out: FlowSummary[] = [];
-      summarizeRecord(record, this.options, out, problems, stats);
-      for (const s of out) {
-        enricher?.enrich(s);
-        encoder.append(s);
-      }
-    }
+    const write = (record: { ordinal: number; byteOffset: number }) => {
+      this.countFast(record.byteOffset);
+      this.stats.summaries += encoder.appendRecord(this.reader, this.placeOf(record.ordinal), enricher);
+    };
+    this.scan(
+      chunk,
+      problems,
+      (record) => {
+        if (FAST_RECORD_PATH && this.reader.read(record.bytes, this.options.windowSeconds))
+          return write(record);
+        this.recordOffsets.push(record.byteOffset);
+        const out: FlowSummary[] = [];
+        summarizeRecord(record, this.options, out, problems, this.stats);
+        for (const s of out) {
+          enricher?.enrich(s);
+          encoder.append(s);
+        }
+      },
+      (bytes, start, ordinal, byteOffset) => {
+        const end = this.reader.readAt(bytes, start, this.options.windowSeconds);
+        if (end > 0) write({ ordinal, byteOffset });
+        return end;
+      },
+    );
   }
 
   /**
@@ -192,22 +191,28 @@ export class BlobSummarizer {
    * loaded. Stats and problems are counted now.
    */
   pushDeferred(chunk: Uint8Array, later: DeferredRecord[], problems: FlowLogError[]): void {
-    const records = this.scan(chunk, problems);
-    const stats = this.stats;
-    const windowSeconds = this.options.windowSeconds;
-    for (const record of records) {
-      this.recordOffsets.push(record.byteOffset);
-      if (FAST_RECORD_PATH && this.reader.read(record.bytes, windowSeconds)) {
-        stats.records++;
-        stats.tuples += this.reader.tuples;
-        stats.summaries += this.reader.accCount;
-        later.push({ record: this.reader.snapshot(), place: this.placeOf(record) });
-        continue;
-      }
-      const out: FlowSummary[] = [];
-      summarizeRecord(record, this.options, out, problems, stats);
-      if (out.length > 0) later.push({ summaries: out });
-    }
+    const keep = (record: { ordinal: number; byteOffset: number }) => {
+      this.countFast(record.byteOffset);
+      this.stats.summaries += this.reader.accCount;
+      later.push({ record: this.reader.snapshot(), place: this.placeOf(record.ordinal) });
+    };
+    this.scan(
+      chunk,
+      problems,
+      (record) => {
+        if (FAST_RECORD_PATH && this.reader.read(record.bytes, this.options.windowSeconds))
+          return keep(record);
+        this.recordOffsets.push(record.byteOffset);
+        const out: FlowSummary[] = [];
+        summarizeRecord(record, this.options, out, problems, this.stats);
+        if (out.length > 0) later.push({ summaries: out });
+      },
+      (bytes, start, ordinal, byteOffset) => {
+        const end = this.reader.readAt(bytes, start, this.options.windowSeconds);
+        if (end > 0) keep({ ordinal, byteOffset });
+        return end;
+      },
+    );
   }
 
   /**
@@ -223,49 +228,64 @@ export class BlobSummarizer {
     enricher: KnowingEnricher,
     later: DeferredRecord[],
   ): void {
-    const records = this.scan(chunk, problems);
-    const stats = this.stats;
-    const windowSeconds = this.options.windowSeconds;
     let unknown = false;
     const check = (srcIp: string, dstIp: string) => {
       if (!unknown && !enricher.known(srcIp, dstIp)) unknown = true;
     };
-    for (const record of records) {
-      this.recordOffsets.push(record.byteOffset);
-      if (FAST_RECORD_PATH && this.reader.read(record.bytes, windowSeconds)) {
-        stats.records++;
-        stats.tuples += this.reader.tuples;
-        if (later.length === 0) encoder.pairsOf(this.reader, check);
-        if (later.length === 0 && !unknown) {
-          stats.summaries += encoder.appendRecord(this.reader, this.placeOf(record), enricher);
-        } else {
-          stats.summaries += this.reader.accCount;
-          later.push({ record: this.reader.snapshot(), place: this.placeOf(record) });
-        }
-        continue;
-      }
-      const out: FlowSummary[] = [];
-      summarizeRecord(record, this.options, out, problems, stats);
-      if (later.length === 0) for (const s of out) check(s.srcIp, s.dstIp);
+    const fast = (record: { ordinal: number; byteOffset: number }) => {
+      this.countFast(record.byteOffset);
+      if (later.length === 0) encoder.pairsOf(this.reader, check);
       if (later.length === 0 && !unknown) {
-        for (const s of out) {
-          enricher.enrich(s);
-          encoder.append(s);
-        }
-      } else if (out.length > 0) later.push({ summaries: out });
-    }
-  }
-
-  private placeOf(record: ScannedRecord): RecordPlace {
-    return {
-      blob: this.options.blob,
-      recordOrdinal: record.ordinal,
-      windowSeconds: this.options.windowSeconds,
+        this.stats.summaries += encoder.appendRecord(this.reader, this.placeOf(record.ordinal), enricher);
+      } else {
+        this.stats.summaries += this.reader.accCount;
+        later.push({ record: this.reader.snapshot(), place: this.placeOf(record.ordinal) });
+      }
     };
+    this.scan(
+      chunk,
+      problems,
+      (record) => {
+        if (FAST_RECORD_PATH && this.reader.read(record.bytes, this.options.windowSeconds))
+          return fast(record);
+        this.recordOffsets.push(record.byteOffset);
+        const out: FlowSummary[] = [];
+        summarizeRecord(record, this.options, out, problems, this.stats);
+        if (later.length === 0) for (const s of out) check(s.srcIp, s.dstIp);
+        if (later.length === 0 && !unknown) {
+          for (const s of out) {
+            enricher.enrich(s);
+            encoder.append(s);
+          }
+        } else if (out.length > 0) later.push({ summaries: out });
+      },
+      (bytes, start, ordinal, byteOffset) => {
+        const end = this.reader.readAt(bytes, start, this.options.windowSeconds);
+        if (end > 0) fast({ ordinal, byteOffset });
+        return end;
+      },
+    );
   }
 
-  private scan(chunk: Uint8Array, problems: FlowLogError[]): ScannedRecord[] {
-    if (this.documentError) return [];
+  /** Counts a record the fast reader has just read. */
+  private countFast(byteOffset: number): void {
+    this.recordOffsets.push(byteOffset);
+    this.stats.records++;
+    this.stats.tuples += this.reader.tuples;
+  }
+
+  private placeOf(ordinal: number): RecordPlace {
+    return { blob: this.options.blob, recordOrdinal: ordinal, windowSeconds: this.options.windowSeconds };
+  }
+
+  /** Scans a chunk, handing records to `visit` as they are found (see RecordScanner.pushEach). */
+  private scan(
+    chunk: Uint8Array,
+    problems: FlowLogError[],
+    visit: (record: ScannedRecord) => void,
+    readWhole?: ReadWhole,
+  ): void {
+    if (this.documentError) return;
     this.stats.bytes += chunk.length;
     // A plain Uint8Array view of a Buffer (or other subclass): the reader's byte loads then see one
     // kind of array, instead of deoptimizing when Buffers and Uint8Arrays alternate.
@@ -274,12 +294,11 @@ export class BlobSummarizer {
         ? chunk
         : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     try {
-      return this.scanner.push(bytes);
+      this.scanner.pushEach(bytes, visit, FAST_RECORD_PATH ? readWhole : undefined);
     } catch (error) {
       if (!(error instanceof DocumentFormatError)) throw error;
       this.documentError = error;
       problems.push(error);
-      return [];
     }
   }
 

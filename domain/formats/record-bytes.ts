@@ -53,6 +53,8 @@ const FNV_PRIME = 16777619;
 /** Largest window start (seconds) whose ISO form exists; larger goes the general way (which throws). */
 const MAX_SECONDS = 8.64e12;
 const MAX_DEPTH = 64;
+/** Room a tuple needs before the end of an open-ended chunk (the longest usual tuple is ~220 bytes). */
+const SAFE_TAIL = 512;
 
 /** accCode bits: destination port (16), protocol number (8), outbound, deny. */
 const CODE_OUTBOUND = 1 << 24;
@@ -142,6 +144,11 @@ export class RecordBytesReader implements AggregatedRecord {
   tuples = 0;
 
   private pos = 0;
+  /** The record last read is bytes[start, end). */
+  private start = 0;
+  private end = 0;
+  /** A tuple starting past this index may run past the chunk's end: the record is given up. */
+  private safeEnd = 0;
   private windowSeconds = 60;
 
   // Envelope of the record being read.
@@ -157,16 +164,34 @@ export class RecordBytesReader implements AggregatedRecord {
    * False: the record needs the general path (it may be valid or not; nothing is reported here).
    */
   read(bytes: Uint8Array, windowSeconds: number): boolean {
-    this.bytes = bytes;
+    return this.readAt(bytes, 0, windowSeconds, true) === bytes.length;
+  }
+
+  /**
+   * Reads and aggregates the record whose `{` is at chunk[start], in a chunk that may end inside it (or
+   * with `exact`, one that ends with it). Returns the index just past the record's `}`, or −1 when the
+   * record needs the general path or is not complete in the chunk (then nothing is known; the caller
+   * scans it). Bytes past the chunk end are never relied on: a record is given up when a tuple starts
+   * closer than SAFE_TAIL bytes to the end of an open-ended chunk.
+   */
+  readAt(chunk: Uint8Array, start: number, windowSeconds: number, exact = false): number {
+    this.bytes = chunk;
     this.windowSeconds = windowSeconds;
     this.clear();
+    this.start = start;
+    this.safeEnd = exact ? Number.POSITIVE_INFINITY : chunk.length - SAFE_TAIL;
     try {
-      this.readRecord();
-      return this.finish();
+      this.readRecord(exact);
+      if (!this.finish()) {
+        this.clear();
+        return -1;
+      }
+      this.end = this.pos;
+      return this.pos;
     } catch (error) {
       if (error === GIVE_UP) {
         this.clear();
-        return false;
+        return -1;
       }
       throw error;
     }
@@ -178,8 +203,14 @@ export class RecordBytesReader implements AggregatedRecord {
    */
   snapshot(): AggregatedRecord {
     const n = this.accCount;
+    const from = this.start;
+    const rebase = (a: Int32Array) => {
+      const out = a.slice(0, n);
+      if (from !== 0) for (let i = 0; i < n; i++) out[i] = out[i]! - from;
+      return out;
+    };
     return {
-      bytes: this.bytes.slice(),
+      bytes: this.bytes.slice(from, this.end),
       layout: this.layout,
       time: this.time,
       resourceId: this.resourceId,
@@ -192,9 +223,9 @@ export class RecordBytesReader implements AggregatedRecord {
       accNext: this.accNext.slice(0, n),
       accWindow: this.accWindow.slice(0, n),
       accCode: this.accCode.slice(0, n),
-      accSrc: this.accSrc.slice(0, n),
-      accSrcEnd: this.accSrcEnd.slice(0, n),
-      accDstEnd: this.accDstEnd.slice(0, n),
+      accSrc: rebase(this.accSrc),
+      accSrcEnd: rebase(this.accSrcEnd),
+      accDstEnd: rebase(this.accDstEnd),
       sums: this.sums.slice(0, n * 8),
       tuples: this.tuples,
     };
@@ -453,8 +484,8 @@ export class RecordBytesReader implements AggregatedRecord {
 
   // ---- records ------------------------------------------------------------------------------------
 
-  private readRecord(): void {
-    this.pos = 0;
+  private readRecord(exact: boolean): void {
+    this.pos = this.start;
     const seen = { bits: 0 };
     this.object((key) => {
       const k = this.keyIndex(key, RECORD_KEYS, LOWER_RECORD_KEYS, seen);
@@ -497,8 +528,8 @@ export class RecordBytesReader implements AggregatedRecord {
     });
     // Both present: which one counts depends on the log type; the general path decides.
     if (this.seen & (1 << K_RESOURCE_ID) && this.seen & (1 << K_TARGET_RESOURCE_ID)) throw GIVE_UP;
-    // Nothing may follow the record's closing brace.
-    if (this.ws() !== -1) throw GIVE_UP;
+    // Nothing may follow the record's closing brace (when its bytes are exactly the record).
+    if (exact && this.ws() !== -1) throw GIVE_UP;
   }
 
   /**
@@ -678,8 +709,9 @@ export class RecordBytesReader implements AggregatedRecord {
     const v1 = layout === 'nsg-v1';
     const windowSeconds = this.windowSeconds;
     const groupMix = Math.imul(group + 1, 0x85ebca6b);
+    const safeEnd = this.safeEnd;
     for (;;) {
-      if (this.ws() !== QUOTE) throw GIVE_UP;
+      if (this.ws() !== QUOTE || this.pos > safeEnd) throw GIVE_UP;
       let p = this.pos + 1;
       let c = b[p]!;
 

@@ -13,6 +13,9 @@ import { DocumentFormatError } from '../errors';
  */
 export type ScanStart = 'document' | 'array-body';
 
+/** See RecordScanner.pushEach: reads a whole record from `chunk` at `start`; its end index, or −1. */
+export type ReadWhole = (chunk: Uint8Array, start: number, ordinal: number, byteOffset: number) => number;
+
 export interface ScannedRecord {
   /** The record's bytes, from `{` to its matching `}`. */
   readonly bytes: Uint8Array;
@@ -98,6 +101,22 @@ export class RecordScanner {
    */
   push(chunk: Uint8Array): ScannedRecord[] {
     const out: ScannedRecord[] = [];
+    this.pushEach(chunk, (r) => out.push(r));
+    return out;
+  }
+
+  /**
+   * Scans one chunk and hands each record completed in it to `visit`, in order, as soon as it is found
+   * (so the records before a structure problem are handed out before the DocumentFormatError is thrown).
+   *
+   * `readWhole`, when given, is offered each record that starts in this chunk, before it is scanned:
+   * (chunk, index of its `{`, ordinal, absolute offset). If it reads the whole record itself it returns
+   * the index just past the record's `}`, and the record counts as found (not handed to `visit`);
+   * otherwise −1, and the record is scanned and visited as usual. The batch fast path uses it to read
+   * records once instead of scanning them first.
+   */
+  pushEach(chunk: Uint8Array, visit: (record: ScannedRecord) => void, readWhole?: ReadWhole): void {
+    const out = visit;
     const base = this.offset;
     const n = chunk.length;
     let i = 0;
@@ -114,6 +133,15 @@ export class RecordScanner {
         case State.InRecordsArray: {
           const c = chunk[i]!;
           if (c === OPEN_BRACE) {
+            if (readWhole !== undefined) {
+              const end = readWhole(chunk, i, this.ordinal, base + i);
+              if (end > i) {
+                this.ordinal++;
+                this.lastRecordEnd = base + end;
+                i = end;
+                break;
+              }
+            }
             this.state = State.InRecord;
             this.recordStart = base + i;
             this.partStart = i;
@@ -205,7 +233,6 @@ export class RecordScanner {
     }
     this.partStart = -1;
     this.offset = base + n;
-    return out;
   }
 
   /**
@@ -269,7 +296,12 @@ export class RecordScanner {
     return i;
   }
 
-  private finishRecord(chunk: Uint8Array, end: number, base: number, out: ScannedRecord[]): void {
+  private finishRecord(
+    chunk: Uint8Array,
+    end: number,
+    base: number,
+    visit: (r: ScannedRecord) => void,
+  ): void {
     const tail = chunk.subarray(this.partStart, end);
     let bytes: Uint8Array;
     if (this.parts.length === 0) bytes = tail;
@@ -284,12 +316,13 @@ export class RecordScanner {
       }
       bytes.set(tail, at);
     }
-    out.push({ bytes, byteOffset: this.recordStart, ordinal: this.ordinal });
+    const record: ScannedRecord = { bytes, byteOffset: this.recordStart, ordinal: this.ordinal };
     this.ordinal++;
     this.parts = [];
     this.partStart = -1;
     this.lastRecordEnd = base + end;
     this.state = State.InRecordsArray;
+    visit(record);
   }
 
   private error(byteOffset: number, what: string): DocumentFormatError {
