@@ -241,7 +241,7 @@ describe('batch fast path (RecordBytesReader + NdjsonEncoder.appendRecord)', () 
       fc.property(
         recordDocument,
         fc.constantFrom(60, 300),
-        fc.integer({ min: 1, max: 400 }),
+        fc.oneof(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 400, max: 6000 })),
         (doc, w, chunk) => {
           const bytes = encode(doc);
           assertSame(bytes, 'prop/PT1H.json', w);
@@ -261,6 +261,20 @@ describe('batch fast path (RecordBytesReader + NdjsonEncoder.appendRecord)', () 
       ),
       { numRuns: 600 },
     );
+  });
+
+  test('a structure problem after some records: those records are still summarized, in any chunking', () => {
+    const [blob] = simulated(3, 1, 0);
+    const text = decoder.decode(blob!.bytes);
+    const cut = text.lastIndexOf(',{"time"');
+    const broken = encode(`${text.slice(0, cut)}, oops ${text.slice(cut + 1)}`);
+    for (const chunk of [broken.length, 4096, 700]) {
+      const a = general(broken, blob!.name, 60, chunk);
+      assert.equal(a.problems.length, 1);
+      assert.match(a.problems[0]!, /expected a record object in "records", found "o"/);
+      assert.equal((a.stats as { records: number }).records, 2);
+      assertSame(broken, blob!.name, 60, chunk);
+    }
   });
 
   test('well-formed generated records take the fast path (so the property above tests it)', () => {
