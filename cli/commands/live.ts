@@ -1,5 +1,6 @@
 // The local Functions host shim must be installed before anything loads @azure/functions.
 import '../../local/functions-host';
+import type { LiveView } from '../../local/live/model';
 import { renderFrame, renderStatusLine, renderSummary } from '../../local/live/render';
 import { type LiveResult, LiveSession, type StopReason } from '../../local/live/session';
 import { type KeyInput, Screen, type ScreenStream } from '../../local/live/terminal';
@@ -183,7 +184,7 @@ export async function runLiveSession(options: LiveOptions, io: LiveIo): Promise<
   let requested: StopReason | undefined;
   let lastReport = Date.now();
   let lastLogAt = 0;
-  let lastView: Parameters<typeof renderFrame>[0] | undefined;
+  let lastView: LiveView | undefined;
 
   const draw = () => {
     if (screen && lastView)

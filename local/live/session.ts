@@ -181,7 +181,10 @@ export class LiveSession {
     };
     this.phase = 'running';
     model.setPhase('running');
-    this.writerLoop = this.writeLoop();
+    this.writerLoop = this.writeLoop().catch((error: unknown) => {
+      // A source that cannot be read further (a file gone, say): writing stops, the rest keeps running.
+      this.model.log('error', `writing stopped: ${(error as Error).message}`, Date.now());
+    });
     this.every(options.frameEveryMs ?? 500, () => this.frame());
     this.every(options.sweepEveryMs ?? 30_000, () => void this.sweep());
     if (options.durationMs > 0) this.later(options.durationMs, () => void this.stop('duration'));
