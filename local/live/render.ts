@@ -279,10 +279,10 @@ function windowLines(windows: readonly WindowRow[], limit: number): Line[] {
     .slice(0, limit)
     .map((w) => [
       { t: shortTime(w.windowStart).slice(6), s: 'head' },
-      { t: ` ${pad(formatCount(w.rows), 5, true)} rows ${pad(formatCount(w.tuples), 6, true)} tuples ` },
+      { t: ` ${pad(formatCount(w.rows), 4, true)} rows ${pad(formatCount(w.tuples), 5, true)} tuples ` },
       { t: pad(formatBytes(w.bytes), 8, true) },
-      { t: ` ${pad(formatCount(w.denied), 5, true)} denied`, s: w.denied > 0 ? 'warn' : 'dim' },
-      { t: ` ${pad(String(w.blobs), 3, true)} blobs`, s: 'dim' },
+      { t: ` ${pad(formatCount(w.denied), 4, true)} denied`, s: w.denied > 0 ? 'warn' : 'dim' },
+      { t: ` ${pad(String(w.blobs), 2, true)} blobs`, s: 'dim' },
     ]);
 }
 
