@@ -164,6 +164,14 @@ export class WorkerEnricher implements SummaryEnricherLike {
     }
   }
 
+  /** Its fields come from the row's addresses, port and protocol only (see SummaryEnricherLike). */
+  readonly fieldsDependOnAddressesAndPort = true;
+
+  /** A row got the fields rendered for an earlier row with the same addresses, port and protocol. */
+  reused(): void {
+    this.summaries++;
+  }
+
   enrich(summary: FlowSummary): void {
     this.summaries++;
     const src = this.sides.get(summary.srcIp);

@@ -111,7 +111,17 @@ export function serializeSummary(summary: FlowSummary): string {
 /** Something that fills a summary's enrichment fields in place (domain/enrich's SummaryEnricher). */
 export interface SummaryEnricherLike {
   enrich(summary: FlowSummary): void;
+  /**
+   * Set by an enricher whose fields depend only on a row's srcIp, dstIp, dstPort and protocol (as
+   * domain/enrich's do, between data reloads): appendRecord then renders the fields once per such
+   * combination and reuses the bytes for the rows repeating it, calling `reused` instead of `enrich`.
+   */
+  readonly fieldsDependOnAddressesAndPort?: boolean;
+  reused?(): void;
 }
+
+/** Rendered enrichment fields kept per (srcIp, dstIp, dstPort, protocol) before the table is emptied. */
+const ROW_TAILS_LIMIT = 500_000;
 
 /** Where a record read by RecordBytesReader came from: what its summaries' ids and identity fields need. */
 export interface RecordPlace {
@@ -322,6 +332,9 @@ export class NdjsonEncoder {
   private idText = new Uint8Array(512);
   private readonly middles = new Map<number, Middle>();
   private readonly addresses = new AddressStrings();
+  /** Enrichment fields (and line end) by srcIp → dstIp → dstPort | protocol << 16 (see SummaryEnricherLike). */
+  private readonly rowTails = new Map<string, Map<string, Map<number, Uint8Array>>>();
+  private rowTailCount = 0;
   private readonly srcSides = new Map<string, SideMemo>();
   private readonly dstSides = new Map<string, SideMemo>();
   private readonly restBytes = new Map<string | null, Map<string | null, Uint8Array>>();
@@ -421,7 +434,38 @@ export class NdjsonEncoder {
         for (let k = srcEnd + 1; k < dstEnd; k++) buf[o++] = b[k]!;
         o = writeNumbers(buf, o, dstPort, sums, o8, putInt, putNumber);
         this.length = o;
-        if (enricher) {
+        if (enricher?.fieldsDependOnAddressesAndPort) {
+          const srcIp = this.addresses.text(b, src, srcEnd);
+          const dstIp = this.addresses.text(b, srcEnd + 1, dstEnd);
+          let byDst = this.rowTails.get(srcIp);
+          if (byDst === undefined) {
+            if (this.rowTailCount >= ROW_TAILS_LIMIT) {
+              this.rowTails.clear();
+              this.rowTailCount = 0;
+            }
+            byDst = new Map();
+            this.rowTails.set(srcIp, byDst);
+          }
+          const portKey = code & 0xffffff;
+          let byPort = byDst.get(dstIp);
+          if (byPort === undefined) {
+            byPort = new Map();
+            byDst.set(dstIp, byPort);
+          }
+          const tail = byPort.get(portKey);
+          if (tail !== undefined) {
+            enricher.reused?.();
+            this.reserve(tail.length);
+            this.length = put(this.buffer, this.length, tail);
+          } else {
+            const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
+            enricher.enrich(s);
+            const from = this.length;
+            this.writeEnrichment(s);
+            byPort.set(portKey, this.buffer.slice(from, this.length));
+            this.rowTailCount++;
+          }
+        } else if (enricher) {
           const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
           enricher.enrich(s);
           this.writeEnrichment(s);

@@ -236,6 +236,37 @@ describe('batch fast path (RecordBytesReader + NdjsonEncoder.appendRecord)', () 
     }
   });
 
+  test('an enricher whose fields depend only on addresses, port and protocol: fields rendered once, reused', () => {
+    let enriched = 0;
+    let reused = 0;
+    const keyed: SummaryEnricherLike = {
+      fieldsDependOnAddressesAndPort: true,
+      reused: () => {
+        reused++;
+      },
+      enrich: (x) => {
+        enriched++;
+        x.srcCountry = x.srcIp.length > 9 ? 'NL' : null;
+        x.dstAsOrg = `org "${x.dstIp}"`;
+        x.dstLat = x.dstPort / 7;
+        x.flowType = `${x.srcIp}>${x.dstIp}`;
+        x.l7Protocol = `${x.protocol}/${x.dstPort}`;
+      },
+    };
+    for (const blob of simulated(21, 1, 1)) {
+      const a = general(blob.bytes, blob.name, 60, blob.bytes.length, keyed);
+      const rows = a.ndjson.split('\n').length - 1;
+      enriched = 0;
+      reused = 0;
+      const b = fast(blob.bytes, blob.name, 60, 10_000, keyed);
+      assert.equal(b.ndjson, a.ndjson);
+      assert.equal(enriched + reused, rows);
+      assert.ok(reused > 0, 'some rows repeat (addresses, port, protocol)');
+      const c = knowing(blob.bytes, blob.name, 60, 3000, keyed);
+      assert.equal(c.ndjson, a.ndjson);
+    }
+  });
+
   test('property: any record, well-formed or mutated, gives the same bytes, problems and stats', () => {
     fc.assert(
       fc.property(
