@@ -32,17 +32,22 @@ describe('a long run stays bounded', () => {
       assert.ok(Date.now() < deadline, 'finished blobs leave the view');
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Storage and orchestrations hold what is shown plus each NIC's last retired hour (2), plus at most one
+    // new hour per NIC started while looking (2); the rest was deleted.
+    const shown = session.model.view(Date.now()).blobTotals;
     const names: string[] = [];
     for (const container of [NSG_CONTAINER, VNET_CONTAINER])
       for await (const b of stack.azurite.blobServiceClient().getContainerClient(container).listBlobsFlat())
         names.push(b.name);
+    const instances = stack.host.durable.listInstances().length;
     const result = await session.stop();
     assert.equal(result.caughtUp, true);
-    const v = result.view;
-    assert.ok(v.blobTotals.written >= 8, `${v.blobTotals.written} blobs written`);
-    // Per NIC: the blob being written, perhaps one finished but still shown, and the last retired one.
-    const perNic = (nic: string) => names.filter((n) => n.includes(nic)).length;
-    assert.ok(perNic('NSG-APP-0') <= 3 && perNic('VNET-0-FLOWLOG') <= 3, names.join('\n'));
-    assert.ok(stack.host.durable.listInstances().length <= 6);
+    assert.ok(shown.written - shown.shown >= 5);
+    assert.ok(
+      names.length <= shown.shown + 4,
+      `${names.length} blobs stored, ${shown.shown} shown:\n${names.join('\n')}`,
+    );
+    assert.ok(shown.written - names.length >= 3, `${shown.written} written, ${names.length} stored`);
+    assert.ok(instances <= shown.shown + 4, `${instances} instances, ${shown.shown} blobs shown`);
   });
 });
