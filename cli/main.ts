@@ -1,6 +1,8 @@
 import { UsageError } from './args';
+import { LIVE_USAGE, runLive } from './commands/live';
 import { LOOKUP_USAGE, runLookup } from './commands/lookup';
 import { PROCESS_USAGE, runProcess } from './commands/process';
+import { REPLAY_USAGE, runReplay } from './commands/replay';
 import { runSimulate, SIMULATE_USAGE } from './commands/simulate';
 
 type Command = { run: (argv: readonly string[]) => Promise<number>; usage: string; summary: string };
@@ -13,6 +15,16 @@ const COMMANDS: Record<string, Command> = {
   },
   lookup: { run: runLookup, usage: LOOKUP_USAGE, summary: 'everything the app knows about IP addresses' },
   simulate: { run: runSimulate, usage: SIMULATE_USAGE, summary: 'write realistic simulated flow-log blobs' },
+  replay: {
+    run: runReplay,
+    usage: REPLAY_USAGE,
+    summary: 'run the whole app offline over files, as Azure would deliver them',
+  },
+  live: {
+    run: runLive,
+    usage: LIVE_USAGE,
+    summary: 'run the whole app offline on live traffic, with a terminal view (npm start)',
+  },
 };
 
 export function mainUsage(): string {
