@@ -58,6 +58,8 @@ declare module 'azurite/dist/src/blob/BlobServer' {
 
   export default class BlobServer extends ServerBase {
     constructor(configuration?: BlobConfiguration);
+    /** Frees deleted blobs' data; reads gcIntervalInMS after each sweep. */
+    readonly gcManager?: { gcIntervalInMS: number };
   }
 }
 

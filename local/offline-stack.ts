@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resetAppServices } from '../app/services';
 import { AzureStyleBlobWriter } from './azure-writer';
-import { type AzuriteHandle, startAzurite } from './azurite';
+import { type AzuriteHandle, type AzuriteOptions, startAzurite } from './azurite';
 import { type EventHubsServer, startEventHubsServer } from './eventhubs';
 import { FunctionsHost, type FunctionsHostOptions } from './functions-host';
 
@@ -32,6 +32,9 @@ export interface OfflineStackOptions {
   readonly windowSeconds?: number;
   readonly parseChunkBytes?: number;
   readonly partitions?: number;
+  /** Events the hub keeps (oldest dropped first); default all. Long runs set it so memory stays flat. */
+  readonly retainEvents?: number;
+  readonly azurite?: AzuriteOptions;
   /** Extra app settings (enrichment data paths, ...). */
   readonly settings?: Readonly<Record<string, string>>;
 }
@@ -43,8 +46,11 @@ const HOST_JSON = existsSync(join(ROOT, 'host.json'))
   : join(ROOT, '..', 'host.json');
 
 export async function startOfflineStack(options: OfflineStackOptions = {}): Promise<OfflineStack> {
-  const azurite = await startAzurite();
-  const eventHubs = await startEventHubsServer({ hubs: { [LOCAL_HUB]: options.partitions ?? 4 } });
+  const azurite = await startAzurite(options.azurite);
+  const eventHubs = await startEventHubsServer({
+    hubs: { [LOCAL_HUB]: options.partitions ?? 4 },
+    ...(options.retainEvents !== undefined ? { retainEvents: options.retainEvents } : {}),
+  });
   const account = azurite.accountName;
   const service = azurite.blobServiceClient();
   for (const c of [NSG_CONTAINER, VNET_CONTAINER]) await service.getContainerClient(c).createIfNotExists();

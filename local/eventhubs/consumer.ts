@@ -13,7 +13,7 @@ export interface Consumer {
   readonly hub: string;
   readonly consumerGroup: string;
   readonly partition: Partition;
-  /** Index into partition.events of the next event to deliver. */
+  /** Sequence number of the next event to deliver (partition.events[next - partition.trimmed]). */
   next: number;
 }
 
@@ -29,16 +29,22 @@ export function openConsumer(ctx: ServerContext, sender: Sender): Consumer | Amq
   const partition = ctx.store.partition(hubName, partitionId);
   if (partition === undefined) return partitionOutOfRange(hub, partitionId);
   const selector = findSelector(sender.source?.filter);
-  const next = selector === undefined ? 0 : startIndex(partition.events, selector);
-  if (typeof next === 'string') return { condition: 'com.microsoft:argument-error', description: next };
-  return { sender, hub: hubName, consumerGroup, partition, next };
+  const index = selector === undefined ? 0 : startIndex(partition.events, selector);
+  if (typeof index === 'string') return { condition: 'com.microsoft:argument-error', description: index };
+  return { sender, hub: hubName, consumerGroup, partition, next: partition.trimmed + index };
 }
 
 /** Sends as many pending events as the link has credit for. */
 export function pump(consumer: Consumer): void {
   const { sender, partition } = consumer;
-  while (consumer.next < partition.events.length && sender.is_open() && sender.sendable()) {
-    const stored = partition.events[consumer.next++]!;
+  // A reader behind the retention continues from the oldest retained event, as on the service.
+  if (consumer.next < partition.trimmed) consumer.next = partition.trimmed;
+  while (
+    consumer.next - partition.trimmed < partition.events.length &&
+    sender.is_open() &&
+    sender.sendable()
+  ) {
+    const stored = partition.events[consumer.next++ - partition.trimmed]!;
     sender.send(deliveryMessage(stored));
   }
 }

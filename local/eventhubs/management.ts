@@ -60,7 +60,7 @@ function read(ctx: ServerContext, props: Record<string, unknown>): Reply {
         name: hub.name,
         type: PARTITION_TYPE,
         partition: partition.id,
-        begin_sequence_number: types.wrap_long(partition.events.length > 0 ? 0 : -1),
+        begin_sequence_number: types.wrap_long(partition.events.length > 0 ? partition.trimmed : -1),
         last_enqueued_sequence_number: types.wrap_long(last?.sequenceNumber ?? -1),
         last_enqueued_offset: last?.offset ?? '-1',
         last_enqueued_time_utc: last?.enqueuedTime ?? new Date(0),

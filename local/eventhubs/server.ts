@@ -23,6 +23,8 @@ export interface EventHubsServerOptions {
   readonly maxMessageSize?: number;
   /** Default 0: a random free port on 127.0.0.1. */
   readonly port?: number;
+  /** Keep at most this many events per hub, oldest dropped first (default: all). */
+  readonly retainEvents?: number;
 }
 
 export interface EventHubsServer {
@@ -54,7 +56,7 @@ interface ConnectionInternals {
 
 export async function startEventHubsServer(options: EventHubsServerOptions): Promise<EventHubsServer> {
   const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-  const store = new HubStore(options.hubs);
+  const store = new HubStore(options.hubs, options.retainEvents);
   const faults = new Faults();
   const counters: Counters = { sends: 0, batches: 0, events: 0, faultsInjected: 0 };
   const connections = new Set<Connection>();

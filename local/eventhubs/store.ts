@@ -29,7 +29,10 @@ export interface StoredEvent {
 
 export interface Partition {
   readonly id: string;
+  /** The retained events; events[0] has sequence number `trimmed`. */
   readonly events: StoredEvent[];
+  /** Events dropped from the front by retention (what a hub's retention period does). */
+  trimmed: number;
   nextOffset: number;
 }
 
@@ -56,7 +59,14 @@ export class HubStore {
   /** Called after events are appended to a partition (consumers pump on it). */
   onAppend: (hub: string, partitionId: string) => void = () => {};
 
-  constructor(partitionCounts: Readonly<Record<string, number>>) {
+  /**
+   * @param retainEvents keep at most this many events per hub (oldest dropped first, like the service's
+   *   retention); unbounded by default. Long local runs set it so memory stays flat.
+   */
+  constructor(
+    partitionCounts: Readonly<Record<string, number>>,
+    private readonly retainEvents = Number.POSITIVE_INFINITY,
+  ) {
     for (const [name, count] of Object.entries(partitionCounts)) {
       if (!Number.isInteger(count) || count < 1 || count > 1024) {
         throw new RangeError(`hub ${name}: partition count must be an integer in 1..1024, got ${count}`);
@@ -64,10 +74,24 @@ export class HubStore {
       const partitions = Array.from({ length: count }, (_, i) => ({
         id: String(i),
         events: [],
+        trimmed: 0,
         nextOffset: 0,
       }));
       this.hubs.set(name, { name, createdAt: new Date(), partitions, arrivals: [], roundRobin: 0 });
     }
+  }
+
+  /** Drops the oldest events past the retention, in slices so a long run does not shift on every append. */
+  private applyRetention(hub: Hub, partition: Partition): void {
+    if (!Number.isFinite(this.retainEvents)) return;
+    const perPartition = Math.max(1, Math.ceil(this.retainEvents / hub.partitions.length));
+    if (partition.events.length > perPartition * 1.25) {
+      const drop = partition.events.length - perPartition;
+      partition.events.splice(0, drop);
+      partition.trimmed += drop;
+    }
+    if (hub.arrivals.length > this.retainEvents * 1.25)
+      hub.arrivals.splice(0, hub.arrivals.length - this.retainEvents);
   }
 
   hub(name: string): Hub | undefined {
@@ -116,7 +140,7 @@ export class HubStore {
         ...fields,
         hub: hub.name,
         partitionId: partition.id,
-        sequenceNumber: partition.events.length,
+        sequenceNumber: partition.trimmed + partition.events.length,
         offset: String(partition.nextOffset),
         enqueuedTime,
       };
@@ -125,6 +149,7 @@ export class HubStore {
       hub.arrivals.push(event);
       stored.push(event);
     }
+    this.applyRetention(hub, partition);
     for (const event of stored) {
       for (const listener of this.listeners) {
         try {

@@ -16,7 +16,6 @@ import type { BlobState } from '../../domain/blob-state';
 import { blobCreatedEvent } from '../azure-writer';
 import type { LogRecord } from '../functions-host';
 import { LOCAL_HUB, type OfflineStack, startOfflineStack } from '../offline-stack';
-import { shortenAzuriteGcInterval } from './azurite-gc';
 import {
   type BlobSnapshot,
   blobLabel,
@@ -45,6 +44,8 @@ export interface LiveSessionOptions {
   readonly sweepEveryMs?: number;
   /** Longest time between two sweeps of Azurite's blob GC (default 10 s; Azurite's own is 10 minutes). */
   readonly azuriteGcMs?: number;
+  /** Events the local hub keeps (default 20,000); the view folds each event as it arrives. */
+  readonly retainEvents?: number;
   /** How long a finished blob stays on screen once read to its end (default 6 s or 3 intervals). */
   readonly lingerMs?: number;
   /** How often a snapshot is taken and onFrame called (default 500 ms). */
@@ -123,9 +124,10 @@ export class LiveSession {
     const say = options.onMessage ?? (() => undefined);
     say('starting the offline stack (Azurite, Event Hubs, Functions host with the app)…');
     const t0 = Date.now();
-    // Without this, Azurite's 10-minute GC stalls a long run for minutes (see azurite-gc.ts).
-    shortenAzuriteGcInterval(options.azuriteGcMs ?? 10_000);
     const stack = await startOfflineStack({
+      // A long run would otherwise hold every event the hub ever received (~7 KB each).
+      retainEvents: options.retainEvents ?? 20_000,
+      azurite: { blobGcIntervalMs: options.azuriteGcMs ?? 10_000 },
       enrich: options.enrich,
       ...(options.windowSeconds !== undefined ? { windowSeconds: options.windowSeconds } : {}),
       host: {
