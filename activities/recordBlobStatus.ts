@@ -1,6 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { BlobHealth } from '../adapters/ledger';
+import { record } from '../app/metrics';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
 import type { BlobRef } from '../domain/blob-ref';
@@ -23,7 +24,7 @@ export function ledgerHealth(state: BlobState): BlobHealth {
 /** End of a run: the ledger row, and the run's staging blobs removed. Idempotent. */
 export async function recordBlobStatus(
   input: RecordBlobStatusInput,
-  _context: InvocationContext,
+  context: InvocationContext,
 ): Promise<void> {
   if (!input?.key || !input.ref || !input.state) throw new Error('recordBlobStatus needs {key, ref, state}');
   const { state, ref } = input;
@@ -44,6 +45,13 @@ export async function recordBlobStatus(
     updatedAt: state.lastRunAt ?? new Date(0).toISOString(),
   });
   if (input.cleanup && input.cleanup.length > 0) await appServices().staging.delete(input.cleanup);
+  const health = ledgerHealth(state);
+  record(
+    appServices().counters,
+    context,
+    { [health === 'failed' ? 'runs.failed' : 'runs.completed']: 1 },
+    { blob: input.key, health },
+  );
 }
 
 df.app.activity(names.recordBlobStatus, { handler: recordBlobStatus });
