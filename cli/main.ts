@@ -1,29 +1,48 @@
 import { UsageError } from './args';
-import { LIVE_USAGE, runLive } from './commands/live';
-import { LOOKUP_USAGE, runLookup } from './commands/lookup';
-import { PROCESS_USAGE, runProcess } from './commands/process';
-import { REPLAY_USAGE, runReplay } from './commands/replay';
-import { runSimulate, SIMULATE_USAGE } from './commands/simulate';
 
-type Command = { run: (argv: readonly string[]) => Promise<number>; usage: string; summary: string };
+type Loaded = { run: (argv: readonly string[]) => Promise<number>; usage: string };
+type Command = { summary: string; load: () => Loaded };
 
+/**
+ * Commands are loaded when run, not at start-up: `replay` and `live` bring the whole Functions app,
+ * the Azure SDKs and the local host with them (hundreds of milliseconds of module loading), which
+ * `process` and `lookup` must not pay for.
+ */
 const COMMANDS: Record<string, Command> = {
   process: {
-    run: runProcess,
-    usage: PROCESS_USAGE,
     summary: 'summarize flow-log files into enriched NDJSON',
+    load: () => {
+      const m = require('./commands/process') as typeof import('./commands/process');
+      return { run: m.runProcess, usage: m.PROCESS_USAGE };
+    },
   },
-  lookup: { run: runLookup, usage: LOOKUP_USAGE, summary: 'everything the app knows about IP addresses' },
-  simulate: { run: runSimulate, usage: SIMULATE_USAGE, summary: 'write realistic simulated flow-log blobs' },
+  lookup: {
+    summary: 'everything the app knows about IP addresses',
+    load: () => {
+      const m = require('./commands/lookup') as typeof import('./commands/lookup');
+      return { run: m.runLookup, usage: m.LOOKUP_USAGE };
+    },
+  },
+  simulate: {
+    summary: 'write realistic simulated flow-log blobs',
+    load: () => {
+      const m = require('./commands/simulate') as typeof import('./commands/simulate');
+      return { run: m.runSimulate, usage: m.SIMULATE_USAGE };
+    },
+  },
   replay: {
-    run: runReplay,
-    usage: REPLAY_USAGE,
     summary: 'run the whole app offline over files, as Azure would deliver them',
+    load: () => {
+      const m = require('./commands/replay') as typeof import('./commands/replay');
+      return { run: m.runReplay, usage: m.REPLAY_USAGE };
+    },
   },
   live: {
-    run: runLive,
-    usage: LIVE_USAGE,
     summary: 'run the whole app offline on live traffic, with a terminal view (npm start)',
+    load: () => {
+      const m = require('./commands/live') as typeof import('./commands/live');
+      return { run: m.runLive, usage: m.LIVE_USAGE };
+    },
   },
 };
 
@@ -45,11 +64,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${mainUsage()}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const entry = COMMANDS[name];
+  if (!entry) {
     process.stderr.write(`flowlog: unknown command "${name}"\n\n${mainUsage()}\n`);
     return 2;
   }
+  const command = entry.load();
   try {
     return await command.run(rest);
   } catch (error) {
