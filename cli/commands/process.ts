@@ -1,6 +1,5 @@
 import { open, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
 import type { FlowLogError } from '../../domain/errors';
 import {
   addStats,
@@ -291,10 +290,6 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
   if (values.out === undefined) throw new UsageError('--out FILE (or - for stdout) is required');
   const windowSeconds = positiveInt(values.window as string | undefined, 'window', 60);
   const enrichment = enrichmentOptions(values);
-  // The hot functions are optimized on the main thread as soon as they are hot, instead of running
-  // unoptimized while a background thread (competing for a core) compiles them: the command runs one
-  // pass over its input, so those first tens of milliseconds count (measured: -15 % CPU on the bench).
-  setFlagsFromString('--no-concurrent-recompilation');
   const statsPath = values.stats as string | undefined;
   if (statsPath === '') throw new UsageError('--stats needs a file name');
 

@@ -142,6 +142,8 @@ export class RecordBytesReader implements AggregatedRecord {
 
   /** Tuples summed in the record last read. */
   tuples = 0;
+  /** The four counters of the tuple being read. */
+  private readonly counts = new Float64Array(4);
 
   private pos = 0;
   /** The record last read is bytes[start, end). */
@@ -835,29 +837,24 @@ export class RecordBytesReader implements AggregatedRecord {
 
       if (counters) {
         // four counters, each empty (0) or digits; commas between, the closing quote after the last
-        c = b[p]!;
-        while (c >= CH_0 && c <= CH_0 + 9) {
-          pkts1 = pkts1 * 10 + (c - CH_0);
-          c = b[++p]!;
+        const counts = this.counts;
+        for (let k = 0; k < 4; k++) {
+          if (k > 0) {
+            if (c !== COMMA) throw GIVE_UP;
+            p++;
+          }
+          c = b[p]!;
+          let v = 0;
+          while (c >= CH_0 && c <= CH_0 + 9) {
+            v = v * 10 + (c - CH_0);
+            c = b[++p]!;
+          }
+          counts[k] = v;
         }
-        if (c !== COMMA) throw GIVE_UP;
-        c = b[++p]!;
-        while (c >= CH_0 && c <= CH_0 + 9) {
-          bytes1 = bytes1 * 10 + (c - CH_0);
-          c = b[++p]!;
-        }
-        if (c !== COMMA) throw GIVE_UP;
-        c = b[++p]!;
-        while (c >= CH_0 && c <= CH_0 + 9) {
-          pkts2 = pkts2 * 10 + (c - CH_0);
-          c = b[++p]!;
-        }
-        if (c !== COMMA) throw GIVE_UP;
-        c = b[++p]!;
-        while (c >= CH_0 && c <= CH_0 + 9) {
-          bytes2 = bytes2 * 10 + (c - CH_0);
-          c = b[++p]!;
-        }
+        pkts1 = counts[0]!;
+        bytes1 = counts[1]!;
+        pkts2 = counts[2]!;
+        bytes2 = counts[3]!;
       } else c = b[p]!;
       if (c !== QUOTE) throw GIVE_UP;
       this.pos = p + 1;
