@@ -4,7 +4,7 @@
  * throughput. Prints a Markdown section; bench/run.ts puts it into docs/benchmarks.md.
  */
 import '../local/functions-host';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resetStorageOps, storageOps, totalStorageOps } from '../adapters/storage-ops';
@@ -24,9 +24,7 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-export interface AppFigures {
-  readonly markdown: string;
-}
+const SECTION_TITLE = '## The Durable app in the local host';
 
 export async function measureLatency(blobCount: number, ticks: number, tickMs: number): Promise<string> {
   const stack = await startOfflineStack({ host: { clock: 'real' } });
@@ -154,7 +152,7 @@ export async function appSection(quick: boolean): Promise<string> {
   const rows = [await measureReplay(0)];
   if (!quick) rows.push(await measureReplay(0.2));
   return [
-    '## The Durable app in the local host',
+    SECTION_TITLE,
     '',
     'The real durable-functions replay engine, Azurite and the real @azure/event-hubs client against the',
     'loopback AMQP server, all in one process on this machine (bench/app-pipeline.ts).',
@@ -171,9 +169,22 @@ export async function appSection(quick: boolean): Promise<string> {
   ].join('\n');
 }
 
+/** Puts the section into a Markdown file, replacing an earlier copy of it (bench/run.ts writes the rest). */
+function writeSection(file: string, section: string): void {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const at = text.indexOf(SECTION_TITLE);
+  const kept = at >= 0 ? text.slice(0, at) : `${text.trimEnd()}\n\n`;
+  writeFileSync(file, `${kept}${section}\n`);
+}
+
 if (require.main === module) {
-  appSection(process.argv.includes('--quick')).then(
-    (md) => process.stdout.write(`${md}\n`),
+  const quick = process.argv.includes('--quick');
+  const target = process.argv[process.argv.indexOf('--write') + 1];
+  appSection(quick).then(
+    (md) => {
+      process.stdout.write(`${md}\n`);
+      if (process.argv.includes('--write') && target) writeSection(target, md);
+    },
     (e: unknown) => {
       process.stderr.write(`${(e as Error).stack}\n`);
       process.exitCode = 1;
