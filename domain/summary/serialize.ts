@@ -729,29 +729,50 @@ function put(dst: Uint8Array, at: number, src: Uint8Array): number {
   return at + n;
 }
 
-const digitScratch = new Uint8Array(24);
+/** "00" … "99" as byte pairs: two digits per division. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 0x30 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 0x30 + (i % 10);
+}
 
-/** Decimal digits of a whole number 0 ≤ v < 2^53 (what String(v) gives). */
+/** Number of decimal digits of a whole number 0 ≤ v < 2^53. */
+function digitCount(v: number): number {
+  if (v < 1e5) return v < 10 ? 1 : v < 100 ? 2 : v < 1e3 ? 3 : v < 1e4 ? 4 : 5;
+  if (v < 1e10) return v < 1e6 ? 6 : v < 1e7 ? 7 : v < 1e8 ? 8 : v < 1e9 ? 9 : 10;
+  let n = 10;
+  for (let t = 1e10; v >= t; t *= 10) n++;
+  return n;
+}
+
+/** Decimal digits of a whole number 0 ≤ v < 2^53 (what String(v) gives), written from the right. */
 function putInt(dst: Uint8Array, at: number, value: number): number {
   let v = value;
   if (v < 10) {
     dst[at] = 0x30 + v;
     return at + 1;
   }
-  let k = 0;
+  const end = at + digitCount(v);
+  let o = end;
   while (v > 0x7fffffff) {
-    const q = Math.floor(v / 10);
-    digitScratch[k++] = 0x30 + (v - q * 10);
+    const q = Math.floor(v / 100);
+    const r = 2 * (v - q * 100);
+    dst[--o] = DIGIT_PAIRS[r + 1]!;
+    dst[--o] = DIGIT_PAIRS[r]!;
     v = q;
   }
-  while (v >= 1) {
-    const q = (v / 10) | 0;
-    digitScratch[k++] = 0x30 + (v - q * 10);
+  while (v >= 100) {
+    const q = (v / 100) | 0;
+    const r = 2 * (v - q * 100);
+    dst[--o] = DIGIT_PAIRS[r + 1]!;
+    dst[--o] = DIGIT_PAIRS[r]!;
     v = q;
   }
-  let o = at;
-  while (k > 0) dst[o++] = digitScratch[--k]!;
-  return o;
+  if (v >= 10) {
+    dst[--o] = DIGIT_PAIRS[2 * v + 1]!;
+    dst[--o] = DIGIT_PAIRS[2 * v]!;
+  } else dst[--o] = 0x30 + v;
+  return end;
 }
 
 /** A measure as num() renders it. */
