@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { SUMMARY_FIELDS } from '../../domain/summary/schema';
+import { REAL_FIXTURES } from '../support/summarize';
+
+const ROOT = join(__dirname, '..', '..');
+
+function flowlog(args: readonly string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('flowlog process', () => {
+  test('a folder with good and bad files: every good record out, one line per problem, exit 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-cli-'));
+    mkdirSync(join(dir, 'nested'));
+    copyFileSync(
+      join(REAL_FIXTURES, 'nsg-v2_sumologic_blob_fixtures.json'),
+      join(dir, 'nested', 'good.json'),
+    );
+    copyFileSync(
+      join(REAL_FIXTURES, 'nsg-v1_msdocs_nsg-flow-logs-overview_v1-sample_MALFORMED-nested-records.json'),
+      join(dir, 'malformed.json'),
+    );
+    writeFileSync(
+      join(dir, 'truncated.json'),
+      '{"records":[{"time":"x","resourceId":"r","properties":{"Version":2,"flows":[',
+    );
+    writeFileSync(join(dir, 'ignored.txt'), 'not json');
+    const out = join(dir, 'out.ndjson');
+    const r = flowlog(['process', dir, '--out', out]);
+    assert.equal(r.code, 1);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 108 + 9);
+    const rows = lines.map((l) => JSON.parse(l));
+    assert.deepEqual(
+      Object.keys(rows[0]),
+      SUMMARY_FIELDS.map((f) => f.name),
+    );
+    assert.deepEqual([...new Set(rows.map((x) => x.blob))].sort(), ['malformed.json', 'nested/good.json']);
+    const problems = r.stderr.split('\n').filter((l) => l.startsWith('flowlog: ') && !l.includes(' files, '));
+    assert.deepEqual(problems.length, 2, r.stderr);
+    assert.match(
+      problems[0]!,
+      /malformed\.json, byte 3371, record 2: found a \{"records":\[\.\.\.\]\} wrapper/,
+    );
+    assert.match(problems[1]!, /truncated\.json, byte 12: the document ends inside this record/);
+    assert.match(r.stderr, /3 files, 11 records, 162 tuples → 117 summaries/);
+  });
+
+  test('stdout output, window option, exit 0 on clean input', () => {
+    const r = flowlog([
+      'process',
+      join(REAL_FIXTURES, 'nsg-v1_msdocs_flow-logs-read_block-sample.json'),
+      '--out',
+      '-',
+      '--window',
+      '3600',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    // With hour windows the 20:58 and 20:59 rows of each key merge.
+    assert.equal(rows.length, 3);
+    assert.ok(rows.every((x) => x.windowSeconds === 3600 && x.windowStart === '2017-06-16T20:00:00Z'));
+    assert.equal(
+      rows.reduce((n, x) => n + x.tuples, 0),
+      40,
+    );
+  });
+
+  test('usage errors exit 2 with the usage text; --help exits 0', () => {
+    const missing = flowlog(['process', REAL_FIXTURES]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--out FILE \(or - for stdout\) is required/);
+    assert.match(missing.stderr, /Usage: flowlog process/);
+    assert.equal(flowlog(['process', REAL_FIXTURES, '--out', '-', '--window', '0']).code, 2);
+    assert.equal(flowlog(['nonsense']).code, 2);
+    const help = flowlog(['process', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Exit codes: 0 all input processed; 1 some input/);
+    assert.match(flowlog(['--help']).stdout, /Commands:\n\s+process/);
+  });
+});
+
+describe('flowlog simulate', () => {
+  test('deterministic per seed, Azure layout, both log types, processes cleanly', () => {
+    const a = mkdtempSync(join(tmpdir(), 'flowlog-sim-a-'));
+    const b = mkdtempSync(join(tmpdir(), 'flowlog-sim-b-'));
+    const args = ['--nsgs', '1', '--vnets', '1', '--hours', '2', '--flows-per-minute', '5', '--seed', '42'];
+    assert.equal(flowlog(['simulate', '--out', a, ...args]).code, 0);
+    assert.equal(flowlog(['simulate', '--out', b, ...args]).code, 0);
+    const out = join(a, 'out.ndjson');
+    const r = flowlog(['process', a, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.ok(rows.some((x) => x.logType === 'nsg') && rows.some((x) => x.logType === 'vnet'));
+    assert.ok(
+      rows.some((x) => x.blob.includes('/h=01/')),
+      'second hour present',
+    );
+    assert.ok(
+      rows.every((x) => x.blob.endsWith('/PT1H.json') && /^(resourceId|flowLogResourceID)=\//.test(x.blob)),
+    );
+    assert.ok(rows.some((x) => x.decision === 'Deny'));
+    assert.ok(
+      rows.some((x) => x.srcIp.includes(':') || x.dstIp.includes(':')),
+      'IPv6 present',
+    );
+    assert.ok(rows.some((x) => x.flowsEnded > 0 && x.bytesSrcToDst > 0));
+    const again = join(b, 'out.ndjson');
+    flowlog(['process', b, '--out', again]);
+    assert.equal(readFileSync(again, 'utf8'), readFileSync(out, 'utf8'));
+  });
+});
