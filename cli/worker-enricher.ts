@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DataSourceInfo, EnrichmentOptions } from '../adapters/enrichment';
-import type { EnrichmentStats } from '../domain/enrich/enricher';
+import { type EnrichmentStats, writeSides } from '../domain/enrich/enricher';
 import { l7Protocol } from '../domain/enrich/l7';
 import type { FlowSummary } from '../domain/summary/schema';
 import type { SummaryEnricherLike } from '../domain/summary/serialize';
@@ -179,24 +179,7 @@ export class WorkerEnricher implements SummaryEnricherLike {
     const flowType = this.flows.get(summary.srcIp)?.get(summary.dstIp);
     if (src === undefined || dst === undefined || flowType === undefined)
       throw new Error(`enrichment of ${summary.srcIp} → ${summary.dstIp} was not prepared`);
-    summary.srcCountry = src.country;
-    summary.srcCity = src.city;
-    summary.srcLat = src.lat;
-    summary.srcLon = src.lon;
-    summary.srcAsn = src.asn;
-    summary.srcAsOrg = src.asOrg;
-    summary.srcServiceTag = src.serviceTag;
-    summary.srcAzureRegion = src.azureRegion;
-    summary.srcLabel = src.label;
-    summary.dstCountry = dst.country;
-    summary.dstCity = dst.city;
-    summary.dstLat = dst.lat;
-    summary.dstLon = dst.lon;
-    summary.dstAsn = dst.asn;
-    summary.dstAsOrg = dst.asOrg;
-    summary.dstServiceTag = dst.serviceTag;
-    summary.dstAzureRegion = dst.azureRegion;
-    summary.dstLabel = dst.label;
+    writeSides(summary, src, dst);
     summary.flowType = flowType as FlowSummary['flowType'];
     summary.l7Protocol = l7Protocol(summary.dstPort, summary.protocol);
   }

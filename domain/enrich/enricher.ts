@@ -113,6 +113,41 @@ export interface AddressFields {
   readonly Label: string | null;
 }
 
+/** What one side of a summary gets from enrichment (field names without the src/dst prefix). */
+export interface SideEnrichment {
+  readonly country: string | null;
+  readonly city: string | null;
+  readonly lat: number | null;
+  readonly lon: number | null;
+  readonly asn: number | null;
+  readonly asOrg: string | null;
+  readonly serviceTag: string | null;
+  readonly azureRegion: string | null;
+  readonly label: string | null;
+}
+
+/** Copies both sides' facts into a summary's enrichment fields (plain stores: this is the hot path). */
+export function writeSides(summary: FlowSummary, src: SideEnrichment, dst: SideEnrichment): void {
+  summary.srcCountry = src.country;
+  summary.srcCity = src.city;
+  summary.srcLat = src.lat;
+  summary.srcLon = src.lon;
+  summary.srcAsn = src.asn;
+  summary.srcAsOrg = src.asOrg;
+  summary.srcServiceTag = src.serviceTag;
+  summary.srcAzureRegion = src.azureRegion;
+  summary.srcLabel = src.label;
+  summary.dstCountry = dst.country;
+  summary.dstCity = dst.city;
+  summary.dstLat = dst.lat;
+  summary.dstLon = dst.lon;
+  summary.dstAsn = dst.asn;
+  summary.dstAsOrg = dst.asOrg;
+  summary.dstServiceTag = dst.serviceTag;
+  summary.dstAzureRegion = dst.azureRegion;
+  summary.dstLabel = dst.label;
+}
+
 /** The cached facts of one address: flat, one hidden class, shared by every summary that names it. */
 class AddressFacts implements FlowSide {
   constructor(
@@ -192,24 +227,7 @@ export class Enricher implements SummaryEnricher {
       this.lastDstIp = dstIp;
       this.lastDst = dst;
     }
-    summary.srcCountry = src.country;
-    summary.srcCity = src.city;
-    summary.srcLat = src.lat;
-    summary.srcLon = src.lon;
-    summary.srcAsn = src.asn;
-    summary.srcAsOrg = src.asOrg;
-    summary.srcServiceTag = src.serviceTag;
-    summary.srcAzureRegion = src.azureRegion;
-    summary.srcLabel = src.label;
-    summary.dstCountry = dst.country;
-    summary.dstCity = dst.city;
-    summary.dstLat = dst.lat;
-    summary.dstLon = dst.lon;
-    summary.dstAsn = dst.asn;
-    summary.dstAsOrg = dst.asOrg;
-    summary.dstServiceTag = dst.serviceTag;
-    summary.dstAzureRegion = dst.azureRegion;
-    summary.dstLabel = dst.label;
+    writeSides(summary, src, dst);
     summary.flowType = flowTypeOf(src, dst);
     summary.l7Protocol = l7Protocol(summary.dstPort, summary.protocol);
   }
