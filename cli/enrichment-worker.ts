@@ -10,7 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EnrichmentOptions, LoadedEnricher } from '../adapters/enrichment';
-import { emptyEnrichment, type FlowSummary } from '../domain/summary/schema';
+import { blankSummary, type FlowSummary } from '../domain/summary/schema';
 
 /** Per pair: srcCountry … srcLabel, dstCountry … dstLabel, flowType (19 values). */
 export type PairRow = (string | number | null)[];
@@ -23,35 +23,14 @@ export type WorkerReply =
 
 /** A row handed to the loaded enricher: only its addresses matter (and the port, for l7Protocol). */
 function probe(srcIp: string, dstIp: string): FlowSummary {
-  return {
-    id: '',
-    schemaVersion: 1,
-    blob: '',
-    recordOrdinal: 0,
-    recordTime: '',
-    windowStart: '',
-    windowSeconds: 60,
+  return blankSummary({
     logType: 'nsg',
-    resourceId: '',
-    aclId: null,
-    macAddress: '',
-    rule: '',
     direction: 'Outbound',
     decision: 'Allow',
     protocol: 'TCP',
     srcIp,
     dstIp,
-    dstPort: 0,
-    tuples: 0,
-    flowsStarted: 0,
-    flowsEnded: 0,
-    flowsDenied: 0,
-    packetsSrcToDst: 0,
-    bytesSrcToDst: 0,
-    packetsDstToSrc: 0,
-    bytesDstToSrc: 0,
-    ...emptyEnrichment(),
-  };
+  });
 }
 
 function rowOf(loaded: LoadedEnricher, srcIp: string, dstIp: string): PairRow {

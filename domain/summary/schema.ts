@@ -339,3 +339,16 @@ export function emptyEnrichment(): EnrichmentFields {
   for (const name of ENRICHMENT_FIELD_NAMES) out[name] = null;
   return out as EnrichmentFields;
 }
+
+/**
+ * A summary with every field at its empty value ('' / 0 / null) and then `fields`: probe rows for the
+ * enricher and scratch rows, never emitted.
+ */
+export function blankSummary(fields: Partial<FlowSummary> = {}): FlowSummary {
+  const blank: Record<string, string | number | null> = {};
+  for (const f of SUMMARY_FIELDS)
+    blank[f.name] = f.nullable ? null : f.kind === 'string' || f.kind === 'datetime' ? '' : 0;
+  blank['schemaVersion'] = SUMMARY_SCHEMA_VERSION;
+  blank['windowSeconds'] = 60;
+  return { ...blank, ...fields } as FlowSummary;
+}

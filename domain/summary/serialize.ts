@@ -3,7 +3,7 @@ import { type AggregatedRecord, RecordBytesReader } from '../formats/record-byte
 import { type MurmurPrefix, murmur128HexInto, murmurPrefix } from '../hash';
 import { isoSeconds } from '../window';
 import {
-  emptyEnrichment,
+  blankSummary,
   type FieldKind,
   type FlowSummary,
   SUMMARY_FIELDS,
@@ -635,35 +635,7 @@ export class NdjsonEncoder {
 
   private scratchSummary(): FlowSummary {
     if (this.scratch === undefined) {
-      this.scratch = {
-        id: '',
-        schemaVersion: SUMMARY_SCHEMA_VERSION,
-        blob: '',
-        recordOrdinal: 0,
-        recordTime: '',
-        windowStart: '',
-        windowSeconds: 60,
-        logType: 'nsg',
-        resourceId: '',
-        aclId: null,
-        macAddress: '',
-        rule: '',
-        direction: 'Inbound',
-        decision: 'Allow',
-        protocol: '',
-        srcIp: '',
-        dstIp: '',
-        dstPort: 0,
-        tuples: 0,
-        flowsStarted: 0,
-        flowsEnded: 0,
-        flowsDenied: 0,
-        packetsSrcToDst: 0,
-        bytesSrcToDst: 0,
-        packetsDstToSrc: 0,
-        bytesDstToSrc: 0,
-        ...emptyEnrichment(),
-      };
+      this.scratch = blankSummary({ logType: 'nsg', direction: 'Inbound', decision: 'Allow' });
     }
     return this.scratch;
   }

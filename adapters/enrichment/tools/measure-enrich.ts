@@ -8,7 +8,7 @@
  * Not a test: numbers depend on the machine. `npm run bench` measures the whole pipeline.
  */
 
-import { emptyEnrichment, type FlowSummary } from '../../../domain/summary/schema';
+import { blankSummary, type FlowSummary } from '../../../domain/summary/schema';
 import { loadEnricher } from '../load';
 import { formatSourcesText } from '../lookup-format';
 
@@ -29,19 +29,8 @@ function rng(seed: number): () => number {
 }
 
 function summary(srcIp: string, dstIp: string, dstPort: number, protocol: string): FlowSummary {
-  return {
-    id: '',
-    schemaVersion: 1,
-    blob: '',
-    recordOrdinal: 0,
-    recordTime: '',
-    windowStart: '',
-    windowSeconds: 60,
+  return blankSummary({
     logType: 'vnet',
-    resourceId: '',
-    aclId: null,
-    macAddress: '',
-    rule: '',
     direction: 'Outbound',
     decision: 'Allow',
     protocol,
@@ -49,15 +38,7 @@ function summary(srcIp: string, dstIp: string, dstPort: number, protocol: string
     dstIp,
     dstPort,
     tuples: 1,
-    flowsStarted: 0,
-    flowsEnded: 0,
-    flowsDenied: 0,
-    packetsSrcToDst: 0,
-    bytesSrcToDst: 0,
-    packetsDstToSrc: 0,
-    bytesDstToSrc: 0,
-    ...emptyEnrichment(),
-  } as FlowSummary;
+  });
 }
 
 async function main(): Promise<void> {
