@@ -58,8 +58,8 @@ export function replayTarget(path: string, identity: string): ReplayInput {
   return { path, name, container: name.startsWith('flowLogResourceID=') ? VNET_CONTAINER : NSG_CONTAINER };
 }
 
-/** The raw bytes of each record of a flow-log file, in order (exactly as written, no re-serialization). */
-async function recordsOf(path: string): Promise<string[]> {
+/** The raw text of each record of a flow-log file, in order, exactly as written (no re-serialization). */
+export async function recordsOf(path: string): Promise<string[]> {
   const bytes = await readFile(path);
   const scanner = new RecordScanner({ source: path, start: 'document', byteOffset: 0, firstOrdinal: 0 });
   const records = scanner.push(bytes).map((r) => Buffer.from(r.bytes).toString('utf8'));

@@ -4,12 +4,10 @@
  * (one per NIC); a stream plays its hours one after the other, so every NIC rolls over to the next hour's
  * blob after its last record of the hour.
  */
-import { readFile } from 'node:fs/promises';
 import { collectInputs } from '../../cli/files';
 import { parseHourPath } from '../../domain/blob-identity';
-import { RecordScanner } from '../../domain/framing/record-scanner';
 import { type SimulatedBlob, simulateBlobs } from '../../domain/simulate/simulate';
-import { replayTarget } from '../replay';
+import { recordsOf, replayTarget } from '../replay';
 
 /** One record to commit: the blob it goes to and its JSON text. */
 export interface TrafficRecord {
@@ -179,15 +177,6 @@ export class SimulatedTraffic implements TrafficSource {
 
 function macOf(blob: SimulatedBlob): string {
   return parseHourPath(blob.name)?.macAddress ?? '';
-}
-
-/** The raw text of each record of a flow-log file, in order, exactly as written. */
-async function recordsOf(path: string): Promise<string[]> {
-  const bytes = await readFile(path);
-  const scanner = new RecordScanner({ source: path, start: 'document', byteOffset: 0, firstOrdinal: 0 });
-  const records = scanner.push(bytes).map((r) => Buffer.from(r.bytes).toString('utf8'));
-  scanner.end(true);
-  return records;
 }
 
 interface FolderBlob {
