@@ -5,14 +5,11 @@
  * parsing (~0.3 s for the default data; reading the cache back takes ~20 ms).
  */
 
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { type AsnLookup, AsnRangeBuilder, AsnRangeTable, EnrichmentDataError } from '../../domain/enrich';
+import { cacheFile, cacheKey, readCached, writeCached } from './cache';
 import { asnFromRecord, errorText, mmdbLookup, openMmdb, routeByFamily } from './mmdb';
-
-export const DEFAULT_CACHE_DIR = join(tmpdir(), 'flowlog-enrichment');
 
 export interface AsnSource {
   readonly lookup: AsnLookup;
@@ -78,18 +75,11 @@ export async function loadAsnCsv(
       );
     }
   }
-  const key = createHash('sha256')
-    .update(`asn-v1\n${identity.join('\n')}`)
-    .digest('hex')
-    .slice(0, 24);
-  const cacheFile = cacheDir === null ? null : join(cacheDir, `asn-${key}.bin`);
-  if (cacheFile !== null) {
-    try {
-      const cached = AsnRangeTable.fromBytes(await readFile(cacheFile));
-      if (cached !== null) return { table: cached, cache: `read ${cacheFile}` };
-    } catch {
-      // No cache yet (or unreadable): parse below.
-    }
+  const key = cacheKey('asn-v1', ...identity);
+  if (cacheDir !== null) {
+    const cached = await readCached(cacheDir, 'asn', key);
+    const table = cached === null ? null : AsnRangeTable.fromBytes(cached);
+    if (table !== null) return { table, cache: `read ${cacheFile(cacheDir, 'asn', key)}` };
   }
   const builder = new AsnRangeBuilder();
   for (const p of paths) {
@@ -107,17 +97,7 @@ export async function loadAsnCsv(
   if (table.ipv4Ranges + table.ipv6Ranges === 0) {
     throw new EnrichmentDataError('ASN', paths.join(', '), 'corrupt', 'no ASN ranges in the file(s)');
   }
-  let cache = 'disabled';
-  if (cacheDir !== null && cacheFile !== null) {
-    try {
-      await mkdir(cacheDir, { recursive: true });
-      const tmp = `${cacheFile}.${process.pid}.tmp`;
-      await writeFile(tmp, table.toBytes());
-      await rename(tmp, cacheFile);
-      cache = `parsed, wrote ${cacheFile}`;
-    } catch (e) {
-      cache = `parsed, could not write ${cacheFile} (${errorText(e)})`;
-    }
-  }
+  const cache =
+    cacheDir === null ? 'disabled' : `parsed, ${await writeCached(cacheDir, 'asn', key, table.toBytes())}`;
   return { table, cache };
 }

@@ -1,4 +1,5 @@
-export { DEFAULT_CACHE_DIR, loadAsnCsv, openAsn } from './asn';
+export { loadAsnCsv, openAsn } from './asn';
+export { DEFAULT_CACHE_DIR } from './cache';
 export { ASN_ATTRIBUTION, defaultAsn, defaultGeoIp, GEOIP_ATTRIBUTION } from './defaults';
 export { type LabelsTableLocation, labelsTableClient, loadLabelsCsv, loadLabelsTable } from './labels';
 export { type EnrichmentOptions, type LoadedEnricher, loadEnricher, type RefreshResult } from './load';

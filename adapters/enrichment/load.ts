@@ -19,7 +19,8 @@ import {
   type ServiceTagIndex,
   type SummaryEnricher,
 } from '../../domain/enrich';
-import { DEFAULT_CACHE_DIR, openAsn } from './asn';
+import { openAsn } from './asn';
+import { DEFAULT_CACHE_DIR } from './cache';
 import { type DefaultDataPackage, defaultAsn, defaultGeoIp } from './defaults';
 import { type LabelsTableLocation, labelsTableClient, loadLabelsCsv, loadLabelsTable } from './labels';
 import { geoFromRecord, type MmdbFile, mmdbLookup, openMmdb, routeByFamily } from './mmdb';
@@ -39,7 +40,10 @@ export interface EnrichmentOptions {
   readonly labelsPath?: string;
   /** Labels in an Azure Table; none by default. Rows of both the CSV and the table are used. */
   readonly labelsTable?: LabelsTableLocation;
-  /** Where the parsed ASN CSV is cached; default `$TMPDIR/flowlog-enrichment`; null: no cache. */
+  /**
+   * Where the parsed ASN CSV and the built service-tags index are cached; default
+   * `$TMPDIR/flowlog-enrichment`; null: no cache.
+   */
   readonly cacheDir?: string | null;
   /** Credential for a service tags blob URL without SAS; default DefaultAzureCredential. */
   readonly serviceTagsCredential?: TokenCredential;
@@ -183,7 +187,7 @@ function tagsInfo(source: ServiceTagsSource, index: ServiceTagIndex, ms: number)
     version: `changeNumber ${index.changeNumber}`,
     licence: null,
     attribution: null,
-    details: [`${index.tagCount} tags, ${index.prefixCount} prefixes`],
+    details: [`${index.tagCount} tags, ${index.prefixCount} prefixes`, `cache: ${source.lastCache}`],
     loadMs: ms,
   };
 }
@@ -230,10 +234,12 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
   const tagsSource =
     options.serviceTagsPath === undefined || options.serviceTagsPath === ''
       ? null
-      : new ServiceTagsSource(
-          options.serviceTagsPath,
-          options.serviceTagsCredential === undefined ? {} : { credential: options.serviceTagsCredential },
-        );
+      : new ServiceTagsSource(options.serviceTagsPath, {
+          cacheDir,
+          ...(options.serviceTagsCredential === undefined
+            ? {}
+            : { credential: options.serviceTagsCredential }),
+        });
   const labelSources: LabelSource[] = [];
   if (options.labelsPath !== undefined && options.labelsPath !== '') {
     const path = options.labelsPath;

@@ -14,6 +14,7 @@
 import { EnrichmentDataError } from './errors';
 import { type Cidr, formatCidr, type IpAddress, parseCidr } from './ip';
 import { type PrefixEntry, PrefixTable } from './prefix-table';
+import { packSections, unpackSections } from './sections';
 
 export interface ServiceTag {
   /** e.g. `Storage.EastUS`, `AzureCloud.eastus`, `AzureFrontDoor.Frontend`. */
@@ -116,19 +117,92 @@ export function compareServiceTags(a: ServiceTag, b: ServiceTag): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
+/** `FLSTIDX` + format version: the cached form of a built index (`toBytes` / `fromBytes`). */
+const INDEX_MAGIC = new Uint8Array([0x46, 0x4c, 0x53, 0x54, 0x49, 0x44, 0x58, 1]);
+
+type PackedTag = [
+  name: string,
+  region: string | null,
+  systemService: string | null,
+  changeNumber: number | null,
+  prefixCount: number,
+];
+
+function isPackedTag(value: unknown): value is PackedTag {
+  return (
+    Array.isArray(value) &&
+    value.length === 5 &&
+    typeof value[0] === 'string' &&
+    (value[1] === null || typeof value[1] === 'string') &&
+    (value[2] === null || typeof value[2] === 'string') &&
+    (value[3] === null || typeof value[3] === 'number') &&
+    typeof value[4] === 'number'
+  );
+}
+
 export class ServiceTagIndex {
   readonly changeNumber: number;
   readonly cloud: string;
   readonly tagCount: number;
   readonly prefixCount: number;
+  private readonly tags: readonly ServiceTag[];
   private readonly table: PrefixTable<ServiceTag>;
 
-  constructor(doc: ServiceTagsDocument) {
+  /** Builds the index of a document (~400 ms for Microsoft's ~130,000 prefixes). */
+  constructor(doc: ServiceTagsDocument, table?: PrefixTable<ServiceTag>) {
     this.changeNumber = doc.changeNumber;
     this.cloud = doc.cloud;
+    this.tags = doc.tags;
     this.tagCount = doc.tags.length;
-    this.prefixCount = doc.prefixes.length;
-    this.table = PrefixTable.build(doc.prefixes, compareServiceTags);
+    this.table = table ?? PrefixTable.build(doc.prefixes, compareServiceTags);
+    this.prefixCount = this.table.size;
+  }
+
+  /** The built index as bytes, for a loader's cache; `fromBytes` reads it back in milliseconds. */
+  toBytes(): Uint8Array {
+    const number = new Map(this.tags.map((t, i) => [t, i]));
+    const meta = {
+      changeNumber: this.changeNumber,
+      cloud: this.cloud,
+      tags: this.tags.map(
+        (t): PackedTag => [t.name, t.region, t.systemService, t.changeNumber, t.prefixCount],
+      ),
+    };
+    return packSections(INDEX_MAGIC, [
+      new TextEncoder().encode(JSON.stringify(meta)),
+      ...this.table.toSections((tag) => number.get(tag) ?? 0),
+    ]);
+  }
+
+  /** Reads `toBytes` output; null if the bytes are not a whole index of this format version. */
+  static fromBytes(bytes: Uint8Array): ServiceTagIndex | null {
+    const sections = unpackSections(bytes, INDEX_MAGIC);
+    if (sections === null || sections.length !== 8) return null;
+    let meta: unknown;
+    try {
+      meta = JSON.parse(new TextDecoder().decode(sections[0]));
+    } catch {
+      return null;
+    }
+    if (!isRecord(meta) || typeof meta['changeNumber'] !== 'number' || typeof meta['cloud'] !== 'string')
+      return null;
+    const packedTags = meta['tags'];
+    if (!Array.isArray(packedTags) || !packedTags.every(isPackedTag)) return null;
+    const tags = packedTags.map(
+      ([name, region, systemService, changeNumber, prefixCount]): ServiceTag => ({
+        name,
+        region,
+        systemService,
+        changeNumber,
+        prefixCount,
+      }),
+    );
+    const table = PrefixTable.fromSections(sections.slice(1), tags, compareServiceTags);
+    if (table === null) return null;
+    return new ServiceTagIndex(
+      { changeNumber: meta['changeNumber'], cloud: meta['cloud'], tags, prefixes: [] },
+      table,
+    );
   }
 
   /** The most specific tag containing the address, or null. */

@@ -252,13 +252,24 @@ describe('PrefixTable', () => {
       fc.assert(
         fc.property(entries, addresses, (list, probes) => {
           const table = PrefixTable.build(list, prefer);
+          // The same table read back from its cached form (values numbered by their name).
+          const values = list.map((e) => e.value);
+          const number = (v: { name: string }) => values.findIndex((x) => x.name === v.name);
+          const sections = table.toSections(number);
+          const readBack = PrefixTable.fromSections(sections, values, prefer);
+          assert.ok(readBack !== null);
+          assert.deepEqual(readBack.toSections(number), sections);
           for (const a of probes) {
             const want = bruteForce(list, a);
-            const got = table.lookup(a);
-            assert.equal(
-              got?.value.name,
-              want?.value.name,
-              `${formatIp(a)} in ${list.map((e) => formatCidr(e.cidr))}`,
+            const where = `${formatIp(a)} in ${list.map((e) => formatCidr(e.cidr))}`;
+            assert.equal(table.lookup(a)?.value.name, want?.value.name, where);
+            const back = readBack.lookup(a);
+            assert.equal(back?.value.name, want?.value.name, where);
+            assert.equal(back && formatCidr(back.cidr), want && formatCidr(want.cidr), where);
+            assert.deepEqual(
+              readBack.allMatches(a).map((e) => `${formatCidr(e.cidr)} ${e.value.name}`),
+              table.allMatches(a).map((e) => `${formatCidr(e.cidr)} ${e.value.name}`),
+              where,
             );
           }
         }),
