@@ -167,9 +167,9 @@ export class WorkerEnricher implements SummaryEnricherLike {
   /** Its fields come from the row's addresses, port and protocol only (see SummaryEnricherLike). */
   readonly fieldsDependOnAddressesAndPort = true;
 
-  /** A row got the fields rendered for an earlier row with the same addresses, port and protocol. */
-  reused(): void {
-    this.summaries++;
+  /** Rows got the fields rendered for an earlier row with the same addresses, port and protocol. */
+  reused(rows: number): void {
+    this.summaries += rows;
   }
 
   enrich(summary: FlowSummary): void {

@@ -234,10 +234,12 @@ export class BlobSummarizer {
     };
     const fast = (record: { ordinal: number; byteOffset: number }) => {
       this.countFast(record.byteOffset);
-      if (later.length === 0) encoder.pairsOf(this.reader, check);
-      if (later.length === 0 && !unknown) {
-        this.stats.summaries += encoder.appendRecord(this.reader, this.placeOf(record.ordinal), enricher);
-      } else {
+      // appendRecord writes nothing (-1) when a row names a pair the enricher has not learnt.
+      const written =
+        later.length === 0 ? encoder.appendRecord(this.reader, this.placeOf(record.ordinal), enricher) : -1;
+      if (written >= 0) this.stats.summaries += written;
+      else {
+        unknown = true;
         this.stats.summaries += this.reader.accCount;
         later.push({ record: this.reader.snapshot(), place: this.placeOf(record.ordinal) });
       }

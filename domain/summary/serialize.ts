@@ -117,7 +117,14 @@ export interface SummaryEnricherLike {
    * combination and reuses the bytes for the rows repeating it, calling `reused` instead of `enrich`.
    */
   readonly fieldsDependOnAddressesAndPort?: boolean;
-  reused?(): void;
+  /** `rows` rows got fields rendered for an earlier row (counted once per record written). */
+  reused?(rows: number): void;
+  /**
+   * Set by an enricher that can enrich a row only once it has learnt the row's (srcIp, dstIp) pair (its
+   * data lives elsewhere): appendRecord then writes nothing for a record with an unknown pair and returns
+   * -1, so the caller can keep the record until the enricher has learnt it.
+   */
+  known?(srcIp: string, dstIp: string): boolean;
 }
 
 /** Rendered enrichment fields kept per (srcIp, dstIp, dstPort, protocol) before the table is emptied. */
@@ -332,9 +339,10 @@ export class NdjsonEncoder {
   private idText = new Uint8Array(512);
   private readonly middles = new Map<number, Middle>();
   private readonly addresses = new AddressStrings();
-  /** Enrichment fields (and line end) by srcIp → dstIp → dstPort | protocol << 16 (see SummaryEnricherLike). */
-  private readonly rowTails = new Map<string, Map<string, Map<number, Uint8Array>>>();
-  private rowTailCount = 0;
+  /** Enrichment fields (and line end) by (srcIp, dstIp, dstPort, protocol) (see SummaryEnricherLike). */
+  private readonly rowTails = new RowTails(ROW_TAILS_LIMIT);
+  /** Per row of the record being written: its slot in rowTails as knowsAll found it (< 0: none). */
+  private rowSlots = new Int32Array(256);
   private readonly srcSides = new Map<string, SideMemo>();
   private readonly dstSides = new Map<string, SideMemo>();
   private readonly restBytes = new Map<string | null, Map<string | null, Uint8Array>>();
@@ -380,13 +388,19 @@ export class NdjsonEncoder {
    * Writes the summaries of the record `reader` last read (read returned true), with the same bytes and
    * ids the general path (aggregateRecord → append) gives. With an enricher, each row is handed to it
    * as one reused summary object (filled with the row's values; enrichers must not keep it). Returns the
-   * number of summaries written.
+   * number of summaries written, or -1 (nothing written) when the enricher has a `known` check and a row's
+   * (srcIp, dstIp) is not known to it yet.
    */
   appendRecord(reader: AggregatedRecord, place: RecordPlace, enricher?: SummaryEnricherLike | null): number {
     // (not LOG_TYPE_OF[layout]: a keyed load that deoptimizes when the second layout shows up)
     const logType = reader.layout === 'vnet-v4' ? 'vnet' : 'nsg';
     const b = reader.bytes;
+    // With a `known` check, knowsAll has looked every row up already: its slots are used below.
+    const presearched = enricher?.known !== undefined;
+    if (presearched && !this.knowsAll(reader, enricher)) return -1;
+    const slotsVersion = this.rowTails.version;
     let written = 0;
+    let reused = 0;
     for (let g = 0; g < reader.groupCount; g++) {
       let a = reader.groupFirst[g]!;
       if (a < 0) continue;
@@ -435,26 +449,15 @@ export class NdjsonEncoder {
         o = writeNumbers(buf, o, dstPort, sums, o8, putInt, putNumber);
         this.length = o;
         if (enricher?.fieldsDependOnAddressesAndPort) {
-          const srcIp = this.addresses.text(b, src, srcEnd);
-          const dstIp = this.addresses.text(b, srcEnd + 1, dstEnd);
-          let byDst = this.rowTails.get(srcIp);
-          if (byDst === undefined) {
-            if (this.rowTailCount >= ROW_TAILS_LIMIT) {
-              this.rowTails.clear();
-              this.rowTailCount = 0;
-            }
-            byDst = new Map();
-            this.rowTails.set(srcIp, byDst);
-          }
-          const portKey = code & 0xffffff;
-          let byPort = byDst.get(dstIp);
-          if (byPort === undefined) {
-            byPort = new Map();
-            byDst.set(dstIp, byPort);
-          }
-          const tail = byPort.get(portKey);
-          if (tail !== undefined) {
-            enricher.reused?.();
+          const tails = this.rowTails;
+          const known = presearched ? this.rowSlots[a]! : -1;
+          const slot =
+            known >= 0 && tails.version === slotsVersion
+              ? known
+              : tails.find(b, src, dstEnd, code & 0xffffff);
+          if (slot >= 0) {
+            reused++;
+            const tail = tails.tailAt(slot);
             this.reserve(tail.length);
             this.length = put(this.buffer, this.length, tail);
           } else {
@@ -462,8 +465,7 @@ export class NdjsonEncoder {
             enricher.enrich(s);
             const from = this.length;
             this.writeEnrichment(s);
-            byPort.set(portKey, this.buffer.slice(from, this.length));
-            this.rowTailCount++;
+            tails.add(slot, b, src, dstEnd, code & 0xffffff, this.buffer.slice(from, this.length));
           }
         } else if (enricher) {
           const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
@@ -477,7 +479,32 @@ export class NdjsonEncoder {
         written++;
       }
     }
+    if (reused > 0) enricher?.reused?.(reused);
     return written;
+  }
+
+  /**
+   * Whether the enricher can enrich every row of the record: rows whose rendered fields are kept need
+   * nothing from it; the others need their (srcIp, dstIp) known to it.
+   */
+  private knowsAll(reader: AggregatedRecord, enricher: SummaryEnricherLike): boolean {
+    const known = enricher.known;
+    if (known === undefined) return true;
+    const b = reader.bytes;
+    const keyed = enricher.fieldsDependOnAddressesAndPort === true;
+    if (this.rowSlots.length < reader.accCount) this.rowSlots = new Int32Array(reader.accCount * 2);
+    const slots = this.rowSlots;
+    for (let a = 0; a < reader.accCount; a++) {
+      const src = reader.accSrc[a]!;
+      const srcEnd = reader.accSrcEnd[a]!;
+      const dstEnd = reader.accDstEnd[a]!;
+      const slot = keyed ? this.rowTails.find(b, src, dstEnd, reader.accCode[a]! & 0xffffff) : -1;
+      slots[a] = slot;
+      if (slot >= 0) continue;
+      const srcIp = this.addresses.text(b, src, srcEnd);
+      if (!known.call(enricher, srcIp, this.addresses.text(b, srcEnd + 1, dstEnd))) return false;
+    }
+    return true;
   }
 
   /** The reused summary handed to enrichers, filled with row `a` of `reader`. */
@@ -662,6 +689,123 @@ const hexText = new Function(
   'o',
   `return String.fromCharCode(${Array.from({ length: 32 }, (_, i) => `b[o + ${i}]`).join(', ')});`,
 ) as (b: Uint8Array, o: number) => string;
+
+/**
+ * Rendered enrichment tails by the row's address bytes (`src,dst` as they stand in the record) and
+ * `dstPort | protocol << 16`: an open-addressing table over the bytes, so a row that repeats a combination
+ * costs one hash and one compare, without making address strings or walking maps. Emptied when `limit`
+ * entries are reached (long runs over many distinct addresses).
+ */
+export class RowTails {
+  private mask = (1 << 12) - 1;
+  private hashes = new Int32Array(1 << 12);
+  private codes = new Int32Array(1 << 12);
+  /** Where each slot's key bytes are in `pool`, and how many; -1: empty slot. */
+  private keyAt = new Int32Array(1 << 12).fill(-1);
+  private keyLength = new Int32Array(1 << 12);
+  private tails: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(1 << 12);
+  private pool = new Uint8Array(1 << 16);
+  private poolLength = 0;
+  private count = 0;
+  private readonly limit: number;
+  /** Changes when entries move (growth, clearing): slots found before are stale then. */
+  version = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  private static hash(b: Uint8Array, start: number, end: number, code: number): number {
+    let h = (0x811c9dc5 ^ code) | 0;
+    for (let k = start; k < end; k++) h = Math.imul(h ^ b[k]!, 16777619);
+    return (h ^ (h >>> 15)) | 0;
+  }
+
+  /** The slot holding the key (≥ 0), or -(the slot to add it at) - 1. */
+  find(b: Uint8Array, start: number, end: number, code: number): number {
+    const h = RowTails.hash(b, start, end, code);
+    const n = end - start;
+    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+      const at = this.keyAt[slot]!;
+      if (at < 0) return -slot - 1;
+      if (this.hashes[slot] !== h || this.codes[slot] !== code || this.keyLength[slot] !== n) continue;
+      let same = true;
+      for (let k = 0; same && k < n; k++) same = this.pool[at + k] === b[start + k];
+      if (same) return slot;
+    }
+  }
+
+  tailAt(slot: number): Uint8Array {
+    return this.tails[slot]!;
+  }
+
+  /** Adds a key that `find` did not find (`missing` is what it returned). */
+  add(missing: number, b: Uint8Array, start: number, end: number, code: number, tail: Uint8Array): void {
+    let slot = -missing - 1;
+    if (this.count >= this.limit || (this.count + 1) * 2 > this.mask + 1) {
+      if (this.count >= this.limit) this.clear();
+      else this.grow();
+      slot = -this.find(b, start, end, code) - 1;
+    }
+    this.put(slot, RowTails.hash(b, start, end, code), code, b, start, end, tail);
+  }
+
+  private put(
+    slot: number,
+    h: number,
+    code: number,
+    b: Uint8Array,
+    start: number,
+    end: number,
+    tail: Uint8Array,
+  ): void {
+    const n = end - start;
+    if (this.poolLength + n > this.pool.length) {
+      const grown = new Uint8Array(Math.max(this.pool.length * 2, this.poolLength + n));
+      grown.set(this.pool.subarray(0, this.poolLength));
+      this.pool = grown;
+    }
+    this.pool.set(b.subarray(start, end), this.poolLength);
+    this.hashes[slot] = h;
+    this.codes[slot] = code;
+    this.keyAt[slot] = this.poolLength;
+    this.keyLength[slot] = n;
+    this.tails[slot] = tail;
+    this.poolLength += n;
+    this.count++;
+  }
+
+  private grow(): void {
+    this.version++;
+    const old = { hashes: this.hashes, codes: this.codes, keyAt: this.keyAt, keyLength: this.keyLength };
+    const oldTails = this.tails;
+    const size = (this.mask + 1) * 2;
+    this.mask = size - 1;
+    this.hashes = new Int32Array(size);
+    this.codes = new Int32Array(size);
+    this.keyAt = new Int32Array(size).fill(-1);
+    this.keyLength = new Int32Array(size);
+    this.tails = new Array<Uint8Array | undefined>(size);
+    for (let i = 0; i < old.keyAt.length; i++) {
+      if (old.keyAt[i]! < 0) continue;
+      let slot = old.hashes[i]! & this.mask;
+      while (this.keyAt[slot]! >= 0) slot = (slot + 1) & this.mask;
+      this.hashes[slot] = old.hashes[i]!;
+      this.codes[slot] = old.codes[i]!;
+      this.keyAt[slot] = old.keyAt[i]!;
+      this.keyLength[slot] = old.keyLength[i]!;
+      this.tails[slot] = oldTails[i];
+    }
+  }
+
+  private clear(): void {
+    this.version++;
+    this.keyAt.fill(-1);
+    this.tails.fill(undefined);
+    this.poolLength = 0;
+    this.count = 0;
+  }
+}
 
 /**
  * Strings of the ASCII addresses met in records, so that a row's srcIp/dstIp string is built once per

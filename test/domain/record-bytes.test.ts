@@ -241,8 +241,8 @@ describe('batch fast path (RecordBytesReader + NdjsonEncoder.appendRecord)', () 
     let reused = 0;
     const keyed: SummaryEnricherLike = {
       fieldsDependOnAddressesAndPort: true,
-      reused: () => {
-        reused++;
+      reused: (rows) => {
+        reused += rows;
       },
       enrich: (x) => {
         enriched++;

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { RowTails } from '../../domain/summary/serialize';
+
+const enc = new TextEncoder();
+
+/** A record-like buffer: keys `src,dst` at known places, as the encoder finds them in a record's bytes. */
+function layout(keys: readonly string[]): { bytes: Uint8Array; at: [number, number][] } {
+  const at: [number, number][] = [];
+  let text = '{"x":"';
+  for (const k of keys) {
+    at.push([text.length, text.length + k.length]);
+    text += `${k}","y":"`;
+  }
+  return { bytes: enc.encode(text), at };
+}
+
+describe('RowTails (rendered enrichment by address bytes, port and protocol)', () => {
+  test('property: finds exactly what was added, through growth and clearing', () => {
+    const key = fc.tuple(
+      fc.constantFrom('10.1.0.4', '10.1.0.5', '2603:1030:20e:3::23c', '8.8.8.8', '20.60.128.1'),
+      fc.constantFrom('10.1.0.4', '1.1.1.1', '20.38.98.10', 'fd00::1'),
+      fc.integer({ min: 0, max: 0xffffff }),
+    );
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 3000 }), fc.integer({ min: 5, max: 5000 }), (list, limit) => {
+        const tails = new RowTails(limit);
+        const { bytes, at } = layout(list.map(([s, d]) => `${s},${d}`));
+        // A model of what the table must hold: the keys added since the last clear.
+        let model = new Map<string, Uint8Array>();
+        list.forEach(([s, d, code], i) => {
+          const [start, end] = at[i]!;
+          const id = `${s},${d}|${code}`;
+          const slot = tails.find(bytes, start, end, code);
+          const want = model.get(id);
+          if (want !== undefined) {
+            assert.ok(slot >= 0, `${id} was added`);
+            assert.equal(tails.tailAt(slot), want);
+            return;
+          }
+          assert.ok(slot < 0, `${id} was never added (or was cleared)`);
+          if (model.size >= limit) model = new Map();
+          const tail = enc.encode(`tail ${i}`);
+          tails.add(slot, bytes, start, end, code, tail);
+          model.set(id, tail);
+        });
+        for (const [id, tail] of model) {
+          const [pair, code] = id.split('|') as [string, string];
+          const { bytes: b } = layout([pair]);
+          const slot = tails.find(b, 6, 6 + pair.length, Number(code));
+          assert.ok(slot >= 0, id);
+          assert.equal(tails.tailAt(slot), tail);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('the same addresses with another port or protocol, or a longer address, are other keys', () => {
+    const tails = new RowTails(100);
+    const { bytes, at } = layout(['10.0.0.1,10.0.0.2', '10.0.0.1,10.0.0.20']);
+    const [a, b] = at as [[number, number], [number, number]];
+    const first = enc.encode('first');
+    tails.add(tails.find(bytes, a[0], a[1], 443), bytes, a[0], a[1], 443, first);
+    assert.equal(tails.tailAt(tails.find(bytes, a[0], a[1], 443)), first);
+    assert.ok(tails.find(bytes, a[0], a[1], 443 | (17 << 16)) < 0);
+    assert.ok(tails.find(bytes, a[0], a[1], 80) < 0);
+    assert.ok(tails.find(bytes, b[0], b[1], 443) < 0);
+    // Keys are compared by content: the first 17 bytes of the second key are the first key.
+    assert.equal(tails.tailAt(tails.find(bytes, b[0], b[1] - 1, 443)), first);
+  });
+});
