@@ -3,8 +3,12 @@ import type { Writable } from 'node:stream';
 
 /** Where `flowlog process` writes NDJSON: one batch of bytes at a time, resolved when written. */
 export interface ByteSink {
-  /** Resolves once the bytes are written (or buffered by the stream) and may be reused. */
-  writeBytes(bytes: Uint8Array): Promise<void>;
+  /**
+   * Resolves once the bytes are written (or buffered by the stream) and may be reused. A sink that
+   * took the bytes' buffer away (transferred it to another thread) resolves with the buffer to reuse
+   * instead, when it got one back.
+   */
+  writeBytes(bytes: Uint8Array): Promise<Uint8Array | undefined>;
   close(): Promise<void>;
 }
 
@@ -34,6 +38,7 @@ export async function fileSink(path: string): Promise<ByteSink> {
         const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
         at += bytesWritten;
       }
+      return undefined;
     },
     close: async () => {
       await handle.close();
@@ -49,8 +54,8 @@ export async function fileSink(path: string): Promise<ByteSink> {
 export function streamSink(stream: Writable): ByteSink {
   return {
     writeBytes: (bytes) =>
-      new Promise<void>((resolve, reject) => {
-        stream.write(bytes, (error) => (error ? reject(error) : resolve()));
+      new Promise<undefined>((resolve, reject) => {
+        stream.write(bytes, (error) => (error ? reject(error) : resolve(undefined)));
       }),
     close: () =>
       stream === process.stdout || stream === process.stderr

@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import {
+  MessageChannel,
+  type MessagePort,
+  type ResourceLimits,
+  type TransferListItem,
+  Worker,
+} from 'node:worker_threads';
 import type { DataSourceInfo, EnrichmentOptions } from '../adapters/enrichment';
 import { type EnrichmentStats, writeSides } from '../domain/enrich/enricher';
 import { l7Protocol } from '../domain/enrich/l7';
@@ -47,73 +53,68 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: Number(process.env.FLOWLOG_WOR
 /** Pairs kept before the tables are emptied. */
 const MAX_PAIRS = 2_000_000;
 
+/** What a client talks to: the enrichment worker itself, or a MessagePort it serves. */
+export interface EnrichmentEndpoint {
+  postMessage(message: WorkerRequest): void;
+  on(event: 'message', listener: (message: WorkerReply) => void): unknown;
+}
+
 /**
  * The enricher of `flowlog process`: the data is loaded on a worker thread (enrichment-worker.ts), which
  * runs the loaded enricher's own enrich() once per distinct (srcIp, dstIp) pair, in batches, before the
  * rows naming the pair are written (`prepare`). `enrich` then copies those fields (per address), the
  * pair's flow type, and the l7Protocol of the row's port: exactly what the loaded enricher writes.
+ *
+ * A client talks to the worker over an endpoint: the Worker (WorkerEnricher), or a MessagePort the
+ * worker serves (`WorkerEnricher.connect`), so that summarizing worker threads share one copy of the data.
  */
-export class WorkerEnricher implements SummaryEnricherLike {
+export class EnrichmentClient implements SummaryEnricherLike {
   /** Resolves when the data has loaded; rejects with the loader's error (message names the file). */
   readonly ready: Promise<void>;
   sources: readonly DataSourceInfo[] = [];
   /** Milliseconds from start to the data being ready. */
   loadMs = 0;
 
-  private readonly worker: Worker;
+  private readonly endpoint: EnrichmentEndpoint;
   private readonly sides = new Map<string, Side>();
   private readonly flows = new Map<string, Map<string, string | null>>();
   private pairCount = 0;
   private readonly waiting = new Map<number, (rows: PairRow[]) => void>();
   private nextId = 1;
-  private failed: Error | undefined;
+  protected failed: Error | undefined;
   private summaries = 0;
   private misses = 0;
   private resets = 0;
+  private rejectReady: (error: Error) => void = () => undefined;
 
-  constructor(options: EnrichmentOptions) {
+  constructor(endpoint: EnrichmentEndpoint) {
     const started = performance.now();
-    // Compiled: the worker's .js file. From the TypeScript sources (tests, a checkout without dist/):
-    // a bootstrap that registers tsx in the worker first.
-    const ts = __filename.endsWith('.ts');
-    const entry = join(__dirname, `enrichment-worker.${ts ? 'ts' : 'js'}`);
-    this.worker = ts
-      ? new Worker(
-          `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`,
-          {
-            eval: true,
-            workerData: options,
-          },
-        )
-      : new Worker(entry, { workerData: options, resourceLimits: WORKER_LIMITS });
+    this.endpoint = endpoint;
     this.ready = new Promise<void>((resolve, reject) => {
-      this.worker.on('message', (m: WorkerReply) => {
+      this.rejectReady = reject;
+      endpoint.on('message', (m: WorkerReply) => {
         if (m.type === 'ready') {
           this.sources = m.sources;
           this.loadMs = performance.now() - started;
           resolve();
-        } else if (m.type === 'error') {
-          this.failed = new Error(m.message);
-          reject(this.failed);
-        } else {
+        } else if (m.type === 'error') this.fail(new Error(m.message));
+        else {
           const done = this.waiting.get(m.id);
           this.waiting.delete(m.id);
           done?.(m.rows);
         }
       });
-      this.worker.on('error', (error) => {
-        this.failed = error;
-        reject(error);
-        for (const done of this.waiting.values()) done([]);
-      });
-      this.worker.on('exit', (code) => {
-        if (code !== 0 && this.failed === undefined) {
-          this.failed = new Error(`the enrichment worker stopped (exit ${code})`);
-          reject(this.failed);
-        }
-      });
     });
     this.ready.catch(() => undefined);
+  }
+
+  /** Stops the client: `ready` rejects (if pending) and pending requests get no rows. */
+  protected fail(error: Error): void {
+    if (this.failed !== undefined) return;
+    this.failed = error;
+    this.rejectReady(error);
+    for (const done of this.waiting.values()) done([]);
+    this.waiting.clear();
   }
 
   known(srcIp: string, dstIp: string): boolean {
@@ -137,7 +138,7 @@ export class WorkerEnricher implements SummaryEnricherLike {
     const id = this.nextId++;
     const rows = await new Promise<PairRow[]>((resolve) => {
       this.waiting.set(id, resolve);
-      this.worker.postMessage({ type: 'resolve', id, pairs: wanted } satisfies WorkerRequest);
+      this.endpoint.postMessage({ type: 'resolve', id, pairs: wanted } satisfies WorkerRequest);
     });
     if (this.failed !== undefined) throw this.failed;
     for (let i = 0; i < wanted.length / 2; i++) {
@@ -198,8 +199,61 @@ export class WorkerEnricher implements SummaryEnricherLike {
       cacheResets: this.resets,
     };
   }
+}
+
+/** The enrichment worker thread, and the client of the main thread. */
+export class WorkerEnricher extends EnrichmentClient {
+  private readonly worker: Worker;
+
+  constructor(options: EnrichmentOptions) {
+    // Compiled: the worker's .js file. From the TypeScript sources (tests, a checkout without dist/):
+    // a bootstrap that registers tsx in the worker first.
+    const worker = startWorker('enrichment-worker', options, WORKER_LIMITS);
+    super(worker);
+    this.worker = worker;
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => {
+      if (code !== 0) this.fail(new Error(`the enrichment worker stopped (exit ${code})`));
+    });
+  }
+
+  /**
+   * A port for another thread's EnrichmentClient, served by the same worker (one copy of the data).
+   * Transfer it to that thread and wrap it there: `new EnrichmentClient(port)`.
+   */
+  connect(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.worker.postMessage({ type: 'serve', port: port2 } satisfies WorkerRequest, [port2]);
+    return port1;
+  }
 
   async close(): Promise<void> {
     await this.worker.terminate();
   }
+}
+
+/**
+ * Starts one of the CLI's worker threads (`name` is its file next to this one). From the compiled
+ * .js files as they are; from the TypeScript sources (tests, a checkout without dist/) through a
+ * bootstrap that registers tsx in the worker first.
+ */
+export function startWorker(
+  name: string,
+  workerData: unknown,
+  resourceLimits?: ResourceLimits,
+  transferList?: TransferListItem[],
+): Worker {
+  const ts = __filename.endsWith('.ts');
+  const entry = join(__dirname, `${name}.${ts ? 'ts' : 'js'}`);
+  const options = {
+    workerData,
+    ...(transferList === undefined ? {} : { transferList }),
+    ...(resourceLimits === undefined ? {} : { resourceLimits }),
+  };
+  return ts
+    ? new Worker(
+        `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`,
+        { ...options, eval: true },
+      )
+    : new Worker(entry, options);
 }

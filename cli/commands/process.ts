@@ -1,4 +1,5 @@
 import { open, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { FlowLogError } from '../../domain/errors';
 import {
@@ -17,6 +18,7 @@ import { NdjsonEncoder, type SummaryEnricherLike } from '../../domain/summary/se
 import { parseCommandArgs, positiveInt, UsageError } from '../args';
 import { ENRICHMENT_FLAGS, enrichmentOptions } from '../enrichment';
 import { collectInputs, type InputFile } from '../files';
+import type { ParallelProcessResult } from '../parallel-process';
 import { ProgressBar } from '../progress';
 import { type ByteSink, fileSink, streamSink } from '../sinks';
 
@@ -24,7 +26,7 @@ export type { SummaryEnricherLike };
 
 export const PROCESS_USAGE = `Usage: flowlog process <files or folders...> --out FILE|- [--window SECONDS]
                        [--geoip PATH] [--asn PATH] [--service-tags PATH] [--labels PATH] [--no-enrich]
-                       [--stats FILE] [--quiet]
+                       [--workers N|auto] [--stats FILE] [--quiet]
 
 Reads NSG (v1, v2) and VNet (v4) flow-log PT1H.json files (folders recursively, *.json) and writes one
 summary per (record, window, key) as NDJSON (docs/summary-schema.md), enriched (docs/enrichment.md): per
@@ -40,6 +42,8 @@ Options:
   --service-tags PATH   Azure ServiceTags_Public_*.json, a path or blob URL              (default: none)
   --labels PATH         topology and threat labels CSV (cidr,label,kind)                  (default: none)
   --no-enrich           no enrichment: every enrichment field is null
+  --workers N|auto      summarize files on N threads (auto: one per CPU); rows as with 1, but the
+                        batches of files summarized at once interleave in the output        (default 1)
   --stats FILE          write counts, timings and enrichment statistics (cache hit rate) as JSON
   --quiet               no progress bar
   -h, --help            this text
@@ -64,9 +68,15 @@ export interface ProcessOptions {
    */
   readonly enricher?: SummaryEnricherLike | PreparingEnricher | null;
   readonly onProblem: (problem: Error) => void;
-  readonly progress?: ProgressBar;
+  readonly progress?: ProgressSink;
   /** Bytes per read (default 2 MiB). */
   readonly readBytes?: number;
+}
+
+/** Where processFiles reports progress: the terminal's ProgressBar, or a worker's messages to it. */
+export interface ProgressSink {
+  update(doneBytes: number, tuples: number, label: string, force?: boolean): void;
+  done(): void;
 }
 
 /** An enricher that loads its data elsewhere and learns the addresses it is asked about in batches. */
@@ -116,7 +126,7 @@ function isPreparing(e: SummaryEnricherLike | PreparingEnricher): e is Preparing
  * is in flight while the next batch is built (backpressure: at most one batch waits).
  */
 export async function processFiles(
-  files: readonly InputFile[],
+  files: readonly InputFile[] | AsyncIterable<InputFile>,
   options: ProcessOptions,
 ): Promise<ProcessResult> {
   const started = process.hrtime.bigint();
@@ -152,8 +162,7 @@ export async function processFiles(
     const out = sink;
     writing = writing.then(async () => {
       try {
-        if (writeError === undefined) await out.writeBytes(batch);
-        encoder.recycle(batch);
+        if (writeError === undefined) encoder.recycle((await out.writeBytes(batch)) ?? batch);
       } catch (cause) {
         writeError ??= new StopError(`cannot write the output (${(cause as Error).message})`, { cause });
       }
@@ -229,7 +238,9 @@ export async function processFiles(
   // Two read buffers: one being summarized, the next being filled. The scanner copies an unfinished
   // record's bytes, so a buffer can be refilled as soon as it has been pushed.
   const buffers = [new Uint8Array(readBytes), new Uint8Array(readBytes)];
-  for (const file of files) {
+  let fileCount = 0;
+  for await (const file of files) {
+    fileCount++;
     const summarizer = new BlobSummarizer({ blob: file.identity, windowSeconds: options.windowSeconds });
     let handle: Awaited<ReturnType<typeof open>> | undefined;
     try {
@@ -267,7 +278,7 @@ export async function processFiles(
   options.progress?.update(doneBytes, total.tuples, 'done', true);
   options.progress?.done();
   return {
-    files: files.length,
+    files: fileCount,
     stats: total,
     problems: problemCount,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
@@ -280,6 +291,7 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
     window: { type: 'string', short: 'w' },
     quiet: { type: 'boolean', short: 'q' },
     stats: { type: 'string' },
+    workers: { type: 'string' },
     ...ENRICHMENT_FLAGS,
   });
   if (values.help) {
@@ -290,6 +302,11 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
   if (values.out === undefined) throw new UsageError('--out FILE (or - for stdout) is required');
   const windowSeconds = positiveInt(values.window as string | undefined, 'window', 60);
   const enrichment = enrichmentOptions(values);
+  const workersFlag = values.workers as string | undefined;
+  const workers =
+    workersFlag === 'auto'
+      ? availableParallelism()
+      : positiveInt(workersFlag, 'workers (a number or auto)', 1);
   const statsPath = values.stats as string | undefined;
   if (statsPath === '') throw new UsageError('--stats needs a file name');
 
@@ -307,16 +324,33 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
       return sink;
     };
     const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+    const onProblem = (p: Error) => process.stderr.write(`flowlog: ${p.message}\n`);
+    const progress = values.quiet ? {} : { progress: new ProgressBar(totalBytes) };
     let result: ProcessResult;
+    let parallel: ParallelProcessResult | null = null;
     try {
-      result = await processFiles(files, {
-        inputs: positionals,
-        out: open,
-        windowSeconds,
-        enricher,
-        onProblem: (p) => process.stderr.write(`flowlog: ${p.message}\n`),
-        ...(values.quiet ? {} : { progress: new ProgressBar(totalBytes) }),
-      });
+      if (workers > 1 && files.length > 1) {
+        const { processFilesParallel } =
+          require('../parallel-process') as typeof import('../parallel-process');
+        parallel = await processFilesParallel(files, {
+          workers,
+          windowSeconds,
+          out: open,
+          enrichment: enricher,
+          onProblem,
+          ...progress,
+        });
+        result = parallel;
+      } else {
+        result = await processFiles(files, {
+          inputs: positionals,
+          out: open,
+          windowSeconds,
+          enricher,
+          onProblem,
+          ...progress,
+        });
+      }
       // No input, or enrichment that never had to wait: the data must still have loaded.
       if (enricher !== null) {
         await enricher.ready.catch((error: unknown) => {
@@ -334,15 +368,17 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
       await (sink as ByteSink | undefined)?.close();
     }
     const s = result.stats;
-    const e = enricher?.stats() ?? null;
+    const e = parallel === null ? (enricher?.stats() ?? null) : parallel.enrichment;
+    const threads = parallel === null ? 1 : parallel.workers;
     process.stderr.write(
-      `flowlog: ${result.files} files, ${s.records} records, ${s.tuples} tuples → ${s.summaries} summaries in ${result.seconds.toFixed(2)} s` +
+      `flowlog: ${result.files} files, ${s.records} records, ${s.tuples} tuples → ${s.summaries} summaries in ${result.seconds.toFixed(2)} s${threads > 1 ? ` on ${threads} workers` : ''}` +
         `${result.problems > 0 ? `; ${result.problems} problems (${s.recordsFailed} records, ${s.tuplesFailed} tuples skipped)` : ''}` +
         `${e === null || enricher === null ? '; not enriched' : `; enriched: ${e.misses} distinct addresses looked up, cache hit rate ${(100 * e.hitRate).toFixed(2)} % of ${e.lookups} address lookups, data ready after ${Math.round(enricher.loadMs)} ms`}\n`,
     );
     if (statsPath !== undefined) {
       const report = {
         files: result.files,
+        workers: threads,
         ...s,
         problems: result.problems,
         seconds: result.seconds,
