@@ -9,9 +9,10 @@
  */
 
 import { open as fsOpen, stat } from 'node:fs/promises';
-import { open as openReader, type Reader, type Response } from 'maxmind';
+import { Reader, type Response } from 'maxmind';
 import type { AsnInfo, GeoInfo, IpAddress } from '../../domain/enrich';
 import { EnrichmentDataError } from '../../domain/enrich';
+import { openPagedFile } from './paged-file';
 
 export type MmdbDataset = 'GeoIP City' | 'ASN';
 
@@ -23,6 +24,20 @@ export interface MmdbFile {
   readonly buildEpoch: Date;
   readonly description: string | null;
   readonly bytes: number;
+  /** Bytes read from the file so far: it is read on demand, page by page (paged-file.ts). */
+  bytesRead(): number;
+}
+
+/** Decoded records by data offset (the reader's own cache), emptied when full. */
+function recordCache(max: number) {
+  const map = new Map<number, unknown>();
+  return {
+    get: (key: number) => map.get(key),
+    set: (key: number, value: unknown) => {
+      if (map.size >= max) map.clear();
+      map.set(key, value);
+    },
+  };
 }
 
 /** `\xAB\xCD\xEFMaxMind.com`: the marker before an MMDB's metadata, within its last 128 KiB. */
@@ -83,9 +98,12 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
     );
   }
   let reader: Reader<Response>;
+  let paged: ReturnType<typeof openPagedFile> | undefined;
   try {
-    reader = await openReader<Response>(path, { cache: { max: 1000 } });
+    paged = openPagedFile(path);
+    reader = new Reader<Response>(paged.buffer, { cache: recordCache(1000) });
   } catch (cause) {
+    paged?.close();
     throw new EnrichmentDataError(
       dataset,
       path,
@@ -96,6 +114,29 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
       },
     );
   }
+  try {
+    checkOpened(reader, path, size, dataset);
+  } catch (error) {
+    paged.close();
+    throw error;
+  }
+  const md = reader.metadata;
+  const description =
+    isRecord(md.description) && typeof md.description['en'] === 'string' ? md.description['en'] : null;
+  return {
+    path,
+    reader,
+    ipVersion: md.ipVersion as 4 | 6,
+    databaseType: md.databaseType,
+    buildEpoch: md.buildEpoch,
+    description,
+    bytes: size,
+    bytesRead: paged.bytesRead,
+  };
+}
+
+/** Checks an opened reader: whole file, an IP version, the right kind, lookups that work. */
+function checkOpened(reader: Reader<Response>, path: string, size: number, dataset: MmdbDataset): void {
   const md = reader.metadata;
   if (md.searchTreeSize + 16 > size) {
     throw new EnrichmentDataError(
@@ -150,17 +191,6 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
       },
     );
   }
-  const description =
-    isRecord(md.description) && typeof md.description['en'] === 'string' ? md.description['en'] : null;
-  return {
-    path,
-    reader,
-    ipVersion: md.ipVersion,
-    databaseType: type,
-    buildEpoch: md.buildEpoch,
-    description,
-    bytes: size,
-  };
 }
 
 export function errorText(e: unknown): string {
