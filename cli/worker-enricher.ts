@@ -7,14 +7,15 @@ import {
   Worker,
 } from 'node:worker_threads';
 import type { DataSourceInfo, EnrichmentOptions } from '../adapters/enrichment';
-import { type EnrichmentStats, writeSides } from '../domain/enrich/enricher';
+import { type EnrichmentStats, type SideEnrichment, writeSides } from '../domain/enrich/enricher';
+import { type FlowSide, flowTypeOf, SIDE_CLASSES, type SideClass } from '../domain/enrich/flow-type';
 import { l7Protocol } from '../domain/enrich/l7';
 import type { FlowSummary } from '../domain/summary/schema';
 import type { SummaryEnricherLike } from '../domain/summary/serialize';
-import type { PairRow, WorkerReply, WorkerRequest } from './enrichment-worker';
+import type { AddressRow, WorkerReply, WorkerRequest } from './enrichment-worker';
 
-/** One side's fields of one address, flat (one hidden class), shared by every summary that names it. */
-class Side {
+/** One address's fields and flow-type class, flat (one hidden class), shared by every row naming it. */
+class Side implements SideEnrichment, FlowSide {
   constructor(
     readonly country: string | null,
     readonly city: string | null,
@@ -25,22 +26,26 @@ class Side {
     readonly serviceTag: string | null,
     readonly azureRegion: string | null,
     readonly label: string | null,
+    readonly sideClass: SideClass,
   ) {}
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-function sideOf(r: PairRow, at: number): Side {
+const sideClass = (v: unknown): SideClass =>
+  SIDE_CLASSES.includes(v as SideClass) ? (v as SideClass) : 'other';
+function sideOf(r: AddressRow): Side {
   return new Side(
-    str(r[at]),
-    str(r[at + 1]),
-    num(r[at + 2]),
-    num(r[at + 3]),
-    num(r[at + 4]),
-    str(r[at + 5]),
-    str(r[at + 6]),
-    str(r[at + 7]),
-    str(r[at + 8]),
+    str(r[0]),
+    str(r[1]),
+    num(r[2]),
+    num(r[3]),
+    num(r[4]),
+    str(r[5]),
+    str(r[6]),
+    str(r[7]),
+    str(r[8]),
+    sideClass(r[9]),
   );
 }
 
@@ -50,8 +55,8 @@ function sideOf(r: PairRow, at: number): Side {
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: Number(process.env.FLOWLOG_WORKER_YOUNG_MB ?? 96) };
 
-/** Pairs kept before the tables are emptied. */
-const MAX_PAIRS = 2_000_000;
+/** Addresses kept before the table is emptied. */
+const MAX_ADDRESSES = 2_000_000;
 
 /** What a client talks to: the enrichment worker itself, or a MessagePort it serves. */
 export interface EnrichmentEndpoint {
@@ -61,9 +66,10 @@ export interface EnrichmentEndpoint {
 
 /**
  * The enricher of `flowlog process`: the data is loaded on a worker thread (enrichment-worker.ts), which
- * runs the loaded enricher's own enrich() once per distinct (srcIp, dstIp) pair, in batches, before the
- * rows naming the pair are written (`prepare`). `enrich` then copies those fields (per address), the
- * pair's flow type, and the l7Protocol of the row's port: exactly what the loaded enricher writes.
+ * looks each distinct address up once, in batches, before the rows naming it are written (`prepare`):
+ * the per-side fields and the address's flow-type class, exactly what the loaded enricher's own enrich()
+ * uses. `enrich` then copies the fields of both sides, decides the flow type from the two classes
+ * (domain/enrich/flow-type.ts) and adds the l7Protocol of the row's port.
  *
  * A client talks to the worker over an endpoint: the Worker (WorkerEnricher), or a MessagePort the
  * worker serves (`WorkerEnricher.connect`), so that summarizing worker threads share one copy of the data.
@@ -77,9 +83,7 @@ export class EnrichmentClient implements SummaryEnricherLike {
 
   private readonly endpoint: EnrichmentEndpoint;
   private readonly sides = new Map<string, Side>();
-  private readonly flows = new Map<string, Map<string, string | null>>();
-  private pairCount = 0;
-  private readonly waiting = new Map<number, (rows: PairRow[]) => void>();
+  private readonly waiting = new Map<number, (rows: AddressRow[]) => void>();
   private nextId = 1;
   protected failed: Error | undefined;
   private summaries = 0;
@@ -118,51 +122,31 @@ export class EnrichmentClient implements SummaryEnricherLike {
   }
 
   known(srcIp: string, dstIp: string): boolean {
-    return this.flows.get(srcIp)?.has(dstIp) === true;
+    return this.sides.has(srcIp) && this.sides.has(dstIp);
   }
 
-  /** Learns the pairs (flattened: src0, dst0, src1, dst1, …) not known yet; call before enriching them. */
+  /** Learns the addresses of the pairs (flattened: src0, dst0, src1, dst1, …) it does not know yet. */
   async prepare(pairs: readonly string[]): Promise<void> {
     await this.ready;
-    let wanted: string[] = [];
-    for (let i = 0; i + 1 < pairs.length; i += 2)
-      if (!this.known(pairs[i]!, pairs[i + 1]!)) wanted.push(pairs[i]!, pairs[i + 1]!);
+    let wanted = [...new Set(pairs.filter((a) => !this.sides.has(a)))];
     if (wanted.length === 0) return;
-    if (this.pairCount + wanted.length / 2 > MAX_PAIRS) {
+    if (this.sides.size + wanted.length > MAX_ADDRESSES) {
       this.sides.clear();
-      this.flows.clear();
-      this.pairCount = 0;
       this.resets++;
-      wanted = [...pairs];
+      wanted = [...new Set(pairs)];
     }
     const id = this.nextId++;
-    const rows = await new Promise<PairRow[]>((resolve) => {
+    const rows = await new Promise<AddressRow[]>((resolve) => {
       this.waiting.set(id, resolve);
-      this.endpoint.postMessage({ type: 'resolve', id, pairs: wanted } satisfies WorkerRequest);
+      this.endpoint.postMessage({ type: 'resolve', id, addresses: wanted } satisfies WorkerRequest);
     });
     if (this.failed !== undefined) throw this.failed;
-    for (let i = 0; i < wanted.length / 2; i++) {
-      const r = rows[i];
-      if (r === undefined) throw new Error('the enrichment worker answered fewer pairs than asked');
-      const src = wanted[2 * i]!;
-      const dst = wanted[2 * i + 1]!;
-      for (const [address, at] of [
-        [src, 0],
-        [dst, 9],
-      ] as const) {
-        if (!this.sides.has(address)) {
-          this.sides.set(address, sideOf(r, at));
-          this.misses++;
-        }
-      }
-      let byDst = this.flows.get(src);
-      if (byDst === undefined) {
-        byDst = new Map();
-        this.flows.set(src, byDst);
-      }
-      if (!byDst.has(dst)) this.pairCount++;
-      byDst.set(dst, str(r[18]));
-    }
+    if (rows.length !== wanted.length)
+      throw new Error('the enrichment worker answered fewer addresses than asked');
+    wanted.forEach((address, i) => {
+      this.sides.set(address, sideOf(rows[i]!));
+      this.misses++;
+    });
   }
 
   /** Its fields come from the row's addresses, port and protocol only (see SummaryEnricherLike). */
@@ -177,11 +161,10 @@ export class EnrichmentClient implements SummaryEnricherLike {
     this.summaries++;
     const src = this.sides.get(summary.srcIp);
     const dst = this.sides.get(summary.dstIp);
-    const flowType = this.flows.get(summary.srcIp)?.get(summary.dstIp);
-    if (src === undefined || dst === undefined || flowType === undefined)
+    if (src === undefined || dst === undefined)
       throw new Error(`enrichment of ${summary.srcIp} → ${summary.dstIp} was not prepared`);
     writeSides(summary, src, dst);
-    summary.flowType = flowType as FlowSummary['flowType'];
+    summary.flowType = flowTypeOf(src, dst);
     summary.l7Protocol = l7Protocol(summary.dstPort, summary.protocol);
   }
 

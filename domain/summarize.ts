@@ -2,7 +2,13 @@ import { aggregateRecord } from './aggregate';
 import { DocumentFormatError, type FlowLogError, RecordFormatError } from './errors';
 import { readFlowRecord } from './formats/record';
 import { type AggregatedRecord, RecordBytesReader } from './formats/record-bytes';
-import { type ReadWhole, RecordScanner, type ScannedRecord, type ScanStart } from './framing/record-scanner';
+import {
+  type ReadWhole,
+  RecordScanner,
+  type ScannedRecord,
+  type ScanStart,
+  STOP_BEFORE,
+} from './framing/record-scanner';
 import type { FlowSummary } from './summary/schema';
 import {
   FAST_RECORD_PATH,
@@ -216,10 +222,15 @@ export class BlobSummarizer {
   }
 
   /**
-   * pushNdjson for an enricher that must learn (srcIp, dstIp) pairs before it can enrich rows naming
-   * them (its data lives elsewhere): records whose pairs it knows are written at once; from the first
-   * record with an unknown pair on (and while `later` is not empty), records go to `later`, in order, to
-   * be written by writeDeferred once the enricher has learnt them (deferredPairs lists them).
+   * pushNdjson for an enricher that must learn the addresses of a row before it can enrich it (its data
+   * lives elsewhere, see KnowingEnricher). Records are written while the enricher knows their addresses.
+   * At the first record in the usual shape that names an address it does not know, reading stops before
+   * that record: its (srcIp, dstIp) pairs are added to `unknown` (flattened) and the bytes consumed so far
+   * are returned. The caller has the enricher learn them, writes `later` (writeDeferred), and pushes
+   * `chunk.subarray(consumed)`. Records the scanner had to assemble (cut by a chunk end, or not in the
+   * usual shape) cannot be stopped before; when they name unknown addresses they wait in `later`, and
+   * while `later` is not empty reading stops at the next record, so rows keep the order of records.
+   * Returns the number of bytes of `chunk` consumed (its length when nothing had to wait).
    */
   pushNdjsonKnown(
     chunk: Uint8Array,
@@ -227,34 +238,28 @@ export class BlobSummarizer {
     problems: FlowLogError[],
     enricher: KnowingEnricher,
     later: DeferredRecord[],
-  ): void {
-    let unknown = false;
-    const check = (srcIp: string, dstIp: string) => {
-      if (!unknown && !enricher.known(srcIp, dstIp)) unknown = true;
-    };
-    const fast = (record: { ordinal: number; byteOffset: number }) => {
-      this.countFast(record.byteOffset);
-      // appendRecord writes nothing (-1) when a row names a pair the enricher has not learnt.
-      const written =
-        later.length === 0 ? encoder.appendRecord(this.reader, this.placeOf(record.ordinal), enricher) : -1;
-      if (written >= 0) this.stats.summaries += written;
-      else {
-        unknown = true;
-        this.stats.summaries += this.reader.accCount;
-        later.push({ record: this.reader.snapshot(), place: this.placeOf(record.ordinal) });
-      }
-    };
-    this.scan(
+    unknown: string[],
+  ): number {
+    const known = (srcIp: string, dstIp: string) => enricher.known(srcIp, dstIp);
+    return this.scan(
       chunk,
       problems,
       (record) => {
-        if (FAST_RECORD_PATH && this.reader.read(record.bytes, this.options.windowSeconds))
-          return fast(record);
+        const place = this.placeOf(record.ordinal);
+        if (FAST_RECORD_PATH && this.reader.read(record.bytes, this.options.windowSeconds)) {
+          this.countFast(record.byteOffset);
+          const written = later.length === 0 ? encoder.appendRecord(this.reader, place, enricher) : -1;
+          if (written >= 0) this.stats.summaries += written;
+          else {
+            this.stats.summaries += this.reader.accCount;
+            later.push({ record: this.reader.snapshot(), place });
+          }
+          return;
+        }
         this.recordOffsets.push(record.byteOffset);
         const out: FlowSummary[] = [];
         summarizeRecord(record, this.options, out, problems, this.stats);
-        if (later.length === 0) for (const s of out) check(s.srcIp, s.dstIp);
-        if (later.length === 0 && !unknown) {
+        if (later.length === 0 && out.every((s) => known(s.srcIp, s.dstIp))) {
           for (const s of out) {
             enricher.enrich(s);
             encoder.append(s);
@@ -262,8 +267,19 @@ export class BlobSummarizer {
         } else if (out.length > 0) later.push({ summaries: out });
       },
       (bytes, start, ordinal, byteOffset) => {
+        if (later.length > 0) return STOP_BEFORE;
         const end = this.reader.readAt(bytes, start, this.options.windowSeconds);
-        if (end > 0) fast({ ordinal, byteOffset });
+        if (end <= 0) return end;
+        const written = encoder.appendRecord(this.reader, this.placeOf(ordinal), enricher);
+        if (written < 0) {
+          // Read again once the enricher knows these (the stats count it then).
+          encoder.pairsOf(this.reader, (srcIp, dstIp) => {
+            if (!known(srcIp, dstIp)) unknown.push(srcIp, dstIp);
+          });
+          return STOP_BEFORE;
+        }
+        this.countFast(byteOffset);
+        this.stats.summaries += written;
         return end;
       },
     );
@@ -286,22 +302,24 @@ export class BlobSummarizer {
     problems: FlowLogError[],
     visit: (record: ScannedRecord) => void,
     readWhole?: ReadWhole,
-  ): void {
-    if (this.documentError) return;
-    this.stats.bytes += chunk.length;
+  ): number {
+    if (this.documentError) return chunk.length;
     // A plain Uint8Array view of a Buffer (or other subclass): the reader's byte loads then see one
     // kind of array, instead of deoptimizing when Buffers and Uint8Arrays alternate.
     const bytes =
       Object.getPrototypeOf(chunk) === Uint8Array.prototype
         ? chunk
         : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let consumed = chunk.length;
     try {
-      this.scanner.pushEach(bytes, visit, FAST_RECORD_PATH ? readWhole : undefined);
+      consumed = this.scanner.pushEach(bytes, visit, FAST_RECORD_PATH ? readWhole : undefined);
     } catch (error) {
       if (!(error instanceof DocumentFormatError)) throw error;
       this.documentError = error;
       problems.push(error);
     }
+    this.stats.bytes += consumed;
+    return consumed;
   }
 
   /** End of input; `expectComplete` for whole files (a truncated file is reported). */

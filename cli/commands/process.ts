@@ -188,26 +188,19 @@ export async function processFiles(
       ready = true;
     },
   );
-  /** Writes the records waiting in `later`, once the enricher has learnt their addresses. */
-  const drain = async () => {
-    if (preparing === null || later.length === 0) return;
+  /**
+   * Has the enricher learn the addresses of the records waiting in `later` and of `unknown` (pairs of the
+   * record reading stopped before), then writes `later`.
+   */
+  const drain = async (unknown: readonly string[] = []) => {
+    if (preparing === null || (later.length === 0 && unknown.length === 0)) return;
     try {
       await preparing.ready;
-      const unknown: string[] = [];
-      const asked = new Map<string, Set<string>>();
+      const wanted: string[] = [...unknown];
       deferredPairs(later, encoder, (src, dst) => {
-        if (preparing.known(src, dst)) return;
-        let dsts = asked.get(src);
-        if (dsts === undefined) {
-          dsts = new Set();
-          asked.set(src, dsts);
-        }
-        if (!dsts.has(dst)) {
-          dsts.add(dst);
-          unknown.push(src, dst);
-        }
+        if (!preparing.known(src, dst)) wanted.push(src, dst);
       });
-      if (unknown.length > 0) await preparing.prepare(unknown);
+      if (wanted.length > 0) await preparing.prepare(wanted);
     } catch (error) {
       throw new StopError(error instanceof Error ? error.message : String(error), { cause: error });
     }
@@ -220,19 +213,32 @@ export async function processFiles(
       if (encoder.byteLength >= 4 * readBytes) await flush();
     }
   };
+  const unknown: string[] = [];
   const push = async (summarizer: BlobSummarizer, chunk: Uint8Array) => {
     if (preparing === null) {
       summarizer.pushNdjson(chunk, encoder, problems, inProcess);
       return;
     }
-    if (ready) summarizer.pushNdjsonKnown(chunk, encoder, problems, preparing, later);
-    else {
+    if (!ready) {
       const before = later.length;
       summarizer.pushDeferred(chunk, later, problems);
       for (let i = before; i < later.length; i++) laterBytes += deferredBytes(later[i]!);
-      if (laterBytes <= DEFERRED_LIMIT) return;
+      if (laterBytes > DEFERRED_LIMIT) await drain();
+      return;
     }
-    await drain();
+    // Reading stops before a record naming addresses the enricher has not learnt: learn them (one
+    // round trip to its thread), then go on from that record.
+    let rest = chunk;
+    for (;;) {
+      unknown.length = 0;
+      const consumed = summarizer.pushNdjsonKnown(rest, encoder, problems, preparing, later, unknown);
+      if (consumed >= rest.length && unknown.length === 0) break;
+      if (consumed === 0 && unknown.length === 0 && later.length === 0)
+        throw new Error(`internal: reading stopped at byte ${summarizer.stats.bytes} for no reason`);
+      await drain(unknown);
+      rest = rest.subarray(consumed);
+      if (rest.length === 0) break;
+    }
   };
 
   // Two read buffers: one being summarized, the next being filled. The scanner copies an unfinished

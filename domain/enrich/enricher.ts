@@ -232,6 +232,14 @@ export class Enricher implements SummaryEnricher {
     summary.l7Protocol = l7Protocol(summary.dstPort, summary.protocol);
   }
 
+  /**
+   * What `enrich` uses of one address (through the cache): the per-side fields and the flow-type class,
+   * so another thread can enrich rows from these facts alone (cli/worker-enricher.ts).
+   */
+  addressFacts(ip: string): SideEnrichment & FlowSide {
+    return this.facts(ip);
+  }
+
   /** Flow type of two addresses (through the cache). */
   flowType(srcIp: string, dstIp: string): FlowType {
     return flowTypeOf(this.facts(srcIp), this.facts(dstIp));

@@ -451,10 +451,11 @@ export class NdjsonEncoder {
         if (enricher?.fieldsDependOnAddressesAndPort) {
           const tails = this.rowTails;
           const known = presearched ? this.rowSlots[a]! : -1;
+          const addressHash = reader.accAddressHash[a]!;
           const slot =
             known >= 0 && tails.version === slotsVersion
               ? known
-              : tails.find(b, src, dstEnd, code & 0xffffff);
+              : tails.find(b, src, dstEnd, code & 0xffffff, addressHash);
           if (slot >= 0) {
             reused++;
             const tail = tails.tailAt(slot);
@@ -465,7 +466,15 @@ export class NdjsonEncoder {
             enricher.enrich(s);
             const from = this.length;
             this.writeEnrichment(s);
-            tails.add(slot, b, src, dstEnd, code & 0xffffff, this.buffer.slice(from, this.length));
+            tails.add(
+              slot,
+              b,
+              src,
+              dstEnd,
+              code & 0xffffff,
+              this.buffer.slice(from, this.length),
+              addressHash,
+            );
           }
         } else if (enricher) {
           const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
@@ -498,7 +507,9 @@ export class NdjsonEncoder {
       const src = reader.accSrc[a]!;
       const srcEnd = reader.accSrcEnd[a]!;
       const dstEnd = reader.accDstEnd[a]!;
-      const slot = keyed ? this.rowTails.find(b, src, dstEnd, reader.accCode[a]! & 0xffffff) : -1;
+      const slot = keyed
+        ? this.rowTails.find(b, src, dstEnd, reader.accCode[a]! & 0xffffff, reader.accAddressHash[a]!)
+        : -1;
       slots[a] = slot;
       if (slot >= 0) continue;
       const srcIp = this.addresses.text(b, src, srcEnd);
@@ -715,23 +726,40 @@ export class RowTails {
     this.limit = limit;
   }
 
-  private static hash(b: Uint8Array, start: number, end: number, code: number): number {
-    let h = (0x811c9dc5 ^ code) | 0;
+  /** FNV-1a of the key bytes: what RecordBytesReader keeps per row (accAddressHash), so rows skip it. */
+  static addressHash(b: Uint8Array, start: number, end: number): number {
+    let h = 0x811c9dc5 | 0;
     for (let k = start; k < end; k++) h = Math.imul(h ^ b[k]!, 16777619);
+    return h;
+  }
+
+  private static slotHash(addressHash: number, code: number): number {
+    const h = addressHash ^ Math.imul(code, 0x9e3779b1);
     return (h ^ (h >>> 15)) | 0;
   }
 
-  /** The slot holding the key (≥ 0), or -(the slot to add it at) - 1. */
-  find(b: Uint8Array, start: number, end: number, code: number): number {
-    const h = RowTails.hash(b, start, end, code);
+  /**
+   * The slot holding the key (≥ 0), or -(the slot to add it at) - 1. `addressHash` must be
+   * RowTails.addressHash(b, start, end) (the reader's accAddressHash of the row).
+   */
+  find(
+    b: Uint8Array,
+    start: number,
+    end: number,
+    code: number,
+    addressHash = RowTails.addressHash(b, start, end),
+  ): number {
+    const h = RowTails.slotHash(addressHash, code);
     const n = end - start;
-    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
-      const at = this.keyAt[slot]!;
+    // Fields in locals: loads V8 would otherwise repeat in the loops.
+    const { mask, keyAt, hashes, codes, keyLength, pool } = this;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const at = keyAt[slot]!;
       if (at < 0) return -slot - 1;
-      if (this.hashes[slot] !== h || this.codes[slot] !== code || this.keyLength[slot] !== n) continue;
-      let same = true;
-      for (let k = 0; same && k < n; k++) same = this.pool[at + k] === b[start + k];
-      if (same) return slot;
+      if (hashes[slot] !== h || codes[slot] !== code || keyLength[slot] !== n) continue;
+      let k = 0;
+      while (k < n && pool[at + k] === b[start + k]) k++;
+      if (k === n) return slot;
     }
   }
 
@@ -740,14 +768,22 @@ export class RowTails {
   }
 
   /** Adds a key that `find` did not find (`missing` is what it returned). */
-  add(missing: number, b: Uint8Array, start: number, end: number, code: number, tail: Uint8Array): void {
+  add(
+    missing: number,
+    b: Uint8Array,
+    start: number,
+    end: number,
+    code: number,
+    tail: Uint8Array,
+    addressHash = RowTails.addressHash(b, start, end),
+  ): void {
     let slot = -missing - 1;
     if (this.count >= this.limit || (this.count + 1) * 2 > this.mask + 1) {
       if (this.count >= this.limit) this.clear();
       else this.grow();
-      slot = -this.find(b, start, end, code) - 1;
+      slot = -this.find(b, start, end, code, addressHash) - 1;
     }
-    this.put(slot, RowTails.hash(b, start, end, code), code, b, start, end, tail);
+    this.put(slot, RowTails.slotHash(addressHash, code), code, b, start, end, tail);
   }
 
   private put(

@@ -86,6 +86,9 @@ function fast(
   return { ndjson, problems: problems.map((p) => p.message), stats: s.stats };
 }
 
+/** How often each `knowing` run stopped reading to learn addresses (some runs must). */
+const stopsSeen: number[] = [];
+
 /**
  * As `flowlog process` with enrichment data on a worker: rows naming addresses the enricher does not
  * know yet wait (pushNdjsonKnown → later), the enricher learns them, then they are written.
@@ -110,15 +113,34 @@ function knowing(
   const problems: FlowLogError[] = [];
   let later: DeferredRecord[] = [];
   let ndjson = '';
-  for (let at = 0; at < bytes.length; at += chunk) {
-    // The first chunk is only read and summed (as while the data loads).
-    if (at === 0) s.pushDeferred(bytes.subarray(at, at + chunk), later, problems);
-    else s.pushNdjsonKnown(bytes.subarray(at, at + chunk), encoder, problems, enricher, later);
+  const learn = (unknown: readonly string[]) => {
+    for (let i = 0; i + 1 < unknown.length; i += 2) learnt.add(`${unknown[i]} ${unknown[i + 1]}`);
     deferredPairs(later, encoder, (src, dst) => learnt.add(`${src} ${dst}`));
     writeDeferred(later, encoder, enricher);
     later = [];
+  };
+  let stops = 0;
+  for (let at = 0; at < bytes.length; at += chunk) {
+    // The first chunk is only read and summed (as while the data loads).
+    if (at === 0) s.pushDeferred(bytes.subarray(at, at + chunk), later, problems);
+    else {
+      // As processFiles: reading stops before a record with unknown addresses, then goes on from it.
+      let rest = bytes.subarray(at, Math.min(bytes.length, at + chunk));
+      for (;;) {
+        const unknown: string[] = [];
+        const consumed = s.pushNdjsonKnown(rest, encoder, problems, enricher, later, unknown);
+        if (consumed >= rest.length && unknown.length === 0) break;
+        stops++;
+        assert.ok(consumed > 0 || unknown.length > 0 || later.length > 0, 'stopped for no reason');
+        learn(unknown);
+        rest = rest.subarray(consumed);
+        if (rest.length === 0) break;
+      }
+    }
+    learn([]);
     ndjson += decoder.decode(encoder.take());
   }
+  stopsSeen.push(stops);
   s.end(true, problems);
   return { ndjson, problems: problems.map((p) => p.message), stats: s.stats };
 }
@@ -264,6 +286,12 @@ describe('batch fast path (RecordBytesReader + NdjsonEncoder.appendRecord)', () 
       assert.ok(reused > 0, 'some rows repeat (addresses, port, protocol)');
       const c = knowing(blob.bytes, blob.name, 60, 3000, keyed);
       assert.equal(c.ndjson, a.ndjson);
+      // Chunks holding whole records: reading stops before records with new addresses and goes on.
+      const before = stopsSeen.length;
+      const d = knowing(blob.bytes, blob.name, 60, Math.ceil(blob.bytes.length / 4), keyed);
+      assert.equal(d.ndjson, a.ndjson);
+      assert.deepEqual(d.stats, a.stats);
+      assert.ok((stopsSeen[before] ?? 0) > 0, 'reading stopped at least once');
     }
   });
 

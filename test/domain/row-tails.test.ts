@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { RecordBytesReader } from '../../domain/formats/record-bytes';
+import { simulateBlobs } from '../../domain/simulate/simulate';
 import { RowTails } from '../../domain/summary/serialize';
 
 const enc = new TextEncoder();
@@ -69,5 +71,31 @@ describe('RowTails (rendered enrichment by address bytes, port and protocol)', (
     assert.ok(tails.find(bytes, b[0], b[1], 443) < 0);
     // Keys are compared by content: the first 17 bytes of the second key are the first key.
     assert.equal(tails.tailAt(tails.find(bytes, b[0], b[1] - 1, 443)), first);
+  });
+
+  test("the reader's per-row address hash is RowTails.addressHash of the row's bytes", () => {
+    const reader = new RecordBytesReader();
+    let rows = 0;
+    for (const blob of simulateBlobs({
+      nsgs: 1,
+      vnets: 1,
+      hours: 1,
+      flowsPerMinute: 30,
+      seed: 5,
+      start: new Date('2026-11-30T00:00:00Z'),
+    })) {
+      for (const record of blob.records) {
+        const bytes = enc.encode(record);
+        assert.ok(reader.read(bytes, 60));
+        for (let a = 0; a < reader.accCount; a++, rows++)
+          assert.equal(
+            reader.accAddressHash[a],
+            RowTails.addressHash(reader.bytes, reader.accSrc[a]!, reader.accDstEnd[a]!),
+          );
+        const copy = reader.snapshot();
+        assert.deepEqual([...copy.accAddressHash], [...reader.accAddressHash.subarray(0, reader.accCount)]);
+      }
+    }
+    assert.ok(rows > 100);
   });
 });
