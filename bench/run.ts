@@ -229,9 +229,7 @@ async function main(): Promise<void> {
   log('|---|---|---|---|---|---|---|---|---|---|');
   log(row('flowlog process --no-enrich (one thread)', f, ft));
   log(row('flowlog process --no-enrich --workers 2', w, wt));
-  log(
-    row('flowlog process, all enrichment on, full-size service tags (+ data-loading worker thread)', e, et),
-  );
+  log(row('flowlog process, all enrichment on, full-size service tags', e, et));
   log(row('flowlog process, all enrichment on, small service tags file (test fixture)', sm, st));
   log(row(`DuckDB read_json + unnest + GROUP BY (${cpus().length} threads)`, d, dt));
   log('');
@@ -244,10 +242,10 @@ async function main(): Promise<void> {
     `- Enriched throughput as a share of unenriched (wall, best runs; medians of the runs in brackets): full-size service tags **${pct(f.wallSeconds, e.wallSeconds)} %** (${pct(median(runs.plain), median(runs.enriched))} %); small service tags file **${pct(f.wallSeconds, sm.wallSeconds)} %** (${pct(median(runs.plain), median(runs.small))} %).`,
   );
   log(
-    `- Enrichment: GeoIP City and ASN (installed defaults), service tags (synthetic, full size: ${fmt(tagsMb, 1)} MB, ~130,000 prefixes), labels CSV. Distinct-address cache: ${es.enrichment.misses} distinct addresses looked up for ${es.enrichment.summaries} summaries; hit rate **${fmt(100 * es.enrichment.hitRate, 2)} %** of ${es.enrichment.lookups} address lookups. Data ready after ${es.enrichment.loadMs} ms (${es.enrichment.sources.map((x) => `${x.dataset} ${x.loadMs} ms`).join(', ')}), on the worker thread while the main thread read and summed.`,
+    `- Enrichment: GeoIP City and ASN (installed defaults), service tags (synthetic, full size: ${fmt(tagsMb, 1)} MB, ~130,000 prefixes), labels CSV. Distinct-address cache: ${es.enrichment.misses} distinct addresses looked up for ${es.enrichment.summaries} summaries; hit rate **${fmt(100 * es.enrichment.hitRate, 2)} %** of ${es.enrichment.lookups} address lookups. Data loaded in ${es.enrichment.loadMs} ms (${es.enrichment.sources.map((x) => `${x.dataset} ${x.loadMs} ms`).join(', ')}, concurrently) before the first file is read.`,
   );
   log(
-    `- With an empty enrichment cache (first run on a machine, or a new service tags file: the ASN table and the service-tags index are built, then cached): ${fmt(cold.wallSeconds)} s, data ready after ${coldStats.enrichment.loadMs} ms (**${pct(f.wallSeconds, cold.wallSeconds)} %** of the best unenriched run). The runs above read both from the cache (adapters/enrichment/cache.ts).`,
+    `- With an empty enrichment cache (first run on a machine, or a new service tags file: the ASN table and the service-tags index are built, then cached): ${fmt(cold.wallSeconds)} s, data loaded in ${coldStats.enrichment.loadMs} ms (**${pct(f.wallSeconds, cold.wallSeconds)} %** of the best unenriched run). The runs above read both from the cache (adapters/enrichment/cache.ts).`,
   );
   log(
     `- All repetitions, wall s: flowlog --no-enrich ${runs.plain.map((r) => fmt(r.wallSeconds)).join(', ')}; --workers 2 ${runs.workers.map((r) => fmt(r.wallSeconds)).join(', ')}; enriched (full-size tags) ${runs.enriched.map((r) => fmt(r.wallSeconds)).join(', ')}; enriched (small tags) ${runs.small.map((r) => fmt(r.wallSeconds)).join(', ')}; DuckDB ${runs.duck.map((r) => fmt(r.wallSeconds)).join(', ')}.`,

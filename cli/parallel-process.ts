@@ -2,27 +2,29 @@
  * `flowlog process --workers N`: files are summarized on N worker threads (process-worker.ts), each
  * running the one-thread path over a file at a time, taken from a shared queue in input order; the main
  * thread writes every batch to the output, reports problems and draws the progress bar. With enrichment,
- * the data loads once, on the enrichment worker, which serves every summarizing thread over its own port.
+ * each worker loads its own copy of the data, from the on-disk cache the main thread's load filled.
  *
  * The rows are those of `--workers 1`; the order differs: each file's rows keep their order, but batches
  * of files summarized at the same time interleave. Memory: each worker's own (~90 MiB) plus at most
  * three queued batches per worker (each about 4 × the read size).
  */
 import type { Worker } from 'node:worker_threads';
+import type { EnrichmentOptions } from '../adapters/enrichment';
 import type { EnrichmentStats } from '../domain/enrich/enricher';
 import { addStats, emptyStats, type SummarizeStats } from '../domain/summarize';
 import { type ProcessResult, type ProgressSink, StopError } from './commands/process';
 import type { InputFile } from './files';
 import type { FromProcessWorker, ProcessWorkerData, ToProcessWorker } from './process-worker';
 import type { ByteSink } from './sinks';
-import { startWorker, type WorkerEnricher } from './worker-enricher';
+import { startWorker } from './threads';
 
 export interface ParallelProcessOptions {
   readonly workers: number;
   readonly windowSeconds: number;
   /** Opens the output at the first batch. */
   readonly out: () => Promise<ByteSink>;
-  readonly enrichment: WorkerEnricher | null;
+  /** Each worker loads the enrichment data itself (from the cache: ~0.1 s), or none. */
+  readonly enrichment: EnrichmentOptions | null;
   readonly onProblem: (problem: Error) => void;
   readonly progress?: ProgressSink;
   readonly readBytes?: number;
@@ -30,7 +32,7 @@ export interface ParallelProcessOptions {
 
 export interface ParallelProcessResult extends ProcessResult {
   readonly workers: number;
-  /** Every worker's enrichment counts added up (each worker keeps its own address cache). */
+  /** Every worker's enrichment counts added up (each worker has its own address cache). */
   readonly enrichment: EnrichmentStats | null;
 }
 
@@ -70,13 +72,12 @@ export async function processFilesParallel(
   const finished = await new Promise<PromiseSettledResult<void>[]>((resolveAll) => {
     const each: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
-      const port = options.enrichment?.connect() ?? null;
       const data: ProcessWorkerData = {
         windowSeconds: options.windowSeconds,
         ...(options.readBytes === undefined ? {} : { readBytes: options.readBytes }),
-        enrichment: port,
+        enrichment: options.enrichment,
       };
-      const worker = startWorker('process-worker', data, undefined, port === null ? [] : [port]);
+      const worker = startWorker('process-worker', data);
       workers.push(worker);
       const tell = (m: ToProcessWorker) => worker.postMessage(m);
       each.push(

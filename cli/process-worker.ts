@@ -10,16 +10,17 @@
  * {type:'problem', message}; {type:'progress', bytes, tuples, label}; then {type:'done', result,
  * enrichment} or {type:'stop', message} (output or enrichment data failed: the command stops).
  */
-import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { EnrichmentOptions } from '../adapters/enrichment';
 import type { EnrichmentStats } from '../domain/enrich/enricher';
+import { loadEnrichment } from './enrichment';
 import type { InputFile } from './files';
-import { EnrichmentClient } from './worker-enricher';
 
 export interface ProcessWorkerData {
   readonly windowSeconds: number;
   readonly readBytes?: number;
-  /** A port served by the enrichment worker, or null without enrichment. */
-  readonly enrichment: MessagePort | null;
+  /** The enrichment data to load (the main thread has loaded it once, so it comes from the cache). */
+  readonly enrichment: EnrichmentOptions | null;
 }
 
 export type ToProcessWorker =
@@ -74,13 +75,18 @@ async function main(): Promise<void> {
   let nextId = 1;
   let lastBytes = 0;
   let lastTuples = 0;
-  const enricher = data.enrichment === null ? null : new EnrichmentClient(data.enrichment);
   try {
+    let loaded: Awaited<ReturnType<typeof loadEnrichment>> | null = null;
+    try {
+      loaded = data.enrichment === null ? null : await loadEnrichment(data.enrichment);
+    } catch (error) {
+      throw new StopError(error instanceof Error ? error.message : String(error), { cause: error });
+    }
     const result = await processFiles(files(), {
       inputs: [],
       windowSeconds: data.windowSeconds,
       ...(data.readBytes === undefined ? {} : { readBytes: data.readBytes }),
-      enricher,
+      enricher: loaded?.enricher ?? null,
       out: {
         // The encoder's buffer is transferred (no copy) and comes back with 'written' for reuse.
         writeBytes: (bytes) =>
@@ -102,14 +108,10 @@ async function main(): Promise<void> {
         done() {},
       },
     });
-    if (enricher !== null)
-      await enricher.ready.catch((error: unknown) => {
-        throw new StopError(error instanceof Error ? error.message : String(error), { cause: error });
-      });
     post({
       type: 'done',
       result: { files: result.files, problems: result.problems, stats: result.stats },
-      enrichment: enricher?.stats() ?? null,
+      enrichment: loaded?.stats() ?? null,
     });
   } catch (error) {
     if (!(error instanceof StopError)) throw error;

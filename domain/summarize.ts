@@ -1,14 +1,8 @@
 import { aggregateRecord } from './aggregate';
 import { DocumentFormatError, type FlowLogError, RecordFormatError } from './errors';
 import { readFlowRecord } from './formats/record';
-import { type AggregatedRecord, RecordBytesReader } from './formats/record-bytes';
-import {
-  type ReadWhole,
-  RecordScanner,
-  type ScannedRecord,
-  type ScanStart,
-  STOP_BEFORE,
-} from './framing/record-scanner';
+import { RecordBytesReader } from './formats/record-bytes';
+import { type ReadWhole, RecordScanner, type ScannedRecord, type ScanStart } from './framing/record-scanner';
 import type { FlowSummary } from './summary/schema';
 import {
   FAST_RECORD_PATH,
@@ -191,100 +185,6 @@ export class BlobSummarizer {
     );
   }
 
-  /**
-   * Like pushNdjson, but the records are only read and summed: their summaries are appended to `later`
-   * (copies, independent of `chunk`) and written by writeDeferred, e.g. once enrichment data has
-   * loaded. Stats and problems are counted now.
-   */
-  pushDeferred(chunk: Uint8Array, later: DeferredRecord[], problems: FlowLogError[]): void {
-    const keep = (record: { ordinal: number; byteOffset: number }) => {
-      this.countFast(record.byteOffset);
-      this.stats.summaries += this.reader.accCount;
-      later.push({ record: this.reader.snapshot(), place: this.placeOf(record.ordinal) });
-    };
-    this.scan(
-      chunk,
-      problems,
-      (record) => {
-        if (FAST_RECORD_PATH && this.reader.read(record.bytes, this.options.windowSeconds))
-          return keep(record);
-        this.recordOffsets.push(record.byteOffset);
-        const out: FlowSummary[] = [];
-        summarizeRecord(record, this.options, out, problems, this.stats);
-        if (out.length > 0) later.push({ summaries: out });
-      },
-      (bytes, start, ordinal, byteOffset) => {
-        const end = this.reader.readAt(bytes, start, this.options.windowSeconds);
-        if (end > 0) keep({ ordinal, byteOffset });
-        return end;
-      },
-    );
-  }
-
-  /**
-   * pushNdjson for an enricher that must learn the addresses of a row before it can enrich it (its data
-   * lives elsewhere, see KnowingEnricher). Records are written while the enricher knows their addresses.
-   * At the first record in the usual shape that names an address it does not know, reading stops before
-   * that record: its (srcIp, dstIp) pairs are added to `unknown` (flattened) and the bytes consumed so far
-   * are returned. The caller has the enricher learn them, writes `later` (writeDeferred), and pushes
-   * `chunk.subarray(consumed)`. Records the scanner had to assemble (cut by a chunk end, or not in the
-   * usual shape) cannot be stopped before; when they name unknown addresses they wait in `later`, and
-   * while `later` is not empty reading stops at the next record, so rows keep the order of records.
-   * Returns the number of bytes of `chunk` consumed (its length when nothing had to wait).
-   */
-  pushNdjsonKnown(
-    chunk: Uint8Array,
-    encoder: NdjsonEncoder,
-    problems: FlowLogError[],
-    enricher: KnowingEnricher,
-    later: DeferredRecord[],
-    unknown: string[],
-  ): number {
-    const known = (srcIp: string, dstIp: string) => enricher.known(srcIp, dstIp);
-    return this.scan(
-      chunk,
-      problems,
-      (record) => {
-        const place = this.placeOf(record.ordinal);
-        if (FAST_RECORD_PATH && this.reader.read(record.bytes, this.options.windowSeconds)) {
-          this.countFast(record.byteOffset);
-          const written = later.length === 0 ? encoder.appendRecord(this.reader, place, enricher) : -1;
-          if (written >= 0) this.stats.summaries += written;
-          else {
-            this.stats.summaries += this.reader.accCount;
-            later.push({ record: this.reader.snapshot(), place });
-          }
-          return;
-        }
-        this.recordOffsets.push(record.byteOffset);
-        const out: FlowSummary[] = [];
-        summarizeRecord(record, this.options, out, problems, this.stats);
-        if (later.length === 0 && out.every((s) => known(s.srcIp, s.dstIp))) {
-          for (const s of out) {
-            enricher.enrich(s);
-            encoder.append(s);
-          }
-        } else if (out.length > 0) later.push({ summaries: out });
-      },
-      (bytes, start, ordinal, byteOffset) => {
-        if (later.length > 0) return STOP_BEFORE;
-        const end = this.reader.readAt(bytes, start, this.options.windowSeconds);
-        if (end <= 0) return end;
-        const written = encoder.appendRecord(this.reader, this.placeOf(ordinal), enricher);
-        if (written < 0) {
-          // Read again once the enricher knows these (the stats count it then).
-          encoder.pairsOf(this.reader, (srcIp, dstIp) => {
-            if (!known(srcIp, dstIp)) unknown.push(srcIp, dstIp);
-          });
-          return STOP_BEFORE;
-        }
-        this.countFast(byteOffset);
-        this.stats.summaries += written;
-        return end;
-      },
-    );
-  }
-
   /** Counts a record the fast reader has just read. */
   private countFast(byteOffset: number): void {
     this.recordOffsets.push(byteOffset);
@@ -302,24 +202,22 @@ export class BlobSummarizer {
     problems: FlowLogError[],
     visit: (record: ScannedRecord) => void,
     readWhole?: ReadWhole,
-  ): number {
-    if (this.documentError) return chunk.length;
+  ): void {
+    if (this.documentError) return;
+    this.stats.bytes += chunk.length;
     // A plain Uint8Array view of a Buffer (or other subclass): the reader's byte loads then see one
     // kind of array, instead of deoptimizing when Buffers and Uint8Arrays alternate.
     const bytes =
       Object.getPrototypeOf(chunk) === Uint8Array.prototype
         ? chunk
         : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    let consumed = chunk.length;
     try {
-      consumed = this.scanner.pushEach(bytes, visit, FAST_RECORD_PATH ? readWhole : undefined);
+      this.scanner.pushEach(bytes, visit, FAST_RECORD_PATH ? readWhole : undefined);
     } catch (error) {
       if (!(error instanceof DocumentFormatError)) throw error;
       this.documentError = error;
       problems.push(error);
     }
-    this.stats.bytes += consumed;
-    return consumed;
   }
 
   /** End of input; `expectComplete` for whole files (a truncated file is reported). */
@@ -331,54 +229,6 @@ export class BlobSummarizer {
       if (!(error instanceof DocumentFormatError)) throw error;
       problems.push(error);
     }
-  }
-}
-
-/** A record read by BlobSummarizer.pushDeferred, waiting to be written. */
-export type DeferredRecord =
-  | { readonly record: AggregatedRecord; readonly place: RecordPlace }
-  | { readonly summaries: readonly FlowSummary[] };
-
-/** Writes deferred records in order (enriched when an enricher is given); returns the summaries written. */
-export function writeDeferred(
-  later: readonly DeferredRecord[],
-  encoder: NdjsonEncoder,
-  enricher?: SummaryEnricherLike | null,
-): number {
-  let n = 0;
-  for (const item of later) {
-    if ('record' in item) n += encoder.appendRecord(item.record, item.place, enricher);
-    else {
-      for (const s of item.summaries) {
-        enricher?.enrich(s);
-        encoder.append(s);
-      }
-      n += item.summaries.length;
-    }
-  }
-  return n;
-}
-
-/** Bytes a deferred record keeps alive (its record's bytes, or roughly its summaries). */
-export function deferredBytes(item: DeferredRecord): number {
-  if (!('record' in item)) return item.summaries.length * 1500;
-  return item.record.bytes.length + item.record.accCount * 64;
-}
-
-/** An enricher that can say whether it can enrich a row from srcIp to dstIp right now. */
-export interface KnowingEnricher extends SummaryEnricherLike {
-  known(srcIp: string, dstIp: string): boolean;
-}
-
-/** The (srcIp, dstIp) of every row of the deferred records (with repeats). */
-export function deferredPairs(
-  later: readonly DeferredRecord[],
-  encoder: NdjsonEncoder,
-  visit: (srcIp: string, dstIp: string) => void,
-): void {
-  for (const item of later) {
-    if ('record' in item) encoder.pairsOf(item.record, visit);
-    else for (const s of item.summaries) visit(s.srcIp, s.dstIp);
   }
 }
 

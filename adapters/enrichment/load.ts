@@ -11,14 +11,12 @@ import {
   Enricher,
   EnrichmentDataError,
   type EnrichmentStats,
-  type FlowSide,
   type Label,
   LabelIndex,
   labelsFingerprint,
   NullEnricher,
   type PrefixEntry,
   type ServiceTagIndex,
-  type SideEnrichment,
   type SummaryEnricher,
 } from '../../domain/enrich';
 import { openAsn } from './asn';
@@ -68,8 +66,6 @@ export interface LoadedEnricher {
   readonly enricher: SummaryEnricher;
   /** Everything known about an address (`flowlog lookup`). */
   lookup(ip: string): AddressInfo;
-  /** The per-side fields and flow-type class `enrich` uses for an address (see Enricher.addressFacts). */
-  addressFacts(ip: string): SideEnrichment & FlowSide;
   stats(): EnrichmentStats;
   /** The data sources loaded: names, versions / changeNumbers, licences, attribution, load times. */
   readonly sources: readonly DataSourceInfo[];
@@ -228,7 +224,6 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
       enabled: false,
       enricher: none,
       lookup: (ip) => bare.lookup(ip),
-      addressFacts: (ip) => bare.addressFacts(ip),
       stats: () => bare.stats(),
       sources: [],
       refresh: async () => ({ serviceTags: 'none', labels: 'none', changeNumber: null }),
@@ -298,7 +293,6 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
     enabled: true,
     enricher,
     lookup: (ip) => enricher.lookup(ip),
-    addressFacts: (ip) => enricher.addressFacts(ip),
     stats: () => enricher.stats(),
     sources,
     refresh: async () => {

@@ -6,11 +6,12 @@
  * there when it is the number already loaded.
  *
  * Building the index of Microsoft's ~130,000 prefixes takes ~400 ms, so the built index is cached on disk
- * keyed by a hash of the document's bytes: the next start-up with the same document reads it back in a
- * few milliseconds (adapters/enrichment/cache.ts).
+ * (adapters/enrichment/cache.ts), keyed by the file's path, size and modification time, or for a blob by a
+ * hash of its bytes: the next start-up with the same document reads it back in a few milliseconds.
  */
 
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { TokenCredential } from '@azure/identity';
 import type { BlobClient } from '@azure/storage-blob';
 import { EnrichmentDataError, parseServiceTags, ServiceTagIndex } from '../../domain/enrich';
@@ -55,18 +56,27 @@ export class ServiceTagsSource {
     this.client = options.blobClient;
   }
 
-  /** Reads the whole document and indexes it (or reads the index of the same bytes from the cache). */
+  /**
+   * Reads the whole document and indexes it, or reads the index from the cache: for a file, keyed by its
+   * path, size and modification time (nothing of the document is read on a hit); for a blob, by a hash of
+   * the downloaded bytes.
+   */
   async load(): Promise<ServiceTagIndex> {
-    const bytes = await this.readAll();
     const cacheDir = this.options.cacheDir ?? null;
-    const key = cacheKey('service-tags-v1', bytes);
-    if (cacheDir !== null) {
-      const cached = await readCached(cacheDir, 'service-tags', key);
-      const index = cached === null ? null : ServiceTagIndex.fromBytes(cached);
-      if (index !== null) {
-        this.lastCache = `read ${cacheFile(cacheDir, 'service-tags', key)}`;
-        return index;
-      }
+    const fromBlob = isUrl(this.location) || this.options.blobClient !== undefined;
+    let key: string | null = null;
+    if (cacheDir !== null && !fromBlob) {
+      const st = await stat(this.location).catch(() => null);
+      if (st?.isFile())
+        key = cacheKey('service-tags-v1-file', resolve(this.location), String(st.size), String(st.mtimeMs));
+      const index = key === null ? null : await this.readCachedIndex(cacheDir, key);
+      if (index !== null) return index;
+    }
+    const bytes = await this.readAll();
+    if (key === null) {
+      key = cacheKey('service-tags-v1', bytes);
+      const index = cacheDir === null ? null : await this.readCachedIndex(cacheDir, key);
+      if (index !== null) return index;
     }
     let json: unknown;
     try {
@@ -87,6 +97,13 @@ export class ServiceTagsSource {
       cacheDir === null
         ? 'built'
         : `built, ${await writeCached(cacheDir, 'service-tags', key, index.toBytes())}`;
+    return index;
+  }
+
+  private async readCachedIndex(cacheDir: string, key: string): Promise<ServiceTagIndex | null> {
+    const cached = await readCached(cacheDir, 'service-tags', key);
+    const index = cached === null ? null : ServiceTagIndex.fromBytes(cached);
+    if (index !== null) this.lastCache = `read ${cacheFile(cacheDir, 'service-tags', key)}`;
     return index;
   }
 

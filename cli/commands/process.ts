@@ -1,22 +1,19 @@
 import { open, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
+import type { LoadedEnricher } from '../../adapters/enrichment';
+import { EnrichmentDataError } from '../../domain/enrich/errors';
 import type { FlowLogError } from '../../domain/errors';
 import {
   addStats,
   BlobSummarizer,
-  type DeferredRecord,
-  deferredBytes,
-  deferredPairs,
   emptyStats,
-  type KnowingEnricher,
   type SummarizeStats,
   warmUpFastPath,
-  writeDeferred,
 } from '../../domain/summarize';
 import { NdjsonEncoder, type SummaryEnricherLike } from '../../domain/summary/serialize';
 import { parseCommandArgs, positiveInt, UsageError } from '../args';
-import { ENRICHMENT_FLAGS, enrichmentOptions } from '../enrichment';
+import { ENRICHMENT_FLAGS, enrichmentOptions, loadEnrichment } from '../enrichment';
 import { collectInputs, type InputFile } from '../files';
 import type { ParallelProcessResult } from '../parallel-process';
 import { ProgressBar } from '../progress';
@@ -60,13 +57,8 @@ export interface ProcessOptions {
   /** A stream, a sink, or a function opening one (called at the first write). */
   readonly out: Writable | ByteSink | (() => Promise<ByteSink>);
   readonly windowSeconds: number;
-  /**
-   * Fills the enrichment fields of each summary: an in-process enricher, or one whose data loads
-   * elsewhere (WorkerEnricher). For the latter, records are read and summed while its data loads and
-   * written once it is ready and knows their addresses; if it fails to load, processing stops with its
-   * error (a StopError) and nothing is written.
-   */
-  readonly enricher?: SummaryEnricherLike | PreparingEnricher | null;
+  /** Fills the enrichment fields of each summary (the loaded enricher), or null. */
+  readonly enricher?: SummaryEnricherLike | null;
   readonly onProblem: (problem: Error) => void;
   readonly progress?: ProgressSink;
   /** Bytes per read (default 2 MiB). */
@@ -77,13 +69,6 @@ export interface ProcessOptions {
 export interface ProgressSink {
   update(doneBytes: number, tuples: number, label: string, force?: boolean): void;
   done(): void;
-}
-
-/** An enricher that loads its data elsewhere and learns the addresses it is asked about in batches. */
-export interface PreparingEnricher extends KnowingEnricher {
-  readonly ready: Promise<void>;
-  /** Learns pairs, flattened: src0, dst0, src1, dst1, … */
-  prepare(pairs: readonly string[]): Promise<void>;
 }
 
 export interface ProcessResult {
@@ -100,9 +85,6 @@ export class StopError extends Error {
   override readonly name = 'StopError';
 }
 
-/** Bytes of records kept while enrichment data loads; beyond this, reading waits for the data. */
-const DEFERRED_LIMIT = 48 << 20;
-const EMPTY_DEFERRED: DeferredRecord = { summaries: [] };
 /** Output batches that may wait to be written before reading pauses. */
 const WRITES_AHEAD = 2;
 
@@ -114,10 +96,6 @@ function openSink(out: ProcessOptions['out']): () => Promise<ByteSink> {
   if (typeof out === 'function') return out;
   const sink = isSink(out) ? out : streamSink(out);
   return async () => sink;
-}
-
-function isPreparing(e: SummaryEnricherLike | PreparingEnricher): e is PreparingEnricher {
-  return typeof (e as PreparingEnricher).prepare === 'function';
 }
 
 /**
@@ -172,74 +150,9 @@ export async function processFiles(
     if (writeError) throw writeError;
   };
 
-  const given = options.enricher ?? null;
-  const preparing = given !== null && isPreparing(given) ? given : null;
-  const inProcess = preparing === null ? given : null;
-  // With a preparing enricher: records wait in `later` until its data is there and it knows their
-  // addresses; meanwhile reading and summing go on (up to DEFERRED_LIMIT bytes of records).
-  let ready = false;
-  let later: DeferredRecord[] = [];
-  let laterBytes = 0;
-  preparing?.ready.then(
-    () => {
-      ready = true;
-    },
-    () => {
-      ready = true;
-    },
-  );
-  /**
-   * Has the enricher learn the addresses of the records waiting in `later` and of `unknown` (pairs of the
-   * record reading stopped before), then writes `later`.
-   */
-  const drain = async (unknown: readonly string[] = []) => {
-    if (preparing === null || (later.length === 0 && unknown.length === 0)) return;
-    try {
-      await preparing.ready;
-      const wanted: string[] = [...unknown];
-      deferredPairs(later, encoder, (src, dst) => {
-        if (!preparing.known(src, dst)) wanted.push(src, dst);
-      });
-      if (wanted.length > 0) await preparing.prepare(wanted);
-    } catch (error) {
-      throw new StopError(error instanceof Error ? error.message : String(error), { cause: error });
-    }
-    const items = later;
-    later = [];
-    laterBytes = 0;
-    for (let i = 0; i < items.length; i++) {
-      writeDeferred(items.slice(i, i + 1), encoder, preparing);
-      items[i] = EMPTY_DEFERRED;
-      if (encoder.byteLength >= 4 * readBytes) await flush();
-    }
-  };
-  const unknown: string[] = [];
-  const push = async (summarizer: BlobSummarizer, chunk: Uint8Array) => {
-    if (preparing === null) {
-      summarizer.pushNdjson(chunk, encoder, problems, inProcess);
-      return;
-    }
-    if (!ready) {
-      const before = later.length;
-      summarizer.pushDeferred(chunk, later, problems);
-      for (let i = before; i < later.length; i++) laterBytes += deferredBytes(later[i]!);
-      if (laterBytes > DEFERRED_LIMIT) await drain();
-      return;
-    }
-    // Reading stops before a record naming addresses the enricher has not learnt: learn them (one
-    // round trip to its thread), then go on from that record.
-    let rest = chunk;
-    for (;;) {
-      unknown.length = 0;
-      const consumed = summarizer.pushNdjsonKnown(rest, encoder, problems, preparing, later, unknown);
-      if (consumed >= rest.length && unknown.length === 0) break;
-      if (consumed === 0 && unknown.length === 0 && later.length === 0)
-        throw new Error(`internal: reading stopped at byte ${summarizer.stats.bytes} for no reason`);
-      await drain(unknown);
-      rest = rest.subarray(consumed);
-      if (rest.length === 0) break;
-    }
-  };
+  const enricher = options.enricher ?? null;
+  const push = (summarizer: BlobSummarizer, chunk: Uint8Array) =>
+    summarizer.pushNdjson(chunk, encoder, problems, enricher);
 
   // Two read buffers: one being summarized, the next being filled. The scanner copies an unfinished
   // record's bytes, so a buffer can be refilled as soon as it has been pushed.
@@ -259,7 +172,7 @@ export async function processFiles(
         if (bytesRead === 0) break;
         which ^= 1;
         next = h.read(buffers[which]!, 0, readBytes, null);
-        await push(summarizer, buffer.subarray(0, bytesRead));
+        push(summarizer, buffer.subarray(0, bytesRead));
         doneBytes += bytesRead;
         await flush();
         options.progress?.update(doneBytes, total.tuples + summarizer.stats.tuples, file.identity);
@@ -277,7 +190,6 @@ export async function processFiles(
     await flush();
     addStats(total, summarizer.stats);
   }
-  await drain();
   await flush();
   await writing;
   if (writeError) throw writeError;
@@ -316,97 +228,99 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
   const statsPath = values.stats as string | undefined;
   if (statsPath === '') throw new UsageError('--stats needs a file name');
 
-  // The enrichment data loads on a worker thread while the main thread reads and sums the first
-  // records; nothing is written before it is there, so a bad data file leaves no output behind.
-  const enricher = enrichment.enabled
-    ? new (require('../worker-enricher') as typeof import('../worker-enricher')).WorkerEnricher(enrichment)
-    : null;
-  try {
-    const files = await collectInputs(positionals);
-    const toStdout = values.out === '-';
-    let sink: ByteSink | undefined;
-    const open = async () => {
-      sink = toStdout ? streamSink(process.stdout) : await fileSink(values.out as string);
-      return sink;
-    };
-    const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
-    const onProblem = (p: Error) => process.stderr.write(`flowlog: ${p.message}\n`);
-    const progress = values.quiet ? {} : { progress: new ProgressBar(totalBytes) };
-    let result: ProcessResult;
-    let parallel: ParallelProcessResult | null = null;
+  // The enrichment data is loaded before anything is read: a bad data file stops the command with its
+  // name and no output. From the cache (adapters/enrichment/cache.ts) this takes ~0.1 s; the first run
+  // after new data builds the ASN table and the service-tags index (~1 s) and caches them.
+  let loaded: LoadedEnricher | null = null;
+  let loadMs = 0;
+  if (enrichment.enabled) {
+    const started = performance.now();
     try {
-      if (workers > 1 && files.length > 1) {
-        const { processFilesParallel } =
-          require('../parallel-process') as typeof import('../parallel-process');
-        parallel = await processFilesParallel(files, {
-          workers,
-          windowSeconds,
-          out: open,
-          enrichment: enricher,
-          onProblem,
-          ...progress,
-        });
-        result = parallel;
-      } else {
-        result = await processFiles(files, {
-          inputs: positionals,
-          out: open,
-          windowSeconds,
-          enricher,
-          onProblem,
-          ...progress,
-        });
-      }
-      // No input, or enrichment that never had to wait: the data must still have loaded.
-      if (enricher !== null) {
-        await enricher.ready.catch((error: unknown) => {
-          throw new StopError(error instanceof Error ? error.message : String(error), { cause: error });
-        });
-      }
-      if (sink === undefined) await open();
+      loaded = await loadEnrichment(enrichment);
     } catch (error) {
-      if (error instanceof StopError) {
-        process.stderr.write(`flowlog process: ${error.message}\n`);
-        return 2;
-      }
-      throw error;
-    } finally {
-      await (sink as ByteSink | undefined)?.close();
+      if (!(error instanceof EnrichmentDataError)) throw error;
+      process.stderr.write(`flowlog process: ${error.message}\n`);
+      return 2;
     }
-    const s = result.stats;
-    const e = parallel === null ? (enricher?.stats() ?? null) : parallel.enrichment;
-    const threads = parallel === null ? 1 : parallel.workers;
-    process.stderr.write(
-      `flowlog: ${result.files} files, ${s.records} records, ${s.tuples} tuples → ${s.summaries} summaries in ${result.seconds.toFixed(2)} s${threads > 1 ? ` on ${threads} workers` : ''}` +
-        `${result.problems > 0 ? `; ${result.problems} problems (${s.recordsFailed} records, ${s.tuplesFailed} tuples skipped)` : ''}` +
-        `${e === null || enricher === null ? '; not enriched' : `; enriched: ${e.misses} distinct addresses looked up, cache hit rate ${(100 * e.hitRate).toFixed(2)} % of ${e.lookups} address lookups, data ready after ${Math.round(enricher.loadMs)} ms`}\n`,
-    );
-    if (statsPath !== undefined) {
-      const report = {
-        files: result.files,
-        workers: threads,
-        ...s,
-        problems: result.problems,
-        seconds: result.seconds,
-        enrichment:
-          enricher === null || e === null
-            ? { enabled: false }
-            : {
-                enabled: true,
-                loadMs: Math.round(enricher.loadMs),
-                ...e,
-                sources: enricher.sources.map((x) => ({
-                  dataset: x.dataset,
-                  name: x.name,
-                  version: x.version,
-                  loadMs: x.loadMs,
-                })),
-              },
-      };
-      await writeFile(statsPath, `${JSON.stringify(report, null, 2)}\n`);
-    }
-    return result.problems > 0 ? 1 : 0;
-  } finally {
-    await enricher?.close();
+    loadMs = performance.now() - started;
   }
+  const files = await collectInputs(positionals);
+  const toStdout = values.out === '-';
+  let sink: ByteSink | undefined;
+  const open = async () => {
+    sink = toStdout ? streamSink(process.stdout) : await fileSink(values.out as string);
+    return sink;
+  };
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+  const onProblem = (p: Error) => process.stderr.write(`flowlog: ${p.message}\n`);
+  const progress = values.quiet ? {} : { progress: new ProgressBar(totalBytes) };
+  let result: ProcessResult;
+  let parallel: ParallelProcessResult | null = null;
+  try {
+    if (workers > 1 && files.length > 1) {
+      const { processFilesParallel } = require('../parallel-process') as typeof import('../parallel-process');
+      parallel = await processFilesParallel(files, {
+        workers,
+        windowSeconds,
+        out: open,
+        // Each worker loads its own copy, from the cache the load above has filled.
+        enrichment: loaded === null ? null : enrichment,
+        onProblem,
+        ...progress,
+      });
+      result = parallel;
+    } else {
+      result = await processFiles(files, {
+        inputs: positionals,
+        out: open,
+        windowSeconds,
+        enricher: loaded?.enricher ?? null,
+        onProblem,
+        ...progress,
+      });
+    }
+    if (sink === undefined) await open();
+  } catch (error) {
+    if (error instanceof StopError) {
+      process.stderr.write(`flowlog process: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await (sink as ByteSink | undefined)?.close();
+  }
+  const s = result.stats;
+  const e = parallel === null ? (loaded?.stats() ?? null) : parallel.enrichment;
+  const threads = parallel === null ? 1 : parallel.workers;
+  process.stderr.write(
+    `flowlog: ${result.files} files, ${s.records} records, ${s.tuples} tuples → ${s.summaries} summaries in ${result.seconds.toFixed(2)} s${threads > 1 ? ` on ${threads} workers` : ''}` +
+      `${result.problems > 0 ? `; ${result.problems} problems (${s.recordsFailed} records, ${s.tuplesFailed} tuples skipped)` : ''}` +
+      `${e === null || loaded === null ? '; not enriched' : `; enriched: ${e.misses} distinct addresses looked up, cache hit rate ${(100 * e.hitRate).toFixed(2)} % of ${e.lookups} address lookups, data loaded in ${Math.round(loadMs)} ms`}\n`,
+  );
+  if (statsPath !== undefined) {
+    const report = {
+      files: result.files,
+      workers: threads,
+      ...s,
+      problems: result.problems,
+      seconds: result.seconds,
+      enrichment:
+        loaded === null || e === null
+          ? { enabled: false }
+          : {
+              enabled: true,
+              loadMs: Math.round(loadMs),
+              ...e,
+              sources: loaded.sources.map((x) => ({
+                dataset: x.dataset,
+                name: x.name,
+                version: x.version,
+                loadMs: x.loadMs,
+                details: x.details,
+              })),
+            },
+    };
+    await writeFile(statsPath, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return result.problems > 0 ? 1 : 0;
 }

@@ -193,6 +193,13 @@ export class Enricher implements SummaryEnricher {
   private hits = 0;
   private misses = 0;
   private resets = 0;
+  /**
+   * The fields of a summary depend only on its addresses, port and protocol (see SummaryEnricherLike in
+   * domain/summary/serialize.ts): an encoder may render them once per combination and reuse them while
+   * `generation` stays the same (it changes when the data is replaced).
+   */
+  readonly fieldsDependOnAddressesAndPort = true;
+  generation = 0;
 
   constructor(sources: EnricherSources, options: EnricherOptions = {}) {
     this.geo = sources.geo ?? null;
@@ -232,14 +239,6 @@ export class Enricher implements SummaryEnricher {
     summary.l7Protocol = l7Protocol(summary.dstPort, summary.protocol);
   }
 
-  /**
-   * What `enrich` uses of one address (through the cache): the per-side fields and the flow-type class,
-   * so another thread can enrich rows from these facts alone (cli/worker-enricher.ts).
-   */
-  addressFacts(ip: string): SideEnrichment & FlowSide {
-    return this.facts(ip);
-  }
-
   /** Flow type of two addresses (through the cache). */
   flowType(srcIp: string, dstIp: string): FlowType {
     return flowTypeOf(this.facts(srcIp), this.facts(dstIp));
@@ -267,6 +266,13 @@ export class Enricher implements SummaryEnricher {
     this.cache = new Map();
     this.forgetLast();
     this.resets++;
+    this.generation++;
+  }
+
+  /** Rows that got the fields rendered for an earlier row with the same addresses, port and protocol. */
+  reused(rows: number): void {
+    this.summaries += rows;
+    this.hits += 2 * rows;
   }
 
   private forgetLast(): void {

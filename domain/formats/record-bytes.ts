@@ -149,9 +149,8 @@ export class RecordBytesReader implements AggregatedRecord {
   private readonly counts = new Float64Array(4);
 
   private pos = 0;
-  /** The record last read is bytes[start, end). */
+  /** Where the record last read starts in bytes. */
   private start = 0;
-  private end = 0;
   /** A tuple starting past this index may run past the chunk's end: the record is given up. */
   private safeEnd = 0;
   private windowSeconds = 60;
@@ -191,7 +190,6 @@ export class RecordBytesReader implements AggregatedRecord {
         this.clear();
         return -1;
       }
-      this.end = this.pos;
       return this.pos;
     } catch (error) {
       if (error === GIVE_UP) {
@@ -200,41 +198,6 @@ export class RecordBytesReader implements AggregatedRecord {
       }
       throw error;
     }
-  }
-
-  /**
-   * A copy of the record last read, independent of this reader and of the chunk the bytes came from
-   * (to write it later, e.g. once enrichment data has loaded).
-   */
-  snapshot(): AggregatedRecord {
-    const n = this.accCount;
-    const from = this.start;
-    const rebase = (a: Int32Array) => {
-      const out = a.slice(0, n);
-      if (from !== 0) for (let i = 0; i < n; i++) out[i] = out[i]! - from;
-      return out;
-    };
-    return {
-      bytes: this.bytes.slice(from, this.end),
-      layout: this.layout,
-      time: this.time,
-      resourceId: this.resourceId,
-      groupCount: this.groupCount,
-      groupRule: [...this.groupRule],
-      groupMac: [...this.groupMac],
-      groupAcl: [...this.groupAcl],
-      groupFirst: this.groupFirst.slice(0, this.groupCount),
-      accCount: n,
-      accNext: this.accNext.slice(0, n),
-      accWindow: this.accWindow.slice(0, n),
-      accCode: this.accCode.slice(0, n),
-      accSrc: rebase(this.accSrc),
-      accSrcEnd: rebase(this.accSrcEnd),
-      accDstEnd: rebase(this.accDstEnd),
-      accAddressHash: this.accAddressHash.slice(0, n),
-      sums: this.sums.slice(0, n * 8),
-      tuples: this.tuples,
-    };
   }
 
   /** Protocol of an accumulator as the contract spells it. */

@@ -13,14 +13,8 @@ import { DocumentFormatError } from '../errors';
  */
 export type ScanStart = 'document' | 'array-body';
 
-/**
- * See RecordScanner.pushEach: reads a whole record from `chunk` at `start`; its end index, −1 (scan it
- * as usual), or STOP_BEFORE (stop before this record; it is offered again when the rest is pushed).
- */
+/** See RecordScanner.pushEach: reads a whole record from `chunk` at `start`; its end index, or −1. */
 export type ReadWhole = (chunk: Uint8Array, start: number, ordinal: number, byteOffset: number) => number;
-
-/** ReadWhole's answer for "not now": pushEach stops before the record and returns its index. */
-export const STOP_BEFORE = -2;
 
 export interface ScannedRecord {
   /** The record's bytes, from `{` to its matching `}`. */
@@ -119,12 +113,9 @@ export class RecordScanner {
    * (chunk, index of its `{`, ordinal, absolute offset). If it reads the whole record itself it returns
    * the index just past the record's `}`, and the record counts as found (not handed to `visit`);
    * otherwise −1, and the record is scanned and visited as usual. The batch fast path uses it to read
-   * records once instead of scanning them first. If it returns STOP_BEFORE, scanning stops before that
-   * record: the return value is the index of its `{`, and the caller pushes `chunk.subarray(index)` later.
-   *
-   * Returns the number of bytes of `chunk` consumed: its length, unless readWhole stopped the scan.
+   * records once instead of scanning them first.
    */
-  pushEach(chunk: Uint8Array, visit: (record: ScannedRecord) => void, readWhole?: ReadWhole): number {
+  pushEach(chunk: Uint8Array, visit: (record: ScannedRecord) => void, readWhole?: ReadWhole): void {
     const out = visit;
     const base = this.offset;
     const n = chunk.length;
@@ -144,11 +135,6 @@ export class RecordScanner {
           if (c === OPEN_BRACE) {
             if (readWhole !== undefined) {
               const end = readWhole(chunk, i, this.ordinal, base + i);
-              if (end === STOP_BEFORE) {
-                this.partStart = -1;
-                this.offset = base + i;
-                return i;
-              }
               if (end > i) {
                 this.ordinal++;
                 this.lastRecordEnd = base + end;
@@ -247,7 +233,6 @@ export class RecordScanner {
     }
     this.partStart = -1;
     this.offset = base + n;
-    return n;
   }
 
   /**

@@ -119,12 +119,8 @@ export interface SummaryEnricherLike {
   readonly fieldsDependOnAddressesAndPort?: boolean;
   /** `rows` rows got fields rendered for an earlier row (counted once per record written). */
   reused?(rows: number): void;
-  /**
-   * Set by an enricher that can enrich a row only once it has learnt the row's (srcIp, dstIp) pair (its
-   * data lives elsewhere): appendRecord then writes nothing for a record with an unknown pair and returns
-   * -1, so the caller can keep the record until the enricher has learnt it.
-   */
-  known?(srcIp: string, dstIp: string): boolean;
+  /** Changes whenever the enricher's data changes: fields rendered before are dropped then. */
+  readonly generation?: number;
 }
 
 /** Rendered enrichment fields kept per (srcIp, dstIp, dstPort, protocol) before the table is emptied. */
@@ -341,8 +337,8 @@ export class NdjsonEncoder {
   private readonly addresses = new AddressStrings();
   /** Enrichment fields (and line end) by (srcIp, dstIp, dstPort, protocol) (see SummaryEnricherLike). */
   private readonly rowTails = new RowTails(ROW_TAILS_LIMIT);
-  /** Per row of the record being written: its slot in rowTails as knowsAll found it (< 0: none). */
-  private rowSlots = new Int32Array(256);
+  /** The enricher generation the kept tails were rendered with. */
+  private tailsGeneration: number | undefined;
   private readonly srcSides = new Map<string, SideMemo>();
   private readonly dstSides = new Map<string, SideMemo>();
   private readonly restBytes = new Map<string | null, Map<string | null, Uint8Array>>();
@@ -388,17 +384,17 @@ export class NdjsonEncoder {
    * Writes the summaries of the record `reader` last read (read returned true), with the same bytes and
    * ids the general path (aggregateRecord → append) gives. With an enricher, each row is handed to it
    * as one reused summary object (filled with the row's values; enrichers must not keep it). Returns the
-   * number of summaries written, or -1 (nothing written) when the enricher has a `known` check and a row's
-   * (srcIp, dstIp) is not known to it yet.
+   * number of summaries written.
    */
   appendRecord(reader: AggregatedRecord, place: RecordPlace, enricher?: SummaryEnricherLike | null): number {
     // (not LOG_TYPE_OF[layout]: a keyed load that deoptimizes when the second layout shows up)
     const logType = reader.layout === 'vnet-v4' ? 'vnet' : 'nsg';
     const b = reader.bytes;
-    // With a `known` check, knowsAll has looked every row up already: its slots are used below.
-    const presearched = enricher?.known !== undefined;
-    if (presearched && !this.knowsAll(reader, enricher)) return -1;
-    const slotsVersion = this.rowTails.version;
+    if (enricher?.fieldsDependOnAddressesAndPort && enricher.generation !== this.tailsGeneration) {
+      // The enricher's data changed: fields rendered before may be wrong now.
+      this.rowTails.clear();
+      this.tailsGeneration = enricher.generation;
+    }
     let written = 0;
     let reused = 0;
     for (let g = 0; g < reader.groupCount; g++) {
@@ -450,12 +446,8 @@ export class NdjsonEncoder {
         this.length = o;
         if (enricher?.fieldsDependOnAddressesAndPort) {
           const tails = this.rowTails;
-          const known = presearched ? this.rowSlots[a]! : -1;
           const addressHash = reader.accAddressHash[a]!;
-          const slot =
-            known >= 0 && tails.version === slotsVersion
-              ? known
-              : tails.find(b, src, dstEnd, code & 0xffffff, addressHash);
+          const slot = tails.find(b, src, dstEnd, code & 0xffffff, addressHash);
           if (slot >= 0) {
             reused++;
             const tail = tails.tailAt(slot);
@@ -490,32 +482,6 @@ export class NdjsonEncoder {
     }
     if (reused > 0) enricher?.reused?.(reused);
     return written;
-  }
-
-  /**
-   * Whether the enricher can enrich every row of the record: rows whose rendered fields are kept need
-   * nothing from it; the others need their (srcIp, dstIp) known to it.
-   */
-  private knowsAll(reader: AggregatedRecord, enricher: SummaryEnricherLike): boolean {
-    const known = enricher.known;
-    if (known === undefined) return true;
-    const b = reader.bytes;
-    const keyed = enricher.fieldsDependOnAddressesAndPort === true;
-    if (this.rowSlots.length < reader.accCount) this.rowSlots = new Int32Array(reader.accCount * 2);
-    const slots = this.rowSlots;
-    for (let a = 0; a < reader.accCount; a++) {
-      const src = reader.accSrc[a]!;
-      const srcEnd = reader.accSrcEnd[a]!;
-      const dstEnd = reader.accDstEnd[a]!;
-      const slot = keyed
-        ? this.rowTails.find(b, src, dstEnd, reader.accCode[a]! & 0xffffff, reader.accAddressHash[a]!)
-        : -1;
-      slots[a] = slot;
-      if (slot >= 0) continue;
-      const srcIp = this.addresses.text(b, src, srcEnd);
-      if (!known.call(enricher, srcIp, this.addresses.text(b, srcEnd + 1, dstEnd))) return false;
-    }
-    return true;
   }
 
   /** The reused summary handed to enrichers, filled with row `a` of `reader`. */
@@ -559,18 +525,6 @@ export class NdjsonEncoder {
     s.packetsDstToSrc = sums[o8 + 6]!;
     s.bytesDstToSrc = sums[o8 + 7]!;
     return s;
-  }
-
-  /** The (srcIp, dstIp) strings of every row appendRecord writes for `record`, in row order. */
-  pairsOf(record: AggregatedRecord, visit: (srcIp: string, dstIp: string) => void): void {
-    const b = record.bytes;
-    for (let a = 0; a < record.accCount; a++) {
-      const srcEnd = record.accSrcEnd[a]!;
-      visit(
-        this.addresses.text(b, record.accSrc[a]!, srcEnd),
-        this.addresses.text(b, srcEnd + 1, record.accDstEnd[a]!),
-      );
-    }
   }
 
   private groupOut(
@@ -719,8 +673,6 @@ export class RowTails {
   private poolLength = 0;
   private count = 0;
   private readonly limit: number;
-  /** Changes when entries move (growth, clearing): slots found before are stale then. */
-  version = 0;
 
   constructor(limit: number) {
     this.limit = limit;
@@ -812,7 +764,6 @@ export class RowTails {
   }
 
   private grow(): void {
-    this.version++;
     const old = { hashes: this.hashes, codes: this.codes, keyAt: this.keyAt, keyLength: this.keyLength };
     const oldTails = this.tails;
     const size = (this.mask + 1) * 2;
@@ -834,8 +785,7 @@ export class RowTails {
     }
   }
 
-  private clear(): void {
-    this.version++;
+  clear(): void {
     this.keyAt.fill(-1);
     this.tails.fill(undefined);
     this.poolLength = 0;

@@ -8,13 +8,7 @@ import { RecordBytesReader } from '../../domain/formats/record-bytes';
 import { RecordScanner } from '../../domain/framing/record-scanner';
 import { murmur128Hex, murmur128HexInto, murmurPrefix } from '../../domain/hash';
 import { simulateBlobs } from '../../domain/simulate/simulate';
-import {
-  BlobSummarizer,
-  type DeferredRecord,
-  deferredPairs,
-  type KnowingEnricher,
-  writeDeferred,
-} from '../../domain/summarize';
+import { BlobSummarizer } from '../../domain/summarize';
 import type { FlowSummary } from '../../domain/summary/schema';
 import {
   FAST_RECORD_PATH,
@@ -82,65 +76,6 @@ function fast(
     ndjson += decoder.decode(taken);
     encoder.recycle(taken);
   }
-  s.end(true, problems);
-  return { ndjson, problems: problems.map((p) => p.message), stats: s.stats };
-}
-
-/** How often each `knowing` run stopped reading to learn addresses (some runs must). */
-const stopsSeen: number[] = [];
-
-/**
- * As `flowlog process` with enrichment data on a worker: rows naming addresses the enricher does not
- * know yet wait (pushNdjsonKnown → later), the enricher learns them, then they are written.
- */
-function knowing(
-  bytes: Uint8Array,
-  blob: string,
-  windowSeconds: number,
-  chunk: number,
-  inner: SummaryEnricherLike,
-): Outcome {
-  const learnt = new Set<string>();
-  const enricher: KnowingEnricher = {
-    known: (src, dst) => learnt.has(`${src} ${dst}`),
-    enrich: (x) => {
-      assert.ok(learnt.has(`${x.srcIp} ${x.dstIp}`), `${x.srcIp} → ${x.dstIp} enriched before learnt`);
-      inner.enrich(x);
-    },
-  };
-  const s = new BlobSummarizer({ blob, windowSeconds });
-  const encoder = new NdjsonEncoder(64);
-  const problems: FlowLogError[] = [];
-  let later: DeferredRecord[] = [];
-  let ndjson = '';
-  const learn = (unknown: readonly string[]) => {
-    for (let i = 0; i + 1 < unknown.length; i += 2) learnt.add(`${unknown[i]} ${unknown[i + 1]}`);
-    deferredPairs(later, encoder, (src, dst) => learnt.add(`${src} ${dst}`));
-    writeDeferred(later, encoder, enricher);
-    later = [];
-  };
-  let stops = 0;
-  for (let at = 0; at < bytes.length; at += chunk) {
-    // The first chunk is only read and summed (as while the data loads).
-    if (at === 0) s.pushDeferred(bytes.subarray(at, at + chunk), later, problems);
-    else {
-      // As processFiles: reading stops before a record with unknown addresses, then goes on from it.
-      let rest = bytes.subarray(at, Math.min(bytes.length, at + chunk));
-      for (;;) {
-        const unknown: string[] = [];
-        const consumed = s.pushNdjsonKnown(rest, encoder, problems, enricher, later, unknown);
-        if (consumed >= rest.length && unknown.length === 0) break;
-        stops++;
-        assert.ok(consumed > 0 || unknown.length > 0 || later.length > 0, 'stopped for no reason');
-        learn(unknown);
-        rest = rest.subarray(consumed);
-        if (rest.length === 0) break;
-      }
-    }
-    learn([]);
-    ndjson += decoder.decode(encoder.take());
-  }
-  stopsSeen.push(stops);
   s.end(true, problems);
   return { ndjson, problems: problems.map((p) => p.message), stats: s.stats };
 }
@@ -251,10 +186,6 @@ describe('batch fast path (RecordBytesReader + NdjsonEncoder.appendRecord)', () 
       const b = fast(blob.bytes, blob.name, 60, 8192, enricher);
       assert.equal(b.ndjson, a.ndjson);
       assert.deepEqual(seen.splice(0), fromGeneral);
-      const c = knowing(blob.bytes, blob.name, 60, 5000, enricher);
-      assert.equal(c.ndjson, a.ndjson);
-      assert.deepEqual(c.stats, a.stats);
-      assert.deepEqual(seen.splice(0), fromGeneral);
     }
   });
 
@@ -284,14 +215,6 @@ describe('batch fast path (RecordBytesReader + NdjsonEncoder.appendRecord)', () 
       assert.equal(b.ndjson, a.ndjson);
       assert.equal(enriched + reused, rows);
       assert.ok(reused > 0, 'some rows repeat (addresses, port, protocol)');
-      const c = knowing(blob.bytes, blob.name, 60, 3000, keyed);
-      assert.equal(c.ndjson, a.ndjson);
-      // Chunks holding whole records: reading stops before records with new addresses and goes on.
-      const before = stopsSeen.length;
-      const d = knowing(blob.bytes, blob.name, 60, Math.ceil(blob.bytes.length / 4), keyed);
-      assert.equal(d.ndjson, a.ndjson);
-      assert.deepEqual(d.stats, a.stats);
-      assert.ok((stopsSeen[before] ?? 0) > 0, 'reading stopped at least once');
     }
   });
 
@@ -312,10 +235,14 @@ describe('batch fast path (RecordBytesReader + NdjsonEncoder.appendRecord)', () 
             },
           };
           const a = general(bytes, 'prop/PT1H.json', w, chunk, tagger);
-          const c = knowing(bytes, 'prop/PT1H.json', w, chunk, tagger);
-          assert.equal(c.ndjson, a.ndjson);
-          assert.deepEqual(c.problems, a.problems);
-          assert.deepEqual(c.stats, a.stats);
+          // The same tagger, declared keyed: rendered fields reused per (addresses, port, protocol).
+          const keyed: SummaryEnricherLike = { ...tagger, fieldsDependOnAddressesAndPort: true };
+          for (const enricher of [tagger, keyed]) {
+            const c = fast(bytes, 'prop/PT1H.json', w, chunk, enricher);
+            assert.equal(c.ndjson, a.ndjson);
+            assert.deepEqual(c.problems, a.problems);
+            assert.deepEqual(c.stats, a.stats);
+          }
         },
       ),
       { numRuns: 600 },

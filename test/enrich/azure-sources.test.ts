@@ -49,6 +49,15 @@ describe('service tags from a blob URL', () => {
     await blob.upload(next, next.length);
     const reloaded = await source.refresh(index);
     assert.equal(reloaded?.changeNumber, 200);
+
+    // With a cache: a blob's index is cached by a hash of its bytes (built once, then read back).
+    const cacheDir = join(work, 'tags-cache');
+    const cached = new ServiceTagsSource(url, { cacheDir });
+    assert.equal((await cached.load()).changeNumber, 200);
+    assert.match(cached.lastCache, /^built, wrote .*service-tags-[0-9a-f]{24}\.bin$/);
+    const again = new ServiceTagsSource(url, { cacheDir });
+    assert.equal((await again.load()).changeNumber, 200);
+    assert.match(again.lastCache, /^read .*service-tags-[0-9a-f]{24}\.bin$/);
   });
 
   test('a blob that does not exist stops start-up with the URL named', async () => {
