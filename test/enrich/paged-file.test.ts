@@ -39,26 +39,19 @@ describe('paged file (read on first use)', () => {
         try {
           const b = paged.buffer;
           for (const [name, x, y] of ops) {
-            const got =
+            /** The operation on a Buffer: the paged one, then the whole file read at once. */
+            const apply = (buf: Buffer) =>
               name === 'index'
-                ? b[x]
+                ? buf[x]
                 : name === 'subarray' || name === 'slice'
-                  ? Buffer.from(b[name](x, y))
+                  ? Buffer.from(buf[name](x, y))
                   : name === 'toString'
-                    ? b.toString('latin1', x, y)
+                    ? buf.toString('latin1', x, y)
                     : name === 'readUIntBE'
-                      ? b.readUIntBE(x, y as number)
-                      : b[name](x);
-            const want =
-              name === 'index'
-                ? whole[x]
-                : name === 'subarray' || name === 'slice'
-                  ? Buffer.from(whole[name](x, y))
-                  : name === 'toString'
-                    ? whole.toString('latin1', x, y)
-                    : name === 'readUIntBE'
-                      ? whole.readUIntBE(x, y as number)
-                      : whole[name](x);
+                      ? buf.readUIntBE(x, y as number)
+                      : buf[name](x);
+            const got = apply(b);
+            const want = apply(whole);
             assert.deepEqual(got, want, `${name}(${x}, ${y})`);
           }
           assert.ok(paged.bytesRead() <= bytes.length);
