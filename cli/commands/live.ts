@@ -29,7 +29,8 @@ Traffic:
                            blob per interval, each NIC's hours in turn; the run ends by itself once all
                            was written and read
 App:
-  --enrich                 turn enrichment on (GeoIP, ASN, service tags); off by default for a fast start
+  --no-enrich              no enrichment (GeoIP, ASN, service tags are on by default; the data loads in
+                           ~0.1 s from the on-disk cache, ~1 s the first time on a machine)
   --window SECONDS         summary window                                       (default 60)
 Run:
   --duration SECONDS       stop by itself after this long; 0 = until Ctrl-C     (default 0)
@@ -101,7 +102,7 @@ export function parseLiveArgs(argv: readonly string[], stdoutIsTty: boolean): Li
     'flows-per-minute': { type: 'string' },
     seed: { type: 'string' },
     'from-folder': { type: 'string' },
-    enrich: { type: 'boolean' },
+    'no-enrich': { type: 'boolean' },
     window: { type: 'string' },
     duration: { type: 'string' },
     'no-ui': { type: 'boolean' },
@@ -126,7 +127,7 @@ export function parseLiveArgs(argv: readonly string[], stdoutIsTty: boolean): Li
     flowsPerMinute: positiveInt(str('flows-per-minute'), 'flows-per-minute', 50),
     seed: nonNegativeInt(str('seed'), 'seed', 1),
     fromFolder,
-    enrich: values.enrich === true,
+    enrich: values['no-enrich'] !== true,
     windowSeconds: positiveInt(str('window'), 'window', 60),
     durationMs: Math.round(seconds(str('duration'), 'duration', 0, true) * 1000),
     ui: values['no-ui'] !== true && stdoutIsTty,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../cli/args';
-import { LIVE_USAGE, type LiveIo, runLive } from '../../cli/commands/live';
+import { LIVE_USAGE, type LiveIo, type LiveOptions, parseLiveArgs, runLive } from '../../cli/commands/live';
 import { simulateToFolder } from '../../cli/commands/simulate';
 import { collectInputs } from '../../cli/files';
 import type { LiveResult } from '../../local/live/session';
@@ -78,6 +78,12 @@ describe('flowlog live, end to end', () => {
     const perNic = (v.writer?.blocks ?? 0) / 2;
     assert.equal(v.writer?.blobsCreated, 2 * Math.ceil(perNic / 10));
     assert.ok(v.talkers.length > 0 && v.denied.length > 0 && v.windows.length > 0);
+    // Enrichment is on by default: public destinations get a service tag, AS organisation or country.
+    assert.match(r.stderr, /enrich on/);
+    assert.ok(
+      v.talkers.some((t) => t.dstLabel !== null),
+      JSON.stringify(v.talkers.map((t) => [t.dst, t.dstLabel])),
+    );
     assert.match(
       r.stdout,
       /^flowlog live: 00:00:\d\d, \d+ blocks written to \d blobs, [\d.k]+ summaries reached the hub/m,
@@ -127,6 +133,8 @@ describe('flowlog live, end to end', () => {
     await assert.rejects(live(['--duration', '-1']), UsageError);
     await assert.rejects(live(['--nsgs', '0', '--vnets', '0']), /nothing to simulate/);
     await assert.rejects(live(['extra']), /unexpected argument/);
+    assert.equal((parseLiveArgs([], false) as LiveOptions).enrich, true);
+    assert.equal((parseLiveArgs(['--no-enrich'], false) as LiveOptions).enrich, false);
     await assert.rejects(live(['--from-folder', join(tmpdir(), 'flowlog-live-missing')]), UsageError);
     const dir = mkdtempSync(join(tmpdir(), 'flowlog-live-'));
     try {
