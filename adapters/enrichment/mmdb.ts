@@ -26,6 +26,13 @@ export interface MmdbFile {
   readonly bytes: number;
   /** Bytes read from the file so far: it is read on demand, page by page (paged-file.ts). */
   bytesRead(): number;
+  /**
+   * Call after lookups: once half the file has been read on demand, the rest is read and the reader
+   * switches to the plain Buffer (lookups through the paging Proxy cost ~3×; past half the file, the
+   * memory it saves is small and many more distinct addresses are likely to come). `share`: the part
+   * of the file read that triggers it (default one half).
+   */
+  settle(share?: number): void;
 }
 
 /** Decoded records by data offset (the reader's own cache), emptied when full. */
@@ -120,6 +127,7 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
     paged.close();
     throw error;
   }
+  let unpaged = false;
   const md = reader.metadata;
   const description =
     isRecord(md.description) && typeof md.description['en'] === 'string' ? md.description['en'] : null;
@@ -132,6 +140,11 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
     description,
     bytes: size,
     bytesRead: paged.bytesRead,
+    settle: (share = 0.5) => {
+      if (unpaged || paged.bytesRead() < share * size) return;
+      unpaged = true;
+      reader.load(paged.readAll());
+    },
   };
 }
 
@@ -258,15 +271,15 @@ export function mmdbLookup<T>(
   convert: (record: unknown) => T | null,
 ): (text: string, address: IpAddress) => T | null {
   const { v4, v6 } = routeByFamily(files);
-  const r4 = v4?.reader ?? null;
-  const r6 = v6?.reader ?? null;
   return (text, address) => {
-    const reader = address.family === 4 ? r4 : r6;
-    if (reader === null) return null;
+    const file = address.family === 4 ? v4 : v6;
+    if (file === null) return null;
     try {
-      return convert(reader.get(text));
+      return convert(file.reader.get(text));
     } catch {
       return null;
+    } finally {
+      file.settle();
     }
   };
 }

@@ -123,6 +123,12 @@ describe('MMDB read on demand (the installed DB-IP City files)', () => {
       assert.ok(found > 100, `${found} addresses found in ${path}`);
       const size = statSync(path).size;
       assert.ok(opened.bytesRead() < size / 4, `read ${opened.bytesRead()} of ${size} bytes`);
+      // Below the share, settle keeps paging; past it, the reader moves to the whole file, same answers.
+      opened.settle();
+      assert.ok(opened.bytesRead() < size / 4);
+      opened.settle(0.001);
+      assert.equal(opened.bytesRead(), size);
+      for (const a of addresses.slice(0, 300)) assert.deepEqual(opened.reader.get(a), full.get(a), a);
     }
   });
 });
