@@ -4,6 +4,7 @@ import { blobText, simulateBlobs } from '../../domain/simulate/simulate';
 import { nonNegativeInt, parseCommandArgs, positiveInt, UsageError } from '../args';
 
 export const SIMULATE_USAGE = `Usage: flowlog simulate --out DIR [--nsgs N] [--vnets N] [--hours H] [--flows-per-minute F] [--seed S] [--start ISO]
+                        [--long-tail N]
 
 Writes realistic NSG v2 and VNet v4 flow-log blobs in Azure's folder layout under DIR
 (DIR/<container>/resourceId=.../y=/m=/d=/h=/m=00/macAddress=.../PT1H.json): heavy hitters, scanners on
@@ -18,6 +19,9 @@ Options:
   --flows-per-minute F      new flows per NIC per minute                 (default 50)
   --seed S                  random seed                                  (default 1)
   --start ISO               first hour, UTC                              (default 2026-11-30T00:00:00Z)
+  --long-tail N             half of the outbound internet flows go to N distinct public addresses
+                            instead of the heavy hitters (many distinct addresses, as in real
+                            traffic; for enrichment benchmarks)                  (default 0: none)
   -h, --help                this text
 
 Exit codes: 0 written; 2 usage error.`;
@@ -38,6 +42,7 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     'flows-per-minute': { type: 'string' },
     seed: { type: 'string' },
     start: { type: 'string' },
+    'long-tail': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(`${SIMULATE_USAGE}\n`);
@@ -54,6 +59,7 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     flowsPerMinute: positiveInt(values['flows-per-minute'] as string | undefined, 'flows-per-minute', 50),
     seed: nonNegativeInt(values.seed as string | undefined, 'seed', 1),
     start,
+    longTail: nonNegativeInt(values['long-tail'] as string | undefined, 'long-tail', 0),
   });
   process.stderr.write(
     `flowlog: wrote ${summary.blobs} blobs, ${summary.records} records, ${summary.tuples} tuples, ${(summary.bytes / 1e6).toFixed(1)} MB under ${values.out}\n`,

@@ -20,6 +20,11 @@ export interface SimulationOptions {
   readonly start: Date;
   /** Minutes per hour to write (60 = a full hour). */
   readonly minutesPerHour?: number;
+  /**
+   * A long tail of public destinations: half of the outbound internet flows go to one of this many
+   * distinct addresses (uniformly) instead of the heavy hitters, as real traffic does; 0 (default): none.
+   */
+  readonly longTail?: number;
 }
 
 export interface SimulatedBlob {
@@ -70,6 +75,17 @@ interface ActiveFlow {
   readonly pktsPerSec: number;
   readonly bytesPerPkt: number;
   lastReport: number;
+}
+
+/** First octets of public unicast IPv4 space the long tail is spread over (no private or special ranges). */
+const TAIL_FIRST_OCTETS = [23, 31, 37, 45, 62, 77, 81, 93, 103, 109, 151, 176, 185, 193, 203, 212];
+
+/** The i-th address of the long tail: distinct for distinct i below 2^24 × the octets, spread out. */
+export function tailAddress(i: number): string {
+  const first = TAIL_FIRST_OCTETS[i % TAIL_FIRST_OCTETS.length]!;
+  // An odd multiplier permutes the 24-bit rest, so neighbouring i land far apart.
+  const rest = Math.imul(Math.floor(i / TAIL_FIRST_OCTETS.length) + 1, 0x9e3779) & 0xffffff;
+  return `${first}.${rest >>> 16}.${(rest >>> 8) & 255}.${rest & 255 || 1}`;
 }
 
 const SUBSCRIPTION = '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b';
@@ -176,7 +192,14 @@ export function* simulateBlobs(options: SimulationOptions): Generator<SimulatedB
       let tuples = 0;
       for (let m = 0; m < minutes; m++) {
         const minuteStart = hour + m * 60;
-        const minute = simulateMinute(nic, active, minuteStart, options.flowsPerMinute, rnd);
+        const minute = simulateMinute(
+          nic,
+          active,
+          minuteStart,
+          options.flowsPerMinute,
+          rnd,
+          options.longTail ?? 0,
+        );
         tuples += minute.count;
         records.push(minute.json);
       }
@@ -208,6 +231,7 @@ function simulateMinute(
   minuteStart: number,
   flowsPerMinute: number,
   rnd: () => number,
+  longTail: number,
 ): { json: string; count: number } {
   const out: Tuple[] = [];
   const vnet = nic.logType === 'vnet';
@@ -278,7 +302,11 @@ function simulateMinute(
     let src = nic.ip;
     let rule: string;
     if (kind < 0.7) {
-      dst = HEAVY_HITTERS[skewed(rnd, HEAVY_HITTERS.length)]!;
+      // (rnd is drawn for the tail only when there is one: without it, the same seed gives the same bytes.)
+      dst =
+        longTail > 0 && rnd() < 0.5
+          ? tailAddress(Math.floor(rnd() * longTail))
+          : HEAVY_HITTERS[skewed(rnd, HEAVY_HITTERS.length)]!;
       [port, proto] = PORTS_OUT[Math.floor(rnd() * PORTS_OUT.length)]!;
       if (dst === '8.8.8.8') [port, proto] = [53, 'U'];
       rule = 'DefaultRule_AllowInternetOutBound';
