@@ -27,13 +27,16 @@ export interface MmdbFile {
   /** Bytes read from the file so far: it is read on demand, page by page (paged-file.ts). */
   bytesRead(): number;
   /**
-   * Call after lookups: once half the file has been read on demand, the rest is read and the reader
-   * switches to the plain Buffer (lookups through the paging Proxy cost ~3×; past half the file, the
-   * memory it saves is small and many more distinct addresses are likely to come). `share`: the part
-   * of the file read that triggers it (default one half).
+   * Call after each lookup: once SETTLE_LOOKUPS lookups were made or half the file has been read on
+   * demand, the rest is read and the reader switches to the plain Buffer. Lookups through the paging
+   * Proxy cost ~3×; a few thousand distinct addresses say many more are coming, and reading the whole
+   * file (~0.1 s) is then cheaper. `share`: the part of the file read that triggers it (default half).
    */
   settle(share?: number): void;
 }
+
+/** Lookups after which a paged MMDB file is read whole (see MmdbFile.settle). */
+export const SETTLE_LOOKUPS = 4096;
 
 /** Decoded records by data offset (the reader's own cache), emptied when full. */
 function recordCache(max: number) {
@@ -108,7 +111,8 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
   let paged: ReturnType<typeof openPagedFile> | undefined;
   try {
     paged = openPagedFile(path);
-    reader = new Reader<Response>(paged.buffer, { cache: recordCache(1000) });
+    // Many addresses share a record (a city): 20,000 of them keep most decodes away for large inputs.
+    reader = new Reader<Response>(paged.buffer, { cache: recordCache(20_000) });
   } catch (cause) {
     paged?.close();
     throw new EnrichmentDataError(
@@ -128,6 +132,7 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
     throw error;
   }
   let unpaged = false;
+  let lookups = 0;
   const md = reader.metadata;
   const description =
     isRecord(md.description) && typeof md.description['en'] === 'string' ? md.description['en'] : null;
@@ -141,7 +146,7 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
     bytes: size,
     bytesRead: paged.bytesRead,
     settle: (share = 0.5) => {
-      if (unpaged || paged.bytesRead() < share * size) return;
+      if (unpaged || (++lookups < SETTLE_LOOKUPS && paged.bytesRead() < share * size)) return;
       unpaged = true;
       reader.load(paged.readAll());
     },

@@ -123,8 +123,11 @@ export interface SummaryEnricherLike {
   readonly generation?: number;
 }
 
-/** Rendered enrichment fields kept per (srcIp, dstIp, dstPort, protocol) before the table is emptied. */
-const ROW_TAILS_LIMIT = 500_000;
+/**
+ * Rendered enrichment fields kept per (srcIp, dstIp, dstPort, protocol) before the table is emptied: each
+ * is ~0.5 KB, and with many distinct addresses most combinations never repeat (64 Ki ≈ 32 MB).
+ */
+const ROW_TAILS_LIMIT = 65_536;
 
 /** Where a record read by RecordBytesReader came from: what its summaries' ids and identity fields need. */
 export interface RecordPlace {

@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Reader, type Response } from 'maxmind';
 import { defaultGeoIp, openMmdb } from '../../adapters/enrichment';
+import { SETTLE_LOOKUPS } from '../../adapters/enrichment/mmdb';
 import { openPagedFile } from '../../adapters/enrichment/paged-file';
 
 const work = mkdtempSync(join(tmpdir(), 'flowlog-paged-'));
@@ -129,6 +130,13 @@ describe('MMDB read on demand (the installed DB-IP City files)', () => {
       opened.settle(0.001);
       assert.equal(opened.bytesRead(), size);
       for (const a of addresses.slice(0, 300)) assert.deepEqual(opened.reader.get(a), full.get(a), a);
+      // Many lookups (many distinct addresses coming) also switch to the whole file.
+      const busy = await openMmdb(path, 'GeoIP City');
+      for (let i = 1; i < SETTLE_LOOKUPS; i++) busy.settle();
+      assert.ok(busy.bytesRead() < size / 4);
+      busy.settle();
+      assert.equal(busy.bytesRead(), size);
+      assert.deepEqual(busy.reader.get('8.8.8.8'), full.get('8.8.8.8'));
     }
   });
 });
