@@ -453,23 +453,14 @@ export class NdjsonEncoder {
           const slot = tails.find(b, src, dstEnd, code & 0xffffff, addressHash);
           if (slot >= 0) {
             reused++;
-            const tail = tails.tailAt(slot);
-            this.reserve(tail.length);
-            this.length = put(this.buffer, this.length, tail);
+            this.reserve(tails.tailLength(slot));
+            this.length = tails.copyTail(slot, this.buffer, this.length);
           } else {
             const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
             enricher.enrich(s);
             const from = this.length;
             this.writeEnrichment(s);
-            tails.add(
-              slot,
-              b,
-              src,
-              dstEnd,
-              code & 0xffffff,
-              this.buffer.slice(from, this.length),
-              addressHash,
-            );
+            tails.add(slot, b, src, dstEnd, code & 0xffffff, this.buffer, from, this.length, addressHash);
           }
         } else if (enricher) {
           const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
@@ -661,17 +652,18 @@ const hexText = new Function(
 /**
  * Rendered enrichment tails by the row's address bytes (`src,dst` as they stand in the record) and
  * `dstPort | protocol << 16`: an open-addressing table over the bytes, so a row that repeats a combination
- * costs one hash and one compare, without making address strings or walking maps. Emptied when `limit`
- * entries are reached (long runs over many distinct addresses).
+ * costs one probe, one compare and one copy, without making address strings or walking maps. Keys and
+ * tails live in one byte pool (no object per entry: with many distinct addresses most combinations are
+ * new, and an allocation each kept the collector busy). Emptied when `limit` entries are reached.
  */
 export class RowTails {
   private mask = (1 << 12) - 1;
   private hashes = new Int32Array(1 << 12);
   private codes = new Int32Array(1 << 12);
-  /** Where each slot's key bytes are in `pool`, and how many; -1: empty slot. */
+  /** Where each slot's key bytes start in `pool` (its tail follows them); -1: empty slot. */
   private keyAt = new Int32Array(1 << 12).fill(-1);
   private keyLength = new Int32Array(1 << 12);
-  private tails: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(1 << 12);
+  private tailLengths = new Int32Array(1 << 12);
   private pool = new Uint8Array(1 << 16);
   private poolLength = 0;
   private count = 0;
@@ -718,11 +710,26 @@ export class RowTails {
     }
   }
 
-  tailAt(slot: number): Uint8Array {
-    return this.tails[slot]!;
+  /** Bytes of the tail in a slot `find` returned. */
+  tailLength(slot: number): number {
+    return this.tailLengths[slot]!;
   }
 
-  /** Adds a key that `find` did not find (`missing` is what it returned). */
+  /** Copies the tail of a slot to dst[at...]; returns the index after it. */
+  copyTail(slot: number, dst: Uint8Array, at: number): number {
+    const from = this.keyAt[slot]! + this.keyLength[slot]!;
+    const n = this.tailLengths[slot]!;
+    dst.set(this.pool.subarray(from, from + n), at);
+    return at + n;
+  }
+
+  /** The tail of a slot, as a view into the pool (valid until the next add). */
+  tailAt(slot: number): Uint8Array {
+    const from = this.keyAt[slot]! + this.keyLength[slot]!;
+    return this.pool.subarray(from, from + this.tailLengths[slot]!);
+  }
+
+  /** Adds a key that `find` did not find (`missing` is what it returned), with the tail tail[from, to). */
   add(
     missing: number,
     b: Uint8Array,
@@ -730,6 +737,8 @@ export class RowTails {
     end: number,
     code: number,
     tail: Uint8Array,
+    from: number,
+    to: number,
     addressHash = RowTails.addressHash(b, start, end),
   ): void {
     let slot = -missing - 1;
@@ -738,44 +747,41 @@ export class RowTails {
       else this.grow();
       slot = -this.find(b, start, end, code, addressHash) - 1;
     }
-    this.put(slot, RowTails.slotHash(addressHash, code), code, b, start, end, tail);
-  }
-
-  private put(
-    slot: number,
-    h: number,
-    code: number,
-    b: Uint8Array,
-    start: number,
-    end: number,
-    tail: Uint8Array,
-  ): void {
     const n = end - start;
-    if (this.poolLength + n > this.pool.length) {
-      const grown = new Uint8Array(Math.max(this.pool.length * 2, this.poolLength + n));
+    const need = n + (to - from);
+    if (this.poolLength + need > this.pool.length) {
+      const grown = new Uint8Array(Math.max(this.pool.length * 2, this.poolLength + need));
       grown.set(this.pool.subarray(0, this.poolLength));
       this.pool = grown;
     }
-    this.pool.set(b.subarray(start, end), this.poolLength);
-    this.hashes[slot] = h;
+    const pool = this.pool;
+    let o = this.poolLength;
+    for (let k = start; k < end; k++) pool[o++] = b[k]!;
+    pool.set(tail.subarray(from, to), o);
+    this.hashes[slot] = RowTails.slotHash(addressHash, code);
     this.codes[slot] = code;
     this.keyAt[slot] = this.poolLength;
     this.keyLength[slot] = n;
-    this.tails[slot] = tail;
-    this.poolLength += n;
+    this.tailLengths[slot] = to - from;
+    this.poolLength += need;
     this.count++;
   }
 
   private grow(): void {
-    const old = { hashes: this.hashes, codes: this.codes, keyAt: this.keyAt, keyLength: this.keyLength };
-    const oldTails = this.tails;
+    const old = {
+      hashes: this.hashes,
+      codes: this.codes,
+      keyAt: this.keyAt,
+      keyLength: this.keyLength,
+      tailLengths: this.tailLengths,
+    };
     const size = (this.mask + 1) * 2;
     this.mask = size - 1;
     this.hashes = new Int32Array(size);
     this.codes = new Int32Array(size);
     this.keyAt = new Int32Array(size).fill(-1);
     this.keyLength = new Int32Array(size);
-    this.tails = new Array<Uint8Array | undefined>(size);
+    this.tailLengths = new Int32Array(size);
     for (let i = 0; i < old.keyAt.length; i++) {
       if (old.keyAt[i]! < 0) continue;
       let slot = old.hashes[i]! & this.mask;
@@ -784,13 +790,12 @@ export class RowTails {
       this.codes[slot] = old.codes[i]!;
       this.keyAt[slot] = old.keyAt[i]!;
       this.keyLength[slot] = old.keyLength[i]!;
-      this.tails[slot] = oldTails[i];
+      this.tailLengths[slot] = old.tailLengths[i]!;
     }
   }
 
   clear(): void {
     this.keyAt.fill(-1);
-    this.tails.fill(undefined);
     this.poolLength = 0;
     this.count = 0;
   }

@@ -39,21 +39,25 @@ describe('RowTails (rendered enrichment by address bytes, port and protocol)', (
           const want = model.get(id);
           if (want !== undefined) {
             assert.ok(slot >= 0, `${id} was added`);
-            assert.equal(tails.tailAt(slot), want);
+            assert.deepEqual(tails.tailAt(slot), want);
+            const copy = new Uint8Array(tails.tailLength(slot) + 3);
+            assert.equal(tails.copyTail(slot, copy, 3), copy.length);
+            assert.deepEqual(copy.subarray(3), want);
             return;
           }
           assert.ok(slot < 0, `${id} was never added (or was cleared)`);
           if (model.size >= limit) model = new Map();
-          const tail = enc.encode(`tail ${i}`);
-          tails.add(slot, bytes, start, end, code, tail);
-          model.set(id, tail);
+          // The tail is handed over as a range of a larger buffer (as the encoder's output).
+          const text = enc.encode(`xx tail ${i} yy`);
+          tails.add(slot, bytes, start, end, code, text, 3, text.length - 3);
+          model.set(id, text.slice(3, text.length - 3));
         });
         for (const [id, tail] of model) {
           const [pair, code] = id.split('|') as [string, string];
           const { bytes: b } = layout([pair]);
           const slot = tails.find(b, 6, 6 + pair.length, Number(code));
           assert.ok(slot >= 0, id);
-          assert.equal(tails.tailAt(slot), tail);
+          assert.deepEqual(tails.tailAt(slot), tail);
         }
       }),
       { numRuns: 60 },
@@ -65,13 +69,13 @@ describe('RowTails (rendered enrichment by address bytes, port and protocol)', (
     const { bytes, at } = layout(['10.0.0.1,10.0.0.2', '10.0.0.1,10.0.0.20']);
     const [a, b] = at as [[number, number], [number, number]];
     const first = enc.encode('first');
-    tails.add(tails.find(bytes, a[0], a[1], 443), bytes, a[0], a[1], 443, first);
-    assert.equal(tails.tailAt(tails.find(bytes, a[0], a[1], 443)), first);
+    tails.add(tails.find(bytes, a[0], a[1], 443), bytes, a[0], a[1], 443, first, 0, first.length);
+    assert.deepEqual(tails.tailAt(tails.find(bytes, a[0], a[1], 443)), first);
     assert.ok(tails.find(bytes, a[0], a[1], 443 | (17 << 16)) < 0);
     assert.ok(tails.find(bytes, a[0], a[1], 80) < 0);
     assert.ok(tails.find(bytes, b[0], b[1], 443) < 0);
     // Keys are compared by content: the first 17 bytes of the second key are the first key.
-    assert.equal(tails.tailAt(tails.find(bytes, b[0], b[1] - 1, 443)), first);
+    assert.deepEqual(tails.tailAt(tails.find(bytes, b[0], b[1] - 1, 443)), first);
   });
 
   test("the reader's per-row address hash is RowTails.addressHash of the row's bytes", () => {
