@@ -166,7 +166,7 @@ async function main(): Promise<void> {
   );
   const workersOut = join(WORK, 'flowlog-workers.ndjson');
   const workersArgs = [CLI, 'process', data, '--out', workersOut, '--quiet', '--no-enrich', '--workers', '2'];
-  const reps = args.has('--quick') ? 1 : 5;
+  const reps = args.has('--quick') ? 1 : 7;
   // Enriched once with an empty enrichment cache (a new machine, or this week's service tags file for
   // the first time): the ASN table and the service-tags index are built, not read back.
   const coldCache = join(WORK, 'cold-cache-tmp');

@@ -664,6 +664,8 @@ export class RowTails {
   private keyAt = new Int32Array(1 << 12).fill(-1);
   private keyLength = new Int32Array(1 << 12);
   private tailLengths = new Int32Array(1 << 12);
+  /** A view of each tail, made at its first reuse (entries never reused, the long tail, get none). */
+  private views: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(1 << 12);
   private pool = new Uint8Array(1 << 16);
   private poolLength = 0;
   private count = 0;
@@ -717,10 +719,13 @@ export class RowTails {
 
   /** Copies the tail of a slot to dst[at...]; returns the index after it. */
   copyTail(slot: number, dst: Uint8Array, at: number): number {
-    const from = this.keyAt[slot]! + this.keyLength[slot]!;
-    const n = this.tailLengths[slot]!;
-    dst.set(this.pool.subarray(from, from + n), at);
-    return at + n;
+    let view = this.views[slot];
+    if (view === undefined) {
+      view = this.tailAt(slot);
+      this.views[slot] = view;
+    }
+    dst.set(view, at);
+    return at + view.length;
   }
 
   /** The tail of a slot, as a view into the pool (valid until the next add). */
@@ -753,6 +758,7 @@ export class RowTails {
       const grown = new Uint8Array(Math.max(this.pool.length * 2, this.poolLength + need));
       grown.set(this.pool.subarray(0, this.poolLength));
       this.pool = grown;
+      this.views.fill(undefined); // views of the old pool would keep it alive
     }
     const pool = this.pool;
     let o = this.poolLength;
@@ -763,6 +769,7 @@ export class RowTails {
     this.keyAt[slot] = this.poolLength;
     this.keyLength[slot] = n;
     this.tailLengths[slot] = to - from;
+    this.views[slot] = undefined;
     this.poolLength += need;
     this.count++;
   }
@@ -774,6 +781,7 @@ export class RowTails {
       keyAt: this.keyAt,
       keyLength: this.keyLength,
       tailLengths: this.tailLengths,
+      views: this.views,
     };
     const size = (this.mask + 1) * 2;
     this.mask = size - 1;
@@ -782,6 +790,7 @@ export class RowTails {
     this.keyAt = new Int32Array(size).fill(-1);
     this.keyLength = new Int32Array(size);
     this.tailLengths = new Int32Array(size);
+    this.views = new Array<Uint8Array | undefined>(size);
     for (let i = 0; i < old.keyAt.length; i++) {
       if (old.keyAt[i]! < 0) continue;
       let slot = old.hashes[i]! & this.mask;
@@ -791,11 +800,13 @@ export class RowTails {
       this.keyAt[slot] = old.keyAt[i]!;
       this.keyLength[slot] = old.keyLength[i]!;
       this.tailLengths[slot] = old.tailLengths[i]!;
+      this.views[slot] = old.views[i];
     }
   }
 
   clear(): void {
     this.keyAt.fill(-1);
+    this.views.fill(undefined);
     this.poolLength = 0;
     this.count = 0;
   }
