@@ -1,7 +1,5 @@
 import { type EventData, EventHubProducerClient } from '@azure/event-hubs';
 import { DefaultAzureCredential } from '@azure/identity';
-import type { FlowSummary } from '../domain/summary/schema';
-import { serializeSummary } from '../domain/summary/serialize';
 import type { AppConfig } from './config';
 import { ExternalError } from './errors';
 
@@ -42,6 +40,13 @@ function transient(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** One summary as an event: its serialized JSON, its id (messageId) and its resourceId (partition key). */
+export interface SummaryEvent {
+  readonly id: string;
+  readonly resourceId: string;
+  readonly body: Uint8Array;
+}
+
 /**
  * Sends summaries to Event Hubs: one producer per worker, size-aware batches (createBatch/tryAdd, the
  * hub's 1 MiB limit), partition key = resourceId so one resource's summaries stay in order, body = the
@@ -71,10 +76,10 @@ export class SummaryEmitter {
     return new SummaryEmitter(producer, retry);
   }
 
-  async emit(summaries: readonly FlowSummary[]): Promise<EmitStats> {
+  async emit(summaries: readonly SummaryEvent[]): Promise<EmitStats> {
     const started = Date.now();
     const stats: EmitStats = { events: 0, batches: 0, bytes: 0, retries: 0, milliseconds: 0 };
-    const byResource = new Map<string, FlowSummary[]>();
+    const byResource = new Map<string, SummaryEvent[]>();
     for (const s of summaries) {
       let list = byResource.get(s.resourceId);
       if (!list) {
@@ -88,7 +93,7 @@ export class SummaryEmitter {
       let pending: EventData[] = [];
       for (const s of list) {
         const event: EventData = {
-          body: Buffer.from(serializeSummary(s)),
+          body: s.body,
           messageId: s.id,
           contentType: 'application/json',
         };
