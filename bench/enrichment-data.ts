@@ -5,17 +5,7 @@
  * an on-premises site, a P2S pool and a few threat blocks (the simulator's scanners among them).
  */
 import { writeFileSync } from 'node:fs';
-
-/** xorshift32: deterministic, so every run benchmarks the same file. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
+import { seededRandom } from '../domain/simulate/simulate';
 
 const REGIONS = [
   'eastus',
@@ -152,7 +142,7 @@ const KNOWN: readonly [string, string, string][] = [
 
 /** ServiceTags_Public-shaped JSON with ~`prefixes` prefixes. */
 export function serviceTagsJson(prefixes = 130_000, seed = 11): string {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const byTag = new Map<string, { region: string; prefixes: string[] }>();
   const tag = (name: string, region: string) => {
     let t = byTag.get(name);

@@ -75,7 +75,7 @@ export async function loadAsnCsv(
       );
     }
   }
-  const key = cacheKey('asn-v1', ...identity);
+  const key = cacheKey('asn-v2', ...identity);
   if (cacheDir !== null) {
     const cached = await readCached(cacheDir, 'asn', key);
     const table = cached === null ? null : AsnRangeTable.fromBytes(cached);

@@ -151,9 +151,6 @@ export async function processFiles(
   };
 
   const enricher = options.enricher ?? null;
-  const push = (summarizer: BlobSummarizer, chunk: Uint8Array) =>
-    summarizer.pushNdjson(chunk, encoder, problems, enricher);
-
   // Two read buffers: one being summarized, the next being filled. The scanner copies an unfinished
   // record's bytes, so a buffer can be refilled as soon as it has been pushed.
   const buffers = [new Uint8Array(readBytes), new Uint8Array(readBytes)];
@@ -172,7 +169,7 @@ export async function processFiles(
         if (bytesRead === 0) break;
         which ^= 1;
         next = h.read(buffers[which]!, 0, readBytes, null);
-        push(summarizer, buffer.subarray(0, bytesRead));
+        summarizer.pushNdjson(buffer.subarray(0, bytesRead), encoder, problems, enricher);
         doneBytes += bytesRead;
         await flush();
         options.progress?.update(doneBytes, total.tuples + summarizer.stats.tuples, file.identity);

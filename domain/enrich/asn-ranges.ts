@@ -14,6 +14,7 @@
 import type { AsnInfo } from './enricher';
 import { EnrichmentDataError } from './errors';
 import { type IpAddress, type Ipv6Address, parseIp } from './ip';
+import { packSections, sectionU32, u32Bytes, unpackSections } from './sections';
 import { U32HashMap } from './u32-hash-map';
 
 const COMMA = 44;
@@ -116,73 +117,35 @@ export class AsnRangeTable {
   }
 
   /**
-   * The table as bytes (little-endian words), so a loader can keep it in a cache file and skip parsing
-   * the CSV next time; `AsnRangeTable.fromBytes` reads it back.
+   * The table as bytes (sections.ts: little-endian words), so a loader can keep it in a cache file and
+   * skip parsing the CSV next time; `AsnRangeTable.fromBytes` reads it back.
    */
   toBytes(): Uint8Array {
-    const arrays = [
-      this.v4.starts,
-      this.v4.ends,
-      this.v4.asns,
-      this.v6.starts,
-      this.v6.ends,
-      this.v6.asns,
-      this.orgAsns,
-      this.orgBounds,
-    ];
-    let size = HEADER_BYTES;
-    for (const a of arrays) size += a.byteLength;
-    size += this.orgPool.length;
-    const out = new Uint8Array(size);
-    const view = new DataView(out.buffer);
-    out.set(MAGIC, 0);
-    view.setUint32(8, this.v4.count, true);
-    view.setUint32(12, this.v6.count, true);
-    view.setUint32(16, this.orgAsns.length, true);
-    view.setUint32(20, this.orgPool.length, true);
-    let at = HEADER_BYTES;
-    for (const a of arrays) {
-      for (let i = 0; i < a.length; i++) view.setUint32(at + i * 4, a[i] ?? 0, true);
-      at += a.byteLength;
-    }
-    out.set(this.orgPool, at);
-    return out;
+    return packSections(MAGIC, [
+      u32Bytes(this.v4.starts.subarray(0, this.v4.count)),
+      u32Bytes(this.v4.ends.subarray(0, this.v4.count)),
+      u32Bytes(this.v4.asns.subarray(0, this.v4.count)),
+      u32Bytes(this.v6.starts.subarray(0, this.v6.count * 4)),
+      u32Bytes(this.v6.ends.subarray(0, this.v6.count * 4)),
+      u32Bytes(this.v6.asns.subarray(0, this.v6.count)),
+      u32Bytes(this.orgAsns),
+      u32Bytes(this.orgBounds),
+      this.orgPool,
+    ]);
   }
 
   /** Reads `toBytes` output; null if the bytes are not a complete table of this format version. */
   static fromBytes(bytes: Uint8Array): AsnRangeTable | null {
-    if (bytes.length < HEADER_BYTES) return null;
-    for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) return null;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const n4 = view.getUint32(8, true);
-    const n6 = view.getUint32(12, true);
-    const no = view.getUint32(16, true);
-    const poolLength = view.getUint32(20, true);
-    const words = [n4, n4, n4, n6 * 4, n6 * 4, n6, no, no * 2];
-    let expected = HEADER_BYTES + poolLength;
-    for (const w of words) expected += w * 4;
-    if (bytes.length !== expected) return null;
-    const little = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-    let at = aligned.byteOffset + HEADER_BYTES;
-    const take = (count: number): Uint32Array => {
-      const a = little ? new Uint32Array(aligned.buffer, at, count) : new Uint32Array(count);
-      if (!little)
-        for (let i = 0; i < count; i++) a[i] = view.getUint32(at - aligned.byteOffset + i * 4, true);
-      at += count * 4;
-      return a;
-    };
-    const [s4, e4, a4, s6, e6, a6, orgAsns, orgBounds] = words.map(take) as [
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-    ];
-    const pool = new Uint8Array(aligned.buffer, at, poolLength);
+    const sections = unpackSections(bytes, MAGIC);
+    if (sections === null || sections.length !== 9) return null;
+    const words = sections.slice(0, 8).map(sectionU32);
+    const [s4, e4, a4, s6, e6, a6, orgAsns, orgBounds] = words;
+    const pool = sections[8];
+    if (!s4 || !e4 || !a4 || !s6 || !e6 || !a6 || !orgAsns || !orgBounds || !pool) return null;
+    const n4 = a4.length;
+    const n6 = a6.length;
+    if (s4.length !== n4 || e4.length !== n4 || s6.length !== n6 * 4 || e6.length !== n6 * 4) return null;
+    if (orgBounds.length !== orgAsns.length * 2) return null;
     return new AsnRangeTable(
       { starts: s4, ends: e4, asns: a4, count: n4 },
       { starts: s6, ends: e6, asns: a6, count: n6 },
@@ -220,8 +183,8 @@ export class AsnRangeTable {
 }
 
 /** `FLASN` + format version; bump the version when the layout changes. */
-const MAGIC = Uint8Array.of(0x46, 0x4c, 0x41, 0x53, 0x4e, 0x00, 0x00, 0x01);
-const HEADER_BYTES = 24;
+/** `FLASN` + format version 2 (the sections container; version 1 was a fixed header). */
+const MAGIC = Uint8Array.of(0x46, 0x4c, 0x41, 0x53, 0x4e, 0x00, 0x00, 0x02);
 const utf8 = new TextDecoder('utf-8');
 
 /** Sign of words[at..at+4) − a. */

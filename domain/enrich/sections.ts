@@ -1,5 +1,5 @@
 /**
- * A flat container of byte sections for tables that a loader caches on disk (the built service-tags
+ * A flat container of byte sections for tables that a loader caches on disk (the ASN table, the service-tags
  * index): an 8-byte magic, the section count and byte lengths, then each section padded to 4 bytes so a
  * Uint32Array can view it in place. Numbers inside sections are little-endian.
  */

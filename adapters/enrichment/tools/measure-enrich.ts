@@ -8,6 +8,7 @@
  * Not a test: numbers depend on the machine. `npm run bench` measures the whole pipeline.
  */
 
+import { seededRandom } from '../../../domain/simulate/simulate';
 import { blankSummary, type FlowSummary } from '../../../domain/summary/schema';
 import { loadEnricher } from '../load';
 import { formatSourcesText } from '../lookup-format';
@@ -15,17 +16,6 @@ import { formatSourcesText } from '../lookup-format';
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i < 0 ? undefined : process.argv[i + 1];
-}
-
-/** A deterministic xorshift generator, so runs compare. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
 }
 
 function summary(srcIp: string, dstIp: string, dstPort: number, protocol: string): FlowSummary {
@@ -60,7 +50,7 @@ async function main(): Promise<void> {
   for (const line of formatSourcesText(loaded.sources)) console.log(line);
 
   // Address mix: a tenth private (VNet side), the rest public; Zipf-like skew on both.
-  const random = rng(42);
+  const random = seededRandom(42);
   const privates: string[] = [];
   const publics: string[] = [];
   for (let i = 0; i < distinct / 10; i++) privates.push(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
