@@ -5,6 +5,7 @@ import { type AmqpError, message as amqpMessage, type Delivery, type EventContex
 import { BATCH_MESSAGE_FORMAT, type DecodedSend, decodeBatch, describeMessage } from './codec';
 import type { ServerContext } from './context';
 import { entityNotFound, partitionOutOfRange } from './errors';
+import { settle } from './settle';
 import type { Hub, Partition } from './store';
 
 export interface ProducerTarget {
@@ -58,9 +59,7 @@ export function handleSend(ctx: ServerContext, target: ProducerTarget, context: 
     return;
   }
   store(ctx, target, decoded);
-  ctx.reply(() => {
-    if (delivery.link.is_open()) delivery.accept();
-  });
+  ctx.reply(() => settle(delivery, { kind: 'accepted' }));
 }
 
 class TooLarge extends Error {}
@@ -98,5 +97,5 @@ function store(ctx: ServerContext, target: ProducerTarget, decoded: DecodedSend)
 }
 
 function reject(delivery: Delivery, condition: string, description: string): void {
-  if (delivery.link.is_open()) delivery.reject({ condition, description });
+  settle(delivery, { kind: 'rejected', error: { condition, description } });
 }

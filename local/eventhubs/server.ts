@@ -11,6 +11,7 @@ import type { Counters, ServerContext } from './context';
 import { type FaultControls, Faults } from './faults';
 import { handleManagementRequest, MANAGEMENT_ADDRESS } from './management';
 import { handleSend, type ProducerTarget, resolveProducerTarget } from './sender';
+import { settle } from './settle';
 import { type EventListener, HubStore, type ReceivedEvent } from './store';
 
 /** The real service's limit for one event or one batch on Standard and above. */
@@ -148,7 +149,7 @@ export async function startEventHubsServer(options: EventHubsServerOptions): Pro
       handleSend(ctx, role.target, context);
       return;
     }
-    delivery.accept();
+    settle(delivery, { kind: 'accepted' });
     if (message === undefined) return;
     if (role.kind === 'cbs') handleCbsRequest(ctx, connection, message);
     else handleManagementRequest(ctx, connection, message);

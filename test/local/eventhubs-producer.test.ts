@@ -15,7 +15,7 @@ let server: EventHubsServer;
 let hubCounter = 0;
 
 // One server for the file; each test uses its own hub so counts and offsets start from zero.
-const hubs = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`hub${i}`, 3]));
+const hubs = Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`hub${i}`, 3]));
 before(async () => {
   server = await startEventHubsServer({ hubs });
 });
@@ -373,4 +373,44 @@ test('random faults from a seeded generator are retried to success', async () =>
       [0, 1, 2, 3, 4],
     );
   });
+});
+
+// rhea writes the settlements one session makes in one tick as disposition ranges, and its first range
+// takes the first delivery's outcome for the second whatever that one's is: a refused send next to an
+// accepted one was reported accepted, and the batch was lost while the producer counted it sent.
+test('concurrent sends with mixed outcomes: each sender learns its own outcome', async () => {
+  for (const firstRefused of [false, true]) {
+    await withProducer(
+      async (producer, hub) => {
+        await producer.getPartitionIds();
+        let i = 0;
+        // Sends alternate accepted / refused (or refused / accepted) in the order they arrive.
+        server.faults.failSendProbability(0.5, () => ((i++ % 2 === 0) === firstRefused ? 0.1 : 0.9));
+        const outcomes = await Promise.all(
+          Array.from({ length: 30 }, (_, n) =>
+            producer.sendBatch([{ body: n }], { partitionKey: `k${n}` }).then(
+              () => true,
+              () => false,
+            ),
+          ),
+        );
+        server.faults.reset();
+        const stored = new Set(server.events(hub).map((e) => e.body as number));
+        const reportedSent = outcomes.flatMap((ok, n) => (ok ? [n] : []));
+        const reportedRefused = outcomes.flatMap((ok, n) => (ok ? [] : [n]));
+        assert.equal(reportedRefused.length, 15, 'half of the sends were refused');
+        assert.deepEqual(
+          reportedSent.filter((n) => !stored.has(n)),
+          [],
+          'a send reported as sent was stored',
+        );
+        assert.deepEqual(
+          reportedRefused.filter((n) => stored.has(n)),
+          [],
+          'a send reported as refused was not stored',
+        );
+      },
+      { maxRetries: 0, timeoutInMs: 5_000 },
+    );
+  }
 });
