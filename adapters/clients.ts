@@ -4,10 +4,13 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { Connection } from './config';
 
 let credential: DefaultAzureCredential | undefined;
-const identity = () => {
+
+/** The worker's one DefaultAzureCredential (the managed identity on Azure); it caches its tokens. */
+export function azureCredential(): DefaultAzureCredential {
   credential ??= new DefaultAzureCredential();
   return credential;
-};
+}
+const identity = azureCredential;
 
 const blobClients = new Map<string, BlobServiceClient>();
 
@@ -25,6 +28,11 @@ export function blobService(connection: Connection): BlobServiceClient {
   return client;
 }
 
+/** The table endpoint of an identity-based storage connection (`https://<account>.table.core.windows.net`). */
+export function tableEndpoint(connection: Connection & { readonly kind: 'identity' }): string {
+  return connection.endpoint.replace('.blob.', '.table.');
+}
+
 /** A table in the host storage account (identity: the account's table endpoint). */
 export function tableClient(connection: Connection, table: string): TableClient {
   if (connection.kind === 'connection-string') {
@@ -33,8 +41,7 @@ export function tableClient(connection: Connection, table: string): TableClient 
       allowInsecureConnection: insecure,
     });
   }
-  const endpoint = connection.endpoint.replace('.blob.', '.table.');
-  return new TableClient(endpoint, table, identity());
+  return new TableClient(tableEndpoint(connection), table, identity());
 }
 
 /** Drops cached clients (tests that restart the offline stack). */

@@ -5,9 +5,9 @@
  */
 
 import { FlowLogBlobs } from '../adapters/blob-source';
-import { resetClients } from '../adapters/clients';
+import { azureCredential, resetClients, tableEndpoint } from '../adapters/clients';
 import { type AppConfig, appConfig, resetAppConfig, SettingsError } from '../adapters/config';
-import { type LoadedEnricher, loadEnricher } from '../adapters/enrichment';
+import { type LabelsTableLocation, type LoadedEnricher, loadEnricher } from '../adapters/enrichment';
 import { closeEmitters, emitterFor, type SummaryEmitter } from '../adapters/event-hubs';
 import { Ledger } from '../adapters/ledger';
 import { Staging } from '../adapters/staging';
@@ -40,14 +40,21 @@ async function refreshed(loaded: Promise<LoadedEnricher>): Promise<LoadedEnriche
   return enricher;
 }
 
-/** The labels table lives in host storage; the enrichment loader reaches it by connection string. */
-function labelsTableLocation(config: AppConfig, tableName: string) {
-  if (config.hostStorage.kind !== 'connection-string')
+/**
+ * Where the labels table (FLOWLOG_LABELS_TABLE) is: in host storage, reached the way host storage is.
+ * With `AzureWebJobsStorage__accountName` (Azure, managed identity) that is the account's table endpoint
+ * and the worker's DefaultAzureCredential; with an `AzureWebJobsStorage` connection string (Azurite,
+ * local runs) the connection string. A name Azure Tables would refuse stops start-up with a SettingsError.
+ */
+export function labelsTableLocation(config: AppConfig, tableName: string): LabelsTableLocation {
+  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(tableName) || tableName.toLowerCase() === 'tables')
     throw new SettingsError(
       'FLOWLOG_LABELS_TABLE',
-      'a labels table needs AzureWebJobsStorage as a connection string (identity-based access to it is not supported yet); use FLOWLOG_LABELS_PATH instead',
+      `"${tableName}" is not an Azure Table name (3-63 letters and digits, starting with a letter, not "tables"); create the table in host storage and set its name, or use FLOWLOG_LABELS_PATH for a CSV`,
     );
-  return { connectionString: config.hostStorage.connectionString, tableName };
+  const host = config.hostStorage;
+  if (host.kind === 'connection-string') return { connectionString: host.connectionString, tableName };
+  return { endpoint: tableEndpoint(host), credential: azureCredential(), tableName };
 }
 
 export function appServices(): AppServices {

@@ -113,7 +113,7 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
   {
     name: 'FLOWLOG_LABELS_TABLE',
     description:
-      'Azure Table (in host storage) holding topology/threat labels, editable without redeploying.',
+      'Azure Table in host storage holding topology/threat labels (entities with cidr, label, kind), editable without redeploying. Reached like host storage: with the managed identity at the table endpoint of AzureWebJobsStorage__accountName (Storage Table Data Reader or Contributor), or with the AzureWebJobsStorage connection string locally.',
     required: false,
     secret: false,
   },

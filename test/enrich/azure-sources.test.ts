@@ -3,13 +3,23 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import {
+  createHttpHeaders,
+  type HttpClient,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
+import { DefaultAzureCredential } from '@azure/identity';
 import { BlobSASPermissions } from '@azure/storage-blob';
+import { readAppConfig, SettingsError } from '../../adapters/config';
 import {
   labelsTableClient,
   loadEnricher,
   loadLabelsTable,
   ServiceTagsSource,
 } from '../../adapters/enrichment';
+import { labelsTableLocation } from '../../app/services';
 import { EnrichmentDataError } from '../../domain/enrich';
 import { type AzuriteHandle, startAzurite } from '../../local/azurite';
 
@@ -141,5 +151,147 @@ describe('labels from an Azure Table', () => {
       (e: unknown) =>
         e instanceof EnrichmentDataError && e.problem === 'missing' && /does not exist/.test(e.message),
     );
+  });
+});
+
+/** A credential that hands out a fixed token and remembers the scopes it was asked for. */
+class RecordingCredential implements TokenCredential {
+  readonly scopes: string[] = [];
+  async getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
+    this.scopes.push(...(Array.isArray(scopes) ? scopes : [scopes]));
+    return { token: 'test-token', expiresOnTimestamp: Date.now() + 3_600_000 };
+  }
+}
+
+/** An HTTP client that answers every request with one status and body, and keeps the requests. */
+function recordingHttp(status: number, body: unknown): HttpClient & { readonly requests: PipelineRequest[] } {
+  const requests: PipelineRequest[] = [];
+  return {
+    requests,
+    async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
+      requests.push(request);
+      return {
+        request,
+        status,
+        headers: createHttpHeaders({ 'content-type': 'application/json;odata=minimalmetadata' }),
+        bodyAsText: JSON.stringify(body),
+      };
+    },
+  };
+}
+
+describe('labels table with a managed identity (no key, no connection string)', () => {
+  const env = {
+    AzureWebJobsStorage__accountName: 'stflowlogabc',
+    FLOWLOG_SOURCE_ACCOUNTS: 'flowlogsweu',
+    EventHubConnection__fullyQualifiedNamespace: 'evhns.servicebus.windows.net',
+    FLOWLOG_LABELS_TABLE: 'flowloglabels',
+  };
+
+  test('identity-based host storage: the table endpoint of that account and the DefaultAzureCredential', () => {
+    const location = labelsTableLocation(readAppConfig(env), 'flowloglabels');
+    assert.ok(!('connectionString' in location), 'no connection string on the identity path');
+    assert.equal(location.endpoint, 'https://stflowlogabc.table.core.windows.net');
+    assert.equal(location.tableName, 'flowloglabels');
+    assert.ok(
+      location.credential instanceof DefaultAzureCredential,
+      'the worker credential (managed identity)',
+    );
+    // The client made from it talks to that endpoint and table.
+    const client = labelsTableClient(location);
+    assert.equal(client.url, 'https://stflowlogabc.table.core.windows.net');
+    assert.equal(client.tableName, 'flowloglabels');
+  });
+
+  test('connection-string host storage (Azurite, local runs) keeps the connection string', () => {
+    const cs = 'UseDevelopmentStorage=true';
+    const location = labelsTableLocation(
+      readAppConfig({ ...env, AzureWebJobsStorage__accountName: '', AzureWebJobsStorage: cs }),
+      'flowloglabels',
+    );
+    assert.deepEqual(location, { connectionString: cs, tableName: 'flowloglabels' });
+  });
+
+  test('a name Azure Tables refuses is a SettingsError naming FLOWLOG_LABELS_TABLE', () => {
+    for (const bad of ['flow-log-labels', '1labels', 'ab', 'tables', 'x'.repeat(64)]) {
+      assert.throws(
+        () => labelsTableLocation(readAppConfig(env), bad),
+        (e: unknown) =>
+          e instanceof SettingsError &&
+          e.setting === 'FLOWLOG_LABELS_TABLE' &&
+          /app setting FLOWLOG_LABELS_TABLE: ".*" is not an Azure Table name .*FLOWLOG_LABELS_PATH/.test(
+            e.message,
+          ),
+        bad,
+      );
+    }
+  });
+
+  test('rows are listed from the https endpoint with a bearer token for Azure Storage', async () => {
+    const credential = new RecordingCredential();
+    const http = recordingHttp(200, {
+      value: [
+        { PartitionKey: 'vnet', RowKey: 'hub', cidr: '10.1.0.0/16', label: 'hub', kind: 'vnet' },
+        {
+          PartitionKey: 'threat',
+          RowKey: 'tor',
+          cidr: '185.220.101.0/24',
+          label: 'tor-exit',
+          kind: 'threat',
+        },
+      ],
+    });
+    const client = labelsTableClient(
+      { endpoint: 'https://stflowlogabc.table.core.windows.net', tableName: 'flowloglabels', credential },
+      { httpClient: http },
+    );
+    const rows = await loadLabelsTable(client, 'table flowloglabels');
+    assert.deepEqual(
+      rows.map((r) => r.value.label),
+      ['hub', 'tor-exit'],
+    );
+    const request = http.requests[0];
+    assert.ok(request, 'one request was sent');
+    assert.match(request.url, /^https:\/\/stflowlogabc\.table\.core\.windows\.net\/flowloglabels\(\)/);
+    assert.equal(request.headers.get('authorization'), 'Bearer test-token');
+    assert.deepEqual([...new Set(credential.scopes)], ['https://storage.azure.com/.default']);
+  });
+
+  test('403 (no role) names the endpoint and the role to grant', async () => {
+    const client = labelsTableClient(
+      {
+        endpoint: 'https://stflowlogabc.table.core.windows.net',
+        tableName: 'flowloglabels',
+        credential: new RecordingCredential(),
+      },
+      { httpClient: recordingHttp(403, { 'odata.error': { code: 'AuthorizationPermissionMismatch' } }) },
+    );
+    await assert.rejects(
+      loadLabelsTable(client, 'table flowloglabels'),
+      (e: unknown) =>
+        e instanceof EnrichmentDataError &&
+        e.problem === 'missing' &&
+        e.cause !== undefined &&
+        /HTTP 403\) at https:\/\/stflowlogabc\.table\.core\.windows\.net.*Storage Table Data Reader/.test(
+          e.message,
+        ),
+    );
+  });
+
+  test('an identity endpoint that is not https (a token would travel in clear) is refused', () => {
+    for (const endpoint of [
+      'http://stflowlogabc.table.core.windows.net',
+      'stflowlogabc',
+      'https://stflowlogabc.table.core.windows.net/other?sv=x',
+    ]) {
+      assert.throws(
+        () =>
+          labelsTableClient({ endpoint, tableName: 'flowloglabels', credential: new RecordingCredential() }),
+        (e: unknown) =>
+          e instanceof EnrichmentDataError &&
+          /https:\/\/<account>\.table\.core\.windows\.net/.test(e.message),
+        endpoint,
+      );
+    }
   });
 });
