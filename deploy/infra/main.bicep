@@ -1,11 +1,13 @@
 // flowlog on Azure, for `azd up` (subscription scope: creates the resource group, reaches the flow-log
 // storage accounts wherever they are).
 //
-//   - the Functions app (Flex Consumption, Node 20, system-assigned identity) and its host storage
+//   - the Functions app (Flex Consumption, Node 22, system-assigned identity) and its host storage
 //   - Event Hubs namespace, hub and the ADX consumer group
+//   - optional: private endpoints, VNet and NAT gateway (publicNetworkAccess 'Disabled')
 //   - optional: ADX cluster, database, the deploy/adx scripts, the Event Hubs data connection
-//   - per flow-log storage account: an Event Grid system topic, BlobCreated subscriptions (once the
-//     function exists) and Storage Blob Data Reader for the app
+//   - per flow-log storage account: Storage Blob Data Reader for the app on the flow-log containers, an
+//     Event Grid system topic with its own identity (dead letters into host storage), and the BlobCreated
+//     subscriptions (once the function exists)
 //
 // Parameters come from main.parameters.json (azd environment values); see docs/deployment.md.
 targetScope = 'subscription'
@@ -66,9 +68,15 @@ param serviceTagsPath string = ''
 param labelsPath string = ''
 param labelsTable string = ''
 
-@secure()
-@description('Optional JSON {accountName: connectionString} for source accounts reached by key.')
-param sourceConnectionStrings string = ''
+@description('Optional Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>) whose value is the JSON {accountName: connectionString} for source accounts reached by key; the app setting becomes a Key Vault reference. Grant the app\'s identity Key Vault Secrets User on it.')
+param sourceConnectionStringsSecretUri string = ''
+
+@allowed(['Enabled', 'Disabled'])
+@description('Disabled: private endpoints for host storage and Event Hubs in a new VNet with the app integrated, and their public endpoints closed to all but trusted Azure services (modules/network.bicep).')
+param publicNetworkAccess string = 'Enabled'
+
+@description('Address space of the VNet created when publicNetworkAccess is Disabled.')
+param vnetAddressPrefix string = '10.40.0.0/16'
 
 @minValue(1)
 @maxValue(1000)
@@ -110,8 +118,10 @@ module app 'modules/app.bicep' = {
     serviceTagsPath: serviceTagsPath
     labelsPath: labelsPath
     labelsTable: labelsTable
-    sourceConnectionStrings: sourceConnectionStrings
+    sourceConnectionStringsSecretUri: sourceConnectionStringsSecretUri
     maximumInstanceCount: maximumInstanceCount
+    publicNetworkAccess: publicNetworkAccess
+    vnetAddressPrefix: vnetAddressPrefix
   }
 }
 
@@ -124,11 +134,37 @@ module sources 'modules/flowlog-source.bicep' = [
       location: sourceAccounts[i].location
       tags: tags
       principalId: app.outputs.principalId
+      flowLogContainers: flowLogContainers
+    }
+  }
+]
+
+// Each system topic may write dead letters into host storage's dead-letter container, nothing else.
+module deadLetterWriters 'modules/deadletter-writer.bicep' = [
+  for (id, i) in sourceIds: {
+    name: 'flowlog-deadletter-${i}-${uniqueString(id)}'
+    scope: rg
+    params: {
+      storageAccountName: app.outputs.hostStorageName
+      containerName: app.outputs.deadLetterContainerName
+      principalId: sources[i].outputs.topicPrincipalId
+    }
+  }
+]
+
+module subscriptions 'modules/flowlog-subscriptions.bicep' = [
+  for (id, i) in sourceIds: if (enableEventSubscriptions) {
+    name: 'flowlog-subscriptions-${i}-${uniqueString(id)}'
+    scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+    params: {
+      systemTopicName: sources[i].outputs.systemTopicName
       functionAppId: app.outputs.functionAppId
       eventGridFunctionName: eventGridFunctionName
       flowLogContainers: flowLogContainers
-      enableEventSubscriptions: enableEventSubscriptions
+      deadLetterStorageAccountId: app.outputs.hostStorageId
+      deadLetterContainerName: app.outputs.deadLetterContainerName
     }
+    dependsOn: [deadLetterWriters[i]]
   }
 ]
 

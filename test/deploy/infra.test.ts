@@ -78,14 +78,30 @@ function code(text: string): string {
   return out;
 }
 
+/** The text of app.bicep between `// <marker>:begin` and `// <marker>:end`. */
+function region(marker: string): string {
+  const text = read('deploy/infra/modules/app.bicep');
+  const begin = text.indexOf(`// ${marker}:begin`);
+  const end = text.indexOf(`// ${marker}:end`);
+  assert.ok(begin >= 0 && end > begin, `app.bicep marks its settings with ${marker}:begin/end`);
+  return text.slice(begin, end);
+}
+
+/** Keys set in a settings region (string literals and comments ignored). */
+function settingKeys(text: string): string[] {
+  return [...code(text).matchAll(/(?:^|[{,])\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/gm)].map((m) => m[1]!);
+}
+
 /** Keys the template sets between the app-settings markers. */
 function bicepAppSettings(): string[] {
-  const text = read('deploy/infra/modules/app.bicep');
-  const begin = text.indexOf('// app-settings:begin');
-  const end = text.indexOf('// app-settings:end');
-  assert.ok(begin >= 0 && end > begin, 'app.bicep marks its app settings with app-settings:begin/end');
-  const region = code(text.slice(begin, end));
-  return [...region.matchAll(/(?:^|[{,])\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/gm)].map((m) => m[1]!);
+  return settingKeys(region('app-settings'));
+}
+
+/** The Bicep expression a setting of a region is given (the rest of its line). */
+function settingValue(text: string, name: string): string {
+  const m = new RegExp(`(?:^|[{,])\\s*${name}\\s*:\\s*(.+?)\\s*}?\\s*$`, 'm').exec(text);
+  assert.ok(m, `${name} is set`);
+  return m[1]!;
 }
 
 describe('deploy/infra', () => {
@@ -149,17 +165,20 @@ describe('deploy/infra', () => {
     assert.match(main, new RegExp(`param windowSeconds int = ${defaultOf('FLOWLOG_WINDOW_SECONDS')}`));
   });
 
-  it('runs the Function App on Flex Consumption, Node 20, with a system-assigned identity', () => {
+  it('runs the Function App on Flex Consumption, Node 22 (20 is end of life), with a system-assigned identity', () => {
     const app = read('deploy/infra/modules/app.bicep');
     assert.match(app, /sku: \{ name: 'FC1', tier: 'FlexConsumption' \}/);
-    assert.match(app, /runtime: \{ name: 'node', version: '20' \}/);
+    assert.match(app, /runtime: \{ name: 'node', version: '22' \}/);
     assert.match(app, /identity: \{ type: 'SystemAssigned' \}/);
     assert.match(app, /'azd-service-name': 'api'/);
   });
 
   it('subscribes to committed PT1H.json block lists in each flow-log container', () => {
-    const source = read('deploy/infra/modules/flowlog-source.bicep');
-    assert.match(source, /topicType: 'Microsoft\.Storage\.StorageAccounts'/);
+    assert.match(
+      read('deploy/infra/modules/flowlog-source.bicep'),
+      /topicType: 'Microsoft\.Storage\.StorageAccounts'/,
+    );
+    const source = read('deploy/infra/modules/flowlog-subscriptions.bicep');
     assert.match(source, /for container in flowLogContainers:/);
     assert.match(source, /includedEventTypes: \['Microsoft\.Storage\.BlobCreated'\]/);
     assert.match(source, /subjectBeginsWith: '\/blobServices\/default\/containers\/\$\{container\}\/'/);
@@ -170,6 +189,40 @@ describe('deploy/infra', () => {
     const main = read('deploy/infra/main.bicep');
     assert.match(main, /for \(id, i\) in sourceIds:/, 'one source module per flow-log account');
     assert.match(main, /scope: resourceGroup\(split\(id, '\/'\)\[2\], split\(id, '\/'\)\[4\]\)/);
+    assert.match(
+      main,
+      /module subscriptions 'modules\/flowlog-subscriptions\.bicep' = \[\n\s+for \(id, i\) in sourceIds: if \(enableEventSubscriptions\)/,
+    );
+  });
+
+  it('retries Event Grid deliveries and dead-letters the rest into host storage with the topic identity', () => {
+    const subs = read('deploy/infra/modules/flowlog-subscriptions.bicep');
+    assert.match(subs, /retryPolicy: \{\s+maxDeliveryAttempts: 30\s+eventTimeToLiveInMinutes: 1440\s+\}/);
+    assert.match(
+      subs,
+      /deadLetterWithResourceIdentity: \{\s+identity: \{ type: 'SystemAssigned' \}\s+deadLetterDestination: \{\s+endpointType: 'StorageBlob'\s+properties: \{\s+resourceId: deadLetterStorageAccountId\s+blobContainerName: deadLetterContainerName/,
+    );
+    assert.match(
+      read('deploy/infra/modules/flowlog-source.bicep'),
+      /resource topic 'Microsoft\.EventGrid\/systemTopics@[^']+' = \{\n(?: {2}.*\n)*? {2}identity: \{ type: 'SystemAssigned' \}/,
+    );
+    const app = read('deploy/infra/modules/app.bicep');
+    assert.match(app, /param deadLetterContainerName string = 'flowlog-deadletter'/);
+    assert.match(
+      app,
+      /resource deadLetterContainer '[^']+' = \{\s+parent: blobService\s+name: deadLetterContainerName/,
+    );
+    const writer = read('deploy/infra/modules/deadletter-writer.bicep');
+    assert.match(writer, /var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'/);
+    assert.match(writer, /scope: container\n/, 'the topic may write only into the dead-letter container');
+    const main = read('deploy/infra/main.bicep');
+    assert.match(main, /principalId: sources\[i\]\.outputs\.topicPrincipalId/);
+    assert.match(main, /deadLetterStorageAccountId: app\.outputs\.hostStorageId/);
+    assert.match(
+      main,
+      /dependsOn: \[deadLetterWriters\[i\]\]/,
+      'subscriptions wait for the dead-letter role',
+    );
   });
 
   it('assigns exactly the roles the pipeline needs', () => {
@@ -180,6 +233,8 @@ describe('deploy/infra', () => {
       '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
       '2b629674-e913-4c01-ae53-ef4638d8f975': 'Azure Event Hubs Data Sender',
       'a638d3c7-ab3a-418d-83e6-5f17a39d4fde': 'Azure Event Hubs Data Receiver',
+      '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
+      'ba92f5b4-2d11-453d-a403-e96b0029c9fe': 'Storage Blob Data Contributor',
     };
     const used = new Set<string>();
     for (const file of bicepFiles()) {
@@ -192,13 +247,144 @@ describe('deploy/infra', () => {
     }
     assert.deepEqual([...used].sort(), Object.values(roleNames).sort());
     const source = read('deploy/infra/modules/flowlog-source.bicep');
-    assert.match(source, /scope: account\n/, 'Blob Data Reader is scoped to the flow-log account');
+    assert.match(
+      source,
+      /resource blobReaders '[^']+' = \[\n\s+for \(container, i\) in flowLogContainers: \{\n\s+name: guid\(containers\[i\]\.id, principalId, storageBlobDataReader\)\n\s+scope: containers\[i\]\n/,
+      'Blob Data Reader is scoped to each flow-log container',
+    );
+    assert.doesNotMatch(source, /scope: account\b/, 'no role on the whole flow-log account');
+    assert.match(
+      read('deploy/infra/modules/app.bicep'),
+      /name: guid\(appInsights\.id, functionApp\.id, roles\.monitoringMetricsPublisher\)\n\s+scope: appInsights\n/,
+      'the app may publish telemetry to its Application Insights only',
+    );
     const adx = read('deploy/infra/modules/adx.bicep');
     assert.match(
       adx,
       /principalId: cluster\.identity\.principalId/,
       'the cluster identity receives from the hub',
     );
+  });
+
+  it('deploys no secret as a plain app setting: identity, or a Key Vault reference', () => {
+    const settings = region('app-settings');
+    const plain: string[] = [];
+    for (const name of settingKeys(settings)) {
+      const spec = APP_SETTINGS.find((s) => s.name === name);
+      if (!spec?.secret) continue;
+      const value = settingValue(settings, name);
+      if (/^'@Microsoft\.KeyVault\(SecretUri=\$\{[A-Za-z]+\}\)'$/.test(value)) continue;
+      // An ingestion address, not a credential, once Application Insights accepts only Entra tokens.
+      if (name === 'APPLICATIONINSIGHTS_CONNECTION_STRING') {
+        assert.equal(value, 'appInsights.properties.ConnectionString');
+        assert.match(read('deploy/infra/modules/app.bicep'), /DisableLocalAuth: true/);
+        continue;
+      }
+      plain.push(`${name} = ${value}`);
+    }
+    assert.deepEqual(plain, [], 'secret settings must be Key Vault references (or not deployed)');
+    assert.match(
+      settingValue(settings, 'FLOWLOG_SOURCE_CONNECTION_STRINGS'),
+      /@Microsoft\.KeyVault\(SecretUri=\$\{sourceConnectionStringsSecretUri\}\)/,
+    );
+    for (const file of bicepFiles()) {
+      assert.doesNotMatch(
+        read(file),
+        /@secure\(\)/,
+        `${file}: no secret parameters (nothing to leak into settings)`,
+      );
+      assert.doesNotMatch(
+        read(file),
+        /listKeys\(|listConnectionStrings\(|AccountKey=|SharedAccessKey=/,
+        `${file}: no keys read or built`,
+      );
+    }
+  });
+
+  it('sends telemetry with the app identity: local auth off, authentication string, publisher role', () => {
+    const app = read('deploy/infra/modules/app.bicep');
+    assert.match(app, /DisableLocalAuth: true/, 'Application Insights local auth off');
+    assert.match(app, /features: \{ disableLocalAuth: true \}/, 'Log Analytics workspace keys off');
+    const host = region('host-settings');
+    assert.deepEqual(settingKeys(host), ['APPLICATIONINSIGHTS_AUTHENTICATION_STRING']);
+    assert.equal(settingValue(host, 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'), "'Authorization=AAD'");
+    assert.ok(
+      !APP_SETTINGS.some((s) => s.name === 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'),
+      'host-only settings stay out of the app catalog',
+    );
+    assert.match(app, /items\(union\(hostSettings, appSettings\)\)/, 'host settings are deployed');
+    assert.match(app, /monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'/);
+  });
+
+  it('turns SCM and FTP basic-auth publishing off', () => {
+    const app = read('deploy/infra/modules/app.bicep');
+    for (const kind of ['scm', 'ftp']) {
+      assert.match(
+        app,
+        new RegExp(
+          `resource \\w+ 'Microsoft\\.Web/sites/basicPublishingCredentialsPolicies@[^']+' = \\{\\s+parent: functionApp\\s+name: '${kind}'\\s+properties: \\{ allow: false \\}`,
+        ),
+        `${kind} basic auth off`,
+      );
+    }
+  });
+
+  it('offers private endpoints for storage and Event Hubs behind publicNetworkAccess', () => {
+    const main = read('deploy/infra/main.bicep');
+    assert.match(
+      main,
+      /@allowed\(\['Enabled', 'Disabled'\]\)\n@description\('[^']*'\)\nparam publicNetworkAccess string = 'Enabled'/,
+    );
+    assert.match(
+      read('deploy/infra/main.parameters.json'),
+      /"publicNetworkAccess": \{ "value": "\$\{FLOWLOG_PUBLIC_NETWORK_ACCESS=Enabled\}" \}/,
+    );
+    const app = read('deploy/infra/modules/app.bicep');
+    assert.match(app, /var privateNetworking = publicNetworkAccess == 'Disabled'/);
+    assert.match(app, /module network 'network\.bicep' = if \(privateNetworking\)/);
+    assert.match(app, /virtualNetworkSubnetId: privateNetworking \? network\.outputs\.appSubnetId : null/);
+    assert.match(
+      app,
+      /networkAcls: \{\s+defaultAction: privateNetworking \? 'Deny' : 'Allow'\s+bypass: 'AzureServices'/,
+      'host storage: public endpoint closed to all but trusted services when private',
+    );
+    assert.match(
+      app,
+      /resource eventHubNetwork 'Microsoft\.EventHub\/namespaces\/networkRuleSets@[^']+' = \{[^}]*defaultAction: privateNetworking \? 'Deny' : 'Allow'\s+trustedServiceAccessEnabled: true/s,
+    );
+    const network = read('deploy/infra/modules/network.bicep');
+    const groups = [...network.matchAll(/groupId: '(\w+)'/g)].map((m) => m[1]);
+    assert.deepEqual(groups, ['blob', 'queue', 'table', 'namespace'], 'private endpoints created');
+    for (const zone of [
+      'privatelink.blob.',
+      'privatelink.queue.',
+      'privatelink.table.',
+      'privatelink.servicebus.windows.net',
+    ])
+      assert.ok(network.includes(zone), `private DNS zone ${zone}`);
+    assert.match(network, /serviceName: 'Microsoft\.App\/environments'/, 'Flex Consumption VNet integration');
+    assert.match(network, /natGateway: \{ id: nat\.id \}/, 'explicit outbound for the integrated app');
+    assert.match(network, /privateDnsZoneId: zones\[i\]\.id/);
+  });
+
+  it('host.json never samples away the metric records (traces) the app writes', () => {
+    // app/metrics.ts writes each measurement as one log line (`logger.log(JSON.stringify({event:
+    // 'flowlog.metric', …}))`), which Application Insights stores as a Trace; sampling would drop some and
+    // every sum over them (docs/operations.md) would be wrong.
+    const metrics = read('app/metrics.ts');
+    assert.match(metrics, /logger\.log\(JSON\.stringify\(\{ event: 'flowlog\.metric'/);
+    assert.doesNotMatch(
+      metrics,
+      /trackEvent|trackMetric/,
+      'if metrics become custom events, exclude Event too',
+    );
+    const host = JSON.parse(read('host.json')) as {
+      logging: { applicationInsights: { samplingSettings: { isEnabled: boolean; excludedTypes?: string } } };
+    };
+    const sampling = host.logging.applicationInsights.samplingSettings;
+    const excluded = (sampling.excludedTypes ?? '').split(';').map((t) => t.trim());
+    assert.ok(!sampling.isEnabled || excluded.includes('Trace'), `Trace excluded from sampling: ${excluded}`);
+    assert.ok(excluded.includes('Request') && excluded.includes('Exception'), 'invocations and errors kept');
   });
 
   it('loads every generated ADX script, in order, and connects with the generated names', () => {
