@@ -1,19 +1,29 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import { BlobVersionChangedError, type FlowLogBlobs } from '../adapters/blob-source';
 import { ExternalError } from '../adapters/errors';
-import { type ParseChunkInput, type ParseChunkResult, quarantineName, stagedName } from '../app/contracts';
+import {
+  type ParseChunkInput,
+  type ParseChunkResult,
+  quarantineName,
+  runStagingPrefix,
+  stagedName,
+} from '../app/contracts';
 import { record } from '../app/metrics';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
 import { blobIdentityFromName } from '../domain/blob-identity';
 import { DocumentFormatError, type FlowLogError } from '../domain/errors';
-import { HEADER_BLOCK_SIZE } from '../domain/framing/blocks';
-import { BlobSummarizer } from '../domain/summarize';
+import { boundariesInRange, HEADER_BLOCK_SIZE } from '../domain/framing/blocks';
+import type { ScanStart } from '../domain/framing/record-scanner';
+import { addStats, BlobSummarizer, emptyStats } from '../domain/summarize';
 import type { FlowSummary } from '../domain/summary/schema';
 import { NdjsonEncoder } from '../domain/summary/serialize';
 
 const COMMA = 0x2c;
 const OPEN_BRACE = 0x7b;
+/** Reads of one chunk while the blob keeps moving on (appends between the list and the read). */
+const PINNED_READ_ATTEMPTS = 4;
 
 /** First byte that is not JSON whitespace, or -1. */
 function firstSignificant(bytes: Uint8Array): number {
@@ -21,26 +31,64 @@ function firstSignificant(bytes: Uint8Array): number {
   return -1;
 }
 
+type PinnedRead = { readonly bytes: Uint8Array } | { readonly changed: string };
+
+/**
+ * The chunk's bytes as the plan saw them. The read is conditioned on the plan's eTag; when the blob has
+ * moved on since (Azure appended a block, the usual case), the block list is read again: if the blocks up
+ * to the chunk's end are still those the plan listed, the chunk's bytes are too, and the read is repeated
+ * under the new eTag. Otherwise the blob was rewritten after the plan.
+ */
+async function readPinned(blobs: FlowLogBlobs, input: ParseChunkInput): Promise<PinnedRead> {
+  const { ref, chunk } = input;
+  let eTag = input.eTag;
+  for (let attempt = 1; attempt <= PINNED_READ_ATTEMPTS; attempt++) {
+    try {
+      return { bytes: await blobs.read(ref, chunk.start, chunk.end, eTag === '' ? undefined : eTag) };
+    } catch (error) {
+      if (!(error instanceof BlobVersionChangedError)) throw error;
+    }
+    const snapshot = await blobs.snapshot(ref);
+    const atEnd = boundariesInRange(snapshot.blocks, chunk.start, chunk.end).find((b) => b.end === chunk.end);
+    if (input.fingerprintAtEnd === '' || atEnd?.fingerprint !== input.fingerprintAtEnd)
+      return {
+        changed: `${ref.name}, bytes ${chunk.start}-${chunk.end}: the blob was rewritten after the run listed its blocks (eTag ${input.eTag} → ${snapshot.eTag})`,
+      };
+    eTag = snapshot.eTag;
+  }
+  throw new ExternalError(
+    `${ref.name}, bytes ${chunk.start}-${chunk.end}: the blob changed under every one of ${PINNED_READ_ATTEMPTS} reads`,
+    true,
+  );
+}
+
 /**
  * Reads one chunk of committed blocks, summarizes its records (record ordinals counted from 0 in the
- * chunk; the enrich step moves them into place) and stages the summaries. Unreadable records are
- * quarantined with their bytes and location, so nothing is lost and a fix can rerun them. Idempotent: the
+ * chunk; the enrich step moves them into place) and stages the summaries in the run's own folder. Nothing
+ * is lost to bad input: an unreadable record is quarantined with its bytes and location; where the
+ * document structure itself is broken, the bytes from the last good record to the end of that block are
+ * quarantined and reading goes on at the next block (Azure writes one record per block). Idempotent: the
  * staging and quarantine names depend only on the input.
  */
 export async function parseChunk(
   input: ParseChunkInput,
   context: InvocationContext,
 ): Promise<ParseChunkResult> {
-  if (!input?.ref || !input.chunk || !input.key)
-    throw new Error('parseChunk needs {ref, key, generation, chunk, scanStart}');
+  if (!input?.ref || !input.chunk || !input.key || typeof input.token !== 'number')
+    throw new Error('parseChunk needs {ref, key, generation, token, chunk, eTag, scanStart}');
   const { blobs, staging, config, counters } = appServices();
   const { chunk, ref, key, generation } = input;
   let bytes: Uint8Array;
   try {
-    bytes = await blobs.read(ref, chunk.start, chunk.end);
+    const read = await readPinned(blobs, input);
+    if ('changed' in read) {
+      counters.add('chunks.changed');
+      return { kind: 'changed', error: read.changed };
+    }
+    bytes = read.bytes;
   } catch (error) {
     if (error instanceof ExternalError && !error.retryable)
-      return { kind: 'misaligned', error: error.message };
+      return { kind: 'storage-failed', error: error.message };
     throw error;
   }
   // A chunk must begin between records: a comma (every record block after the first), the first record,
@@ -56,61 +104,103 @@ export async function parseChunk(
   }
   const blob = blobIdentityFromName(ref.name) ?? `${ref.container}/${ref.name}`;
   const quarantined: Promise<void>[] = [];
-  const summarizer = new BlobSummarizer({
-    blob,
-    windowSeconds: config.windowSeconds,
-    start: input.scanStart,
-    byteOffset: chunk.start,
-    firstOrdinal: 0,
-    onBadRecord: (rec, error) => {
-      const body = JSON.stringify({
-        error: error.message,
-        location: error.location,
-        account: ref.account,
-        container: ref.container,
-        raw: new TextDecoder().decode(rec.bytes),
-      });
-      quarantined.push(
-        staging.put(quarantineName(key, generation, rec.byteOffset), new TextEncoder().encode(body)),
-      );
-    },
-  });
+  const quarantine = (byteOffset: number, error: FlowLogError, raw: Uint8Array, end?: number) =>
+    quarantined.push(
+      staging.put(
+        quarantineName(key, generation, byteOffset),
+        new TextEncoder().encode(
+          JSON.stringify({
+            error: error.message,
+            location: error.location,
+            account: ref.account,
+            container: ref.container,
+            name: ref.name,
+            byteOffset,
+            ...(end !== undefined ? { end } : {}),
+            raw: new TextDecoder().decode(raw),
+          }),
+        ),
+      ),
+    );
+
   const summaries: FlowSummary[] = [];
   const problems: FlowLogError[] = [];
-  summarizer.push(bytes, summaries, problems);
-  summarizer.end(false, problems);
+  const recordOffsets: number[] = [];
+  const stats = emptyStats();
+  let blockEnds: number[] | undefined;
+  let segmentStart = chunk.start;
+  let scanStart: ScanStart = input.scanStart;
+  let ordinal = 0;
+  let consumedEnd = chunk.start;
+  for (;;) {
+    const summarizer = new BlobSummarizer({
+      blob,
+      windowSeconds: config.windowSeconds,
+      start: scanStart,
+      byteOffset: segmentStart,
+      firstOrdinal: ordinal,
+      onBadRecord: (rec, error) => quarantine(rec.byteOffset, error, rec.bytes),
+    });
+    const found: FlowLogError[] = [];
+    summarizer.push(bytes.subarray(segmentStart - chunk.start), summaries, found);
+    summarizer.end(false, found);
+    problems.push(...found);
+    addStats(stats, summarizer.stats);
+    recordOffsets.push(...summarizer.recordOffsets);
+    ordinal = summarizer.nextOrdinal;
+    consumedEnd = Math.max(consumedEnd, summarizer.consumedEnd);
+    const broken = found.find((p) => p instanceof DocumentFormatError);
+    if (broken === undefined) break;
+    // Broken before any record of a chunk that does not start at the cursor: the chunk edge is inside a
+    // record (a record spread over blocks), not bad input; the run reads the range in one piece instead.
+    if (segmentStart === chunk.start && summarizer.stats.records === 0 && !input.atCursor)
+      return { kind: 'misaligned', error: broken.message };
+    // The document structure is broken inside this chunk: skip to the end of the block holding the error.
+    if (blockEnds === undefined) {
+      const snapshot = await blobs.snapshot(ref);
+      blockEnds = boundariesInRange(snapshot.blocks, chunk.start, chunk.end).map((b) => b.end);
+    }
+    const from = summarizer.consumedEnd;
+    const resume = blockEnds.find(
+      (end) => end > (broken.location.byteOffset ?? from) && end > from && end <= chunk.end,
+    );
+    const to = resume ?? chunk.end;
+    quarantine(from, broken, bytes.subarray(from - chunk.start, to - chunk.start), to);
+    counters.add('bytes.quarantined', to - from);
+    consumedEnd = to;
+    if (to >= chunk.end) break;
+    segmentStart = to;
+    scanStart = 'array-body';
+  }
   await Promise.all(quarantined);
-  const documentError = problems.find((p) => p instanceof DocumentFormatError);
-  if (documentError) return { kind: 'misaligned', error: documentError.message };
   for (const p of problems) context.warn(p.message);
 
   const encoder = new NdjsonEncoder();
   for (const s of summaries) encoder.append(s);
-  const staged = stagedName(key, generation, chunk, 'parsed');
+  const staged = stagedName(runStagingPrefix(key, generation, input.token), chunk, 'parsed');
   await staging.put(staged, encoder.take());
-  const st = summarizer.stats;
   record(
     counters,
     context,
     {
       'bytes.read': bytes.length,
       'blocks.read': chunk.blocks,
-      'records.parsed': st.records,
-      'records.quarantined': st.recordsFailed,
-      'tuples.parsed': st.tuples,
-      'tuples.failed': st.tuplesFailed,
-      'summaries.built': st.summaries,
+      'records.parsed': stats.records,
+      'records.quarantined': stats.recordsFailed,
+      'tuples.parsed': stats.tuples,
+      'tuples.failed': stats.tuplesFailed,
+      'summaries.built': stats.summaries,
     },
     { blob: key },
   );
   return {
     kind: 'parsed',
     staged,
-    records: st.records,
-    tuples: st.tuples,
-    summaries: st.summaries,
-    consumedEnd: summarizer.consumedEnd,
-    recordOffsets: summarizer.recordOffsets,
+    records: stats.records,
+    tuples: stats.tuples,
+    summaries: stats.summaries,
+    consumedEnd,
+    recordOffsets,
     problems: problems.length,
     problemSamples: problems.slice(0, 3).map((p) => p.message.slice(0, 300)),
   };

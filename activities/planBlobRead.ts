@@ -19,7 +19,8 @@ export async function planBlobRead(input: PlanInput, context: InvocationContext)
   try {
     snapshot = await blobs.snapshot(input.ref);
   } catch (error) {
-    if (error instanceof ExternalError && !error.retryable) return { kind: 'failed', error: error.message };
+    if (error instanceof ExternalError && !error.retryable)
+      return { kind: 'storage-failed', error: error.message };
     throw error;
   }
   const cursor = establishCursor(snapshot.blocks, input.cursor);

@@ -1,19 +1,11 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { BlobHealth } from '../adapters/ledger';
+import type { RecordBlobStatusInput } from '../app/contracts';
 import { record } from '../app/metrics';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
-import type { BlobRef } from '../domain/blob-ref';
 import { type BlobState, lagBytes } from '../domain/blob-state';
-
-export interface RecordBlobStatusInput {
-  readonly key: string;
-  readonly ref: BlobRef;
-  readonly state: BlobState;
-  /** Staging blobs of the finished run to delete (quarantined records stay). */
-  readonly cleanup?: readonly string[];
-}
 
 /** The ledger row an operator queries (failed / lagging blobs), derived from the entity state. */
 export function ledgerHealth(state: BlobState): BlobHealth {
@@ -21,37 +13,48 @@ export function ledgerHealth(state: BlobState): BlobHealth {
   return lagBytes(state) > 0 ? 'lagging' : 'ok';
 }
 
-/** End of a run: the ledger row, and the run's staging blobs removed. Idempotent. */
+/**
+ * End of a run (or of a round that read nothing): the ledger row, written only if it is newer than the
+ * row there (runs of one blob can finish out of order), and the run's staging folder removed. Idempotent.
+ */
 export async function recordBlobStatus(
   input: RecordBlobStatusInput,
   context: InvocationContext,
 ): Promise<void> {
-  if (!input?.key || !input.ref || !input.state) throw new Error('recordBlobStatus needs {key, ref, state}');
+  if (!input?.key || !input.ref) throw new Error('recordBlobStatus needs {key, ref, state?, cleanupPrefix?}');
   const { state, ref } = input;
-  await appServices().ledger.upsert({
-    key: input.key,
-    account: ref.account,
-    container: ref.container,
-    name: ref.name,
-    state: ledgerHealth(state),
-    generation: state.generation,
-    consumedBytes: state.cursor.byteOffset,
-    observedLength: state.observedLength,
-    lagBytes: lagBytes(state),
-    records: state.cursor.recordOrdinal,
-    failureCount: state.failureCount,
-    lastError: state.lastError ?? '',
-    hourComplete: state.hourComplete,
-    updatedAt: state.lastRunAt ?? new Date(0).toISOString(),
-  });
-  if (input.cleanup && input.cleanup.length > 0) await appServices().staging.delete(input.cleanup);
-  const health = ledgerHealth(state);
-  record(
-    appServices().counters,
-    context,
-    { [health === 'failed' ? 'runs.failed' : 'runs.completed']: 1 },
-    { blob: input.key, health },
-  );
+  const { ledger, staging, counters } = appServices();
+  if (state) {
+    const written = await ledger.upsertIfNewer({
+      key: input.key,
+      account: ref.account,
+      container: ref.container,
+      name: ref.name,
+      state: ledgerHealth(state),
+      generation: state.generation,
+      consumedBytes: state.cursor.byteOffset,
+      observedLength: state.observedLength,
+      lagBytes: lagBytes(state),
+      records: state.cursor.recordOrdinal,
+      failureCount: state.failureCount,
+      lastError: state.lastError ?? '',
+      hourComplete: state.hourComplete,
+      updatedAt: state.lastRunAt ?? new Date(0).toISOString(),
+      revision: state.revision,
+    });
+    if (!written) counters.add('ledger.staleWritesSkipped');
+    const health = ledgerHealth(state);
+    record(
+      counters,
+      context,
+      { [health === 'failed' ? 'runs.failed' : 'runs.completed']: 1 },
+      { blob: input.key, health },
+    );
+  }
+  if (input.cleanupPrefix) {
+    const removed = await staging.deletePrefix(input.cleanupPrefix);
+    counters.add('staging.deleted', removed);
+  }
 }
 
 df.app.activity(names.recordBlobStatus, { handler: recordBlobStatus });

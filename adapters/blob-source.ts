@@ -6,6 +6,14 @@ import type { AppConfig } from './config';
 import { ExternalError, isRetryable } from './errors';
 import { countStorageOp } from './storage-ops';
 
+/** The blob is no longer the version a read was conditioned on (412 ConditionNotMet). */
+export class BlobVersionChangedError extends ExternalError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, false, options);
+    this.name = 'BlobVersionChangedError';
+  }
+}
+
 export interface BlobSnapshot {
   readonly blocks: CommittedBlock[];
   readonly contentLength: number;
@@ -45,14 +53,25 @@ export class FlowLogBlobs {
     }
   }
 
-  /** Bytes [start, end). The prefix of a flow-log blob never changes, so no If-Match is needed (see docs/architecture.md). */
-  async read(ref: BlobRef, start: number, end: number): Promise<Uint8Array> {
+  /**
+   * Bytes [start, end), of the version `ifMatch` names when given (an unquoted eTag): a blob rewritten
+   * since gives BlobVersionChangedError instead of other bytes.
+   */
+  async read(ref: BlobRef, start: number, end: number, ifMatch?: string): Promise<Uint8Array> {
     if (end <= start) return new Uint8Array(0);
     try {
       countStorageOp('rangedRead');
-      return await this.client(ref).downloadToBuffer(start, end - start, { concurrency: 1 });
+      return await this.client(ref).downloadToBuffer(start, end - start, {
+        concurrency: 1,
+        ...(ifMatch !== undefined ? { conditions: { ifMatch: `"${ifMatch}"` } } : {}),
+      });
     } catch (cause) {
       if (cause instanceof ExternalError) throw cause;
+      if ((cause as { statusCode?: number }).statusCode === 412)
+        throw new BlobVersionChangedError(
+          `${ref.container}/${ref.name}: changed since version ${ifMatch} (bytes ${start}-${end})`,
+          { cause },
+        );
       throw new ExternalError(
         `${ref.container}/${ref.name}: cannot read bytes ${start}-${end} (${(cause as Error).message})`,
         isRetryable(cause),

@@ -31,6 +31,8 @@ export interface AppConfig {
   readonly ledgerTable: string;
   readonly stagingContainer: string;
   readonly parseChunkBytes: number;
+  /** A run without progress for this long is replaced and terminated (FLOWLOG_STUCK_RUN_MINUTES). */
+  readonly stuckRunMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -49,6 +51,15 @@ function positive(env: Env, name: string): number {
   if (!Number.isInteger(n) || n <= 0)
     throw new SettingsError(name, `must be a positive whole number, got "${raw}"`);
   return n;
+}
+
+/** Minutes (fractions allowed, e.g. 0.05 in tests) as milliseconds. */
+function positiveMinutes(env: Env, name: string): number {
+  const raw = setting(env, name) ?? '';
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new SettingsError(name, `must be a positive number of minutes, got "${raw}"`);
+  return Math.round(n * 60_000);
 }
 
 function connection(
@@ -147,6 +158,7 @@ export function readAppConfig(env: Env = process.env): AppConfig {
     ledgerTable: setting(env, 'FLOWLOG_LEDGER_TABLE') ?? 'flowlogblobs',
     stagingContainer: setting(env, 'FLOWLOG_STAGING_CONTAINER') ?? 'flowlog-staging',
     parseChunkBytes: positive(env, 'FLOWLOG_PARSE_CHUNK_BYTES'),
+    stuckRunMs: positiveMinutes(env, 'FLOWLOG_STUCK_RUN_MINUTES'),
   };
 }
 

@@ -3,7 +3,7 @@
  * activity with backoff; a permanent one is returned as a value so the run records it for rerun at once.
  */
 export class ExternalError extends Error {
-  override readonly name = 'ExternalError';
+  override name = 'ExternalError';
   constructor(
     message: string,
     readonly retryable: boolean,

@@ -22,6 +22,8 @@ export interface LedgerRow {
   readonly lastError: string;
   readonly hourComplete: boolean;
   readonly updatedAt: string;
+  /** The entity state's revision this row was written from: an older one never replaces a newer one. */
+  readonly revision: number;
 }
 
 /**
@@ -73,6 +75,40 @@ export class Ledger {
         isRetryable(cause),
         { cause },
       );
+    }
+  }
+
+  /**
+   * Writes the row unless the table holds one of a later revision (optimistic concurrency on the row's
+   * ETag, so two writers cannot interleave a read and a write). Returns whether it was written.
+   */
+  async upsertIfNewer(row: LedgerRow): Promise<boolean> {
+    const table = await this.table();
+    const entity = { partitionKey: ledgerPartition(row.key), rowKey: row.key, ...row };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        countStorageOp('tableRead');
+        const current = await table
+          .getEntity<LedgerRow>(entity.partitionKey, entity.rowKey)
+          .catch((e: { statusCode?: number }) => {
+            if (e.statusCode === 404) return undefined;
+            throw e;
+          });
+        if (current !== undefined && (current.revision ?? -1) > row.revision) return false;
+        countStorageOp('tableWrite');
+        if (current === undefined) await table.createEntity(entity);
+        else await table.updateEntity(entity, 'Replace', { etag: current.etag });
+        return true;
+      } catch (cause) {
+        const status = (cause as { statusCode?: number }).statusCode;
+        // 409: created meanwhile; 412: changed meanwhile. Read again and decide again.
+        if ((status === 409 || status === 412) && attempt < 8) continue;
+        throw new ExternalError(
+          `ledger ${row.key}: write failed (${(cause as Error).message})`,
+          isRetryable(cause),
+          { cause },
+        );
+      }
     }
   }
 

@@ -48,6 +48,21 @@ export class Staging {
     }
   }
 
+  /** Deletes every staged blob whose name starts with `prefix` (a run's or a blob's folder); returns how many. */
+  async deletePrefix(prefix: string): Promise<number> {
+    if (prefix === '' || !prefix.endsWith('/'))
+      throw new RangeError(`staging prefix must name a folder (end with '/'), got '${prefix}'`);
+    const container = await this.client();
+    const names: string[] = [];
+    try {
+      countStorageOp('list');
+      for await (const item of container.listBlobsFlat({ prefix })) names.push(item.name);
+    } catch (cause) {
+      throw new ExternalError(`staging ${prefix}: listing failed`, isRetryable(cause), { cause });
+    }
+    return this.delete(names);
+  }
+
   /** Deletes staged blobs by name (missing ones are fine); returns how many existed. */
   async delete(staged: readonly string[]): Promise<number> {
     const container = await this.client();

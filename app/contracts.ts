@@ -3,26 +3,42 @@
  * tuples or summaries (those travel through staging blobs), so history stays small whatever the volume.
  */
 import type { BlobRef } from '../domain/blob-ref';
-import type { RerunFrom } from '../domain/blob-state';
+import type { BlobState, Observation, RerunFrom } from '../domain/blob-state';
 import type { BlobCursor, BlockBoundary } from '../domain/framing/blocks';
 import type { ScanStart } from '../domain/framing/record-scanner';
 import type { ReadChunk } from '../domain/read-chunks';
 
+/**
+ * Every event, sweep poke and operator rerun starts one of these with an instance id of its own. The
+ * first thing it does is claim the blob on its entity; only a granted claim goes on to read.
+ */
 export interface ProcessBlobInput {
   readonly ref: BlobRef;
   readonly key: string;
-  /** Retry policy for activities (short in local runs and tests). */
-  readonly retry?: { readonly firstIntervalMs: number; readonly attempts: number };
-  /** Rounds already done by this instance through continueAsNew (bounded per instance). */
-  readonly round?: number;
+  /** What the event or the sweep saw (absent for an operator rerun). */
+  readonly observation?: Observation;
   /** Operator rerun: reset the cursor this way before the run (rerun endpoints). */
   readonly rerunFrom?: RerunFrom;
+  /** A run without progress for this long is replaced by the next claim (FLOWLOG_STUCK_RUN_MINUTES). */
+  readonly stuckAfterMs: number;
+  /** A run the starter saw end while still holding the blob: the claim replaces it. */
+  readonly replaceRun?: string;
+  /** Retry policy for activities (short in local runs and tests). */
+  readonly retry?: { readonly firstIntervalMs: number; readonly attempts: number };
+  /** Set after continueAsNew: the run's token from its claim, so later rounds skip the claim. */
+  readonly token?: number;
+  /** Rounds already done by this run through continueAsNew. */
+  readonly round?: number;
 }
 
-export interface BeginRunResult {
-  readonly cursor: BlobCursor;
-  readonly generation: number;
-}
+/** What a processBlob instance ended with (its output, visible in the durable status). */
+export type ProcessBlobOutput =
+  | { readonly kind: 'covered'; readonly activeRun: string }
+  | { readonly kind: 'up-to-date' }
+  | { readonly kind: 'up-to-date' | 'read'; readonly cursor: number; readonly token: number }
+  | { readonly kind: 'backing-off'; readonly until: string; readonly error: string }
+  | { readonly kind: 'needs-operator' | 'refused' | 'superseded'; readonly error: string }
+  | { readonly kind: 'continued' | 'new-generation'; readonly token: number };
 
 export interface PlanInput {
   readonly ref: BlobRef;
@@ -32,7 +48,8 @@ export interface PlanInput {
 export type PlanResult =
   | { readonly kind: 'up-to-date'; readonly contentLength: number; readonly eTag: string }
   | { readonly kind: 'prefix-changed'; readonly reason: string }
-  | { readonly kind: 'failed'; readonly error: string }
+  /** A storage error retrying cannot cure (not authorised, not found): the run fails for an operator. */
+  | { readonly kind: 'storage-failed'; readonly error: string }
   | {
       readonly kind: 'read';
       readonly contentLength: number;
@@ -49,7 +66,16 @@ export interface ParseChunkInput {
   readonly ref: BlobRef;
   readonly key: string;
   readonly generation: number;
+  /** The run's token: its staging names are its own. */
+  readonly token: number;
   readonly chunk: ReadChunk;
+  /** The blob version the plan listed: the read is conditioned on it (If-Match). */
+  readonly eTag: string;
+  /**
+   * The fingerprint of the blocks up to the chunk's end as the plan listed them: when the eTag moved on
+   * (a block was appended), the bytes are still those the plan saw if this still matches.
+   */
+  readonly fingerprintAtEnd: string;
   readonly scanStart: ScanStart;
   /** The chunk starts at the run's cursor (after a record, or at a record an operator reset to). */
   readonly atCursor: boolean;
@@ -69,7 +95,11 @@ export type ParseChunkResult =
       readonly problemSamples: readonly string[];
     }
   /** The chunk does not start on a record (never from Azure's writer): read the range sequentially. */
-  | { readonly kind: 'misaligned'; readonly error: string };
+  | { readonly kind: 'misaligned'; readonly error: string }
+  /** The blob was rewritten after the plan listed it: the run goes round again and plans anew. */
+  | { readonly kind: 'changed'; readonly error: string }
+  /** A storage error retrying cannot cure (not authorised, not found): the run fails for an operator. */
+  | { readonly kind: 'storage-failed'; readonly error: string };
 
 export interface EnrichChunkInput {
   readonly staged: string;
@@ -99,9 +129,23 @@ export type EmitChunkResult =
     }
   | { readonly kind: 'failed'; readonly error: string };
 
-/** Staging names are deterministic: a retried activity overwrites its own output. */
-export const stagingPrefix = (key: string, generation: number) => `${key}/g${generation}/`;
-export const stagedName = (key: string, generation: number, chunk: ReadChunk, stage: 'parsed' | 'enriched') =>
-  `${stagingPrefix(key, generation)}${chunk.start}-${chunk.end}.${stage}.ndjson`;
+export interface RecordBlobStatusInput {
+  readonly key: string;
+  readonly ref: BlobRef;
+  readonly state: BlobState;
+  /** The finished run's staging folder, removed (quarantined records stay). */
+  readonly cleanupPrefix?: string;
+}
+
+/**
+ * Staging names: one folder per run (blob key, generation, token), deterministic within it, so a retried
+ * activity overwrites its own output, and a late write of a failed or replaced run never touches the
+ * files of the run after it.
+ */
+export const blobStagingPrefix = (key: string) => `${key}/`;
+export const runStagingPrefix = (key: string, generation: number, token: number) =>
+  `${blobStagingPrefix(key)}g${generation}/t${token}/`;
+export const stagedName = (runPrefix: string, chunk: ReadChunk, stage: 'parsed' | 'enriched') =>
+  `${runPrefix}${chunk.start}-${chunk.end}.${stage}.ndjson`;
 export const quarantineName = (key: string, generation: number, byteOffset: number) =>
   `quarantine/${key}/g${generation}/${byteOffset}.json`;

@@ -18,12 +18,13 @@ export const names = {
 
 /** Entity operations of blobState. */
 export const blobOps = {
-  observe: 'observe',
-  beginRun: 'beginRun',
+  /** Every event, sweep poke and operator rerun: record the observation, maybe become the blob's run. */
+  claim: 'claim',
+  /** A later round (after continueAsNew) of the run holding the token. */
+  beginRound: 'beginRound',
   commit: 'commit',
   fail: 'fail',
   newGeneration: 'newGeneration',
-  rerun: 'rerun',
   get: 'get',
   forget: 'forget',
 } as const;

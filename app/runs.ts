@@ -1,86 +1,113 @@
 import type { DurableClient } from 'durable-functions';
 import * as df from 'durable-functions';
+import type { AppConfig } from '../adapters/config';
 import { type BlobRef, blobKey } from '../domain/blob-ref';
-import type { BlobState, RerunFrom } from '../domain/blob-state';
+import type { BlobState, Observation, RerunFrom } from '../domain/blob-state';
+import { murmur128Hex } from '../domain/hash';
 import type { ProcessBlobInput } from './contracts';
 import { names } from './names';
 
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew']);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export type RunOutcome = 'started' | 'covered' | 'running';
-
-export interface EnsureRunOptions {
-  /** How long to wait for an active run to finish before answering `running`. */
-  readonly waitMs: number;
-  /** The data this caller needs read: a run that has read this far covers it. */
-  readonly contentLength?: number;
-  readonly rerunFrom?: RerunFrom;
-  readonly retry?: ProcessBlobInput['retry'];
-}
 
 export const blobEntity = (key: string) => new df.EntityId(names.blobStateEntity, key);
 
+/** What asked for a run: a BlobCreated event, the sweep, or an operator. */
+export type RunOrigin = 'event' | 'sweep' | 'operator';
+const ORIGIN_TAG: Record<RunOrigin, string> = { event: 'e', sweep: 's', operator: 'o' };
+
 /**
- * Makes sure a run will read what the caller observed. The caller has already signalled `observe` to the
- * blob's entity. Then:
- * - no run active: start one (its instance id is the blob key, so runs of one blob never overlap);
- * - a run active: its final commit compares the observed length with what it read and goes round again
- *   if it is behind; if our observation reaches the entity after that commit, the run is finishing, so we
- *   wait and start the next one. We stop waiting early when the entity shows the length already read.
- * Returns `running` only when the wait ran out with a run still active.
+ * The instance id of a claim: the blob key, what asked, and 16 hex digits of a hash of what makes the
+ * request unique (the event id, the sweep time, the operator request). Only `[a-z0-9-]`, at most 86
+ * characters: within the backend's instance-id rules. A redelivered event maps to the same id.
  */
-export async function ensureRun(
+export function runInstanceId(key: string, origin: RunOrigin, discriminator: string): string {
+  return `${key}-${ORIGIN_TAG[origin]}${murmur128Hex(discriminator).slice(0, 16)}`;
+}
+
+/** The blob key an instance id belongs to (the part before the origin tag), or undefined. */
+export function blobKeyOfInstance(instanceId: string): string | undefined {
+  return /^([a-z0-9]+-(?:[0-9]{10}|nohour)-[0-9a-f]{32})-[eso][0-9a-f]{16}$/.exec(instanceId)?.[1];
+}
+
+export interface ClaimRequest {
+  readonly ref: BlobRef;
+  readonly instanceId: string;
+  readonly observation?: Observation;
+  readonly rerunFrom?: RerunFrom;
+  /** A run seen dead (deadRun): the claim replaces it. */
+  readonly replaceRun?: string;
+}
+
+export interface DeadRun {
+  readonly instanceId: string;
+  /** `ended`: its instance is over (terminated, failed, purged) yet it holds the blob; `stuck`: no progress. */
+  readonly reason: 'ended' | 'stuck';
+  readonly runtimeStatus: string | null;
+}
+
+/**
+ * The run holding the blob, if it can no longer finish: its instance ended without committing or failing
+ * (an operator terminated it, its history was purged) or it made no progress past the bound. A live run
+ * releases the blob before its instance ends, so an ended instance that still holds it is dead.
+ */
+export async function deadRun(
   client: DurableClient,
-  ref: BlobRef,
-  key: string,
-  options: EnsureRunOptions,
-): Promise<RunOutcome> {
+  state: BlobState | undefined,
+  now: Date,
+  stuckAfterMs: number,
+): Promise<DeadRun | undefined> {
+  const run = state?.run;
+  if (!run) return undefined;
+  const status = await client.getStatus(run.instanceId).catch(() => undefined);
+  const runtimeStatus = status?.runtimeStatus === undefined ? null : String(status.runtimeStatus);
+  if (runtimeStatus === null || !ACTIVE.has(runtimeStatus))
+    return { instanceId: run.instanceId, reason: 'ended', runtimeStatus };
+  if (now.getTime() - Date.parse(run.lastProgressAt) > stuckAfterMs)
+    return { instanceId: run.instanceId, reason: 'stuck', runtimeStatus };
+  return undefined;
+}
+
+/**
+ * Starts the orchestration that claims the blob (see domain/blob-state.ts `claim`): one call, no waiting
+ * for any run. `duplicate`: an instance with this id is already running (the same event delivered again),
+ * so this request is being handled.
+ */
+export async function startClaim(
+  client: DurableClient,
+  config: AppConfig,
+  request: ClaimRequest,
+): Promise<'started' | 'duplicate'> {
   const input: ProcessBlobInput = {
-    ref,
-    key,
-    ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.rerunFrom !== undefined ? { rerunFrom: options.rerunFrom } : {}),
+    ref: request.ref,
+    key: blobKey(request.ref),
+    stuckAfterMs: config.stuckRunMs,
+    ...(request.observation ? { observation: request.observation } : {}),
+    ...(request.rerunFrom !== undefined ? { rerunFrom: request.rerunFrom } : {}),
+    ...(request.replaceRun !== undefined ? { replaceRun: request.replaceRun } : {}),
   };
-  const deadline = Date.now() + options.waitMs;
-  let delay = 100;
-  let refusedWhileIdle = 0;
-  for (;;) {
-    try {
-      await client.startNew(names.processBlob, { instanceId: key, input });
-      return 'started';
-    } catch (error) {
-      const status = await client.getStatus(key).catch(() => undefined);
-      if (!status || !ACTIVE.has(String(status.runtimeStatus))) {
-        // Refused, yet no run is active: the run completed between the two calls. Start again; give up
-        // only if that keeps happening (then the refusal has another cause).
-        if (++refusedWhileIdle >= 3) throw error;
-        continue;
-      }
-    }
-    if (options.contentLength !== undefined && options.rerunFrom === undefined) {
-      const entity = await client.readEntityState<BlobState>(blobEntity(key));
-      if (entity.entityExists && entity.entityState && entity.entityState.readLength >= options.contentLength)
-        return 'covered';
-    }
-    if (Date.now() + delay > deadline) return 'running';
-    await sleep(delay);
-    delay = Math.min(1000, delay * 2);
+  try {
+    await client.startNew(names.processBlob, { instanceId: request.instanceId, input });
+    return 'started';
+  } catch (error) {
+    const status = await client.getStatus(request.instanceId).catch(() => undefined);
+    if (status && ACTIVE.has(String(status.runtimeStatus))) return 'duplicate';
+    throw error;
   }
 }
 
-/** Starts a rerun of each blob that has no active run; the others are reported as skipped. */
+/** Starts an operator rerun of each blob (the claim refuses blobs with a run in progress). */
 export async function rerunEach(
   client: DurableClient,
+  config: AppConfig,
   blobs: readonly BlobRef[],
   from: RerunFrom,
-): Promise<{ started: string[]; skipped: string[] }> {
+  requestId: string,
+): Promise<{ started: string[] }> {
   const started: string[] = [];
-  const skipped: string[] = [];
   for (const ref of blobs) {
-    const key = blobKey(ref);
-    const outcome = await ensureRun(client, ref, key, { waitMs: 0, rerunFrom: from });
-    (outcome === 'started' ? started : skipped).push(key);
+    const instanceId = runInstanceId(blobKey(ref), 'operator', `${requestId}|${JSON.stringify(from)}`);
+    await startClaim(client, config, { ref, instanceId, rerunFrom: from });
+    started.push(instanceId);
   }
-  return { started, skipped };
+  return { started };
 }

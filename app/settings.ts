@@ -139,6 +139,14 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
     secret: false,
   },
   {
+    name: 'FLOWLOG_STUCK_RUN_MINUTES',
+    description:
+      'A run that made no progress (claim, round start, commit) for this long is replaced by the next event or sweep, and the sweep terminates it.',
+    required: false,
+    defaultValue: '30',
+    secret: false,
+  },
+  {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING',
     description: 'Application Insights for logs and custom metrics.',
     required: false,

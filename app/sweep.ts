@@ -1,11 +1,14 @@
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
+import * as df from 'durable-functions';
 import { listFlowLogBlobs } from '../adapters/blob-listing';
 import { hourPartition } from '../adapters/ledger';
 import { blobKey } from '../domain/blob-ref';
+import type { BlobState } from '../domain/blob-state';
+import { blobStagingPrefix } from './contracts';
 import { record } from './metrics';
 import { blobOps } from './names';
-import { blobEntity, ensureRun } from './runs';
+import { blobEntity, deadRun, runInstanceId, startClaim } from './runs';
 import type { AppServices } from './services';
 
 const HOUR = 3_600_000;
@@ -13,6 +16,11 @@ const HOUR = 3_600_000;
 export interface SweepResult {
   readonly listed: number;
   readonly poked: string[];
+  /**
+   * Runs that held a behind blob but could not finish (their instance ended, or no progress past the
+   * bound: those are terminated here): the poke's claim replaced them.
+   */
+  readonly deadRuns: string[];
 }
 
 /**
@@ -31,25 +39,53 @@ export async function sweepOnce(
   const hours = [hourPartition(new Date(hourStart.getTime() - HOUR)), hourPartition(hourStart)];
   const known = new Map((await services.ledger.list({ hours })).map((row) => [row.key, row]));
   const poked: string[] = [];
+  const deadRuns: string[] = [];
   for (const blob of listed) {
     const key = blobKey(blob.ref);
     const row = known.get(key);
     // Data ends 2 bytes before contentLength (the closing `]}`).
     if (row && row.state !== 'failed' && row.consumedBytes >= blob.contentLength - 2) continue;
-    if (row?.state === 'failed' && row.observedLength >= blob.contentLength && row.failureCount >= 5)
-      continue;
-    await client.signalEntity(blobEntity(key), blobOps.observe, {
+    // Behind: a run may hold the blob. One that ended without releasing it, or made no progress past the
+    // bound, is replaced by this poke's claim (and terminated here if it is still going), so even a run
+    // that never stops can no longer commit.
+    const entity = await client.readEntityState<BlobState>(blobEntity(key));
+    const dead = await deadRun(
+      client,
+      entity.entityExists ? entity.entityState : undefined,
+      now,
+      services.config.stuckRunMs,
+    );
+    if (dead) {
+      if (dead.reason === 'stuck')
+        await client.terminate(
+          dead.instanceId,
+          'no progress past FLOWLOG_STUCK_RUN_MINUTES; replaced by the sweep',
+        );
+      deadRuns.push(dead.instanceId);
+      logger.warn(
+        `blob ${key}: run ${dead.instanceId} is ${dead.reason} (${dead.runtimeStatus}); replacing it`,
+      );
+    }
+    await startClaim(client, services.config, {
       ref: blob.ref,
-      contentLength: blob.contentLength,
-      eTag: '',
-      sequencer: '',
-      at: now.toISOString(),
+      instanceId: runInstanceId(key, 'sweep', `${now.toISOString()}|${blob.contentLength}`),
+      observation: {
+        ref: blob.ref,
+        contentLength: blob.contentLength,
+        eTag: '',
+        sequencer: '',
+        at: now.toISOString(),
+      },
+      ...(dead ? { replaceRun: dead.instanceId } : {}),
     });
-    await ensureRun(client, blob.ref, key, { waitMs: 0, contentLength: blob.contentLength });
     poked.push(key);
   }
-  record(services.counters, logger, { 'sweep.blobsListed': listed.length, 'sweep.blobsPoked': poked.length });
-  return { listed: listed.length, poked };
+  record(services.counters, logger, {
+    'sweep.blobsListed': listed.length,
+    'sweep.blobsPoked': poked.length,
+    'sweep.deadRunsReplaced': deadRuns.length,
+  });
+  return { listed: listed.length, poked, deadRuns };
 }
 
 /** Hours of finished blobs kept (entity state, run history, ledger row) before housekeeping removes them. */
@@ -57,6 +93,8 @@ export const RETENTION_HOURS = 48;
 
 export interface HousekeepingResult {
   readonly removed: string[];
+  /** Finished orchestration instances purged (every event, poke and run leaves one). */
+  readonly instancesPurged: number;
 }
 
 /**
@@ -76,9 +114,22 @@ export async function housekeeping(
   const removed: string[] = [];
   for (const row of rows) {
     await client.signalEntity(blobEntity(row.key), blobOps.forget);
-    await client.purgeInstanceHistory(row.key).catch(() => undefined);
+    // Late writes of failed or replaced runs, left after their own cleanup.
+    await services.staging.deletePrefix(blobStagingPrefix(row.key));
     await services.ledger.delete(row.key);
     removed.push(row.key);
   }
-  return { removed };
+  // Instances are per event and run, not per blob: purge the finished ones of the hours past the retention
+  // (a window of a few hours, so a missed hourly pass is caught up by the next ones).
+  const purgeTo = new Date(now.getTime() - RETENTION_HOURS * HOUR);
+  const purged = await client.purgeInstanceHistoryBy({
+    createdTimeFrom: new Date(purgeTo.getTime() - 6 * HOUR),
+    createdTimeTo: purgeTo,
+    runtimeStatus: [
+      df.OrchestrationRuntimeStatus.Completed,
+      df.OrchestrationRuntimeStatus.Failed,
+      df.OrchestrationRuntimeStatus.Terminated,
+    ],
+  });
+  return { removed, instancesPurged: purged.instancesDeleted };
 }

@@ -37,6 +37,29 @@ export interface BlobState {
   readonly hourComplete: boolean;
   readonly lastRunAt: string | null;
   readonly lastEventAt: string | null;
+  /** The one run allowed to change this state, or null when none is active. */
+  readonly run: ActiveRun | null;
+  /** Tokens handed out so far: each granted run gets the next one. */
+  readonly runsGranted: number;
+  /** Runs that made no progress for longer than the bound and were replaced by a new one. */
+  readonly stuckRunsReplaced: number;
+  /** The last failure could not be cured by retrying (not authorised, not found, ...): wait for an operator. */
+  readonly failurePermanent: boolean;
+  /** Bumped by every change a run makes (commit, fail, new generation): orders the ledger's writes. */
+  readonly revision: number;
+}
+
+/**
+ * A run holds a token from its claim. Only the holder of the current token may move the cursor, so two
+ * runs of one blob (an Azure start race, a run replaced while still alive) can never both commit.
+ */
+export interface ActiveRun {
+  /** The orchestration instance that holds the token. */
+  readonly instanceId: string;
+  readonly token: number;
+  readonly startedAt: string;
+  /** Claim, beginRun and every commit mark progress; the stuck-run bound counts from here. */
+  readonly lastProgressAt: string;
 }
 
 export const emptyBlobState = (): BlobState => ({
@@ -54,7 +77,20 @@ export const emptyBlobState = (): BlobState => ({
   hourComplete: false,
   lastRunAt: null,
   lastEventAt: null,
+  run: null,
+  runsGranted: 0,
+  stuckRunsReplaced: 0,
+  failurePermanent: false,
+  revision: 0,
 });
+
+/**
+ * State persisted before runs had tokens lacks the new fields: fill them in (an entity keeps its state
+ * across deployments).
+ */
+export function withDefaults(state: Partial<BlobState>): BlobState {
+  return { ...emptyBlobState(), ...state };
+}
 
 /** Closing `]}` of a flow-log blob: data ends two bytes before contentLength. */
 const CLOSER = 2;
@@ -102,6 +138,8 @@ export function isStale(state: BlobState, contentLength: number, sequencer = '')
 }
 
 export interface RunCommit {
+  /** The token the run's claim was granted: a commit from any other run is refused. */
+  readonly token: number;
   readonly generation: number;
   readonly cursor: BlobCursor;
   readonly readLength: number;
@@ -112,19 +150,76 @@ export interface RunCommit {
   readonly at: string;
 }
 
-/** A run finished and its summaries are on the hub: advance. A commit of an older generation is ignored. */
-export function commitRun(state: BlobState, c: RunCommit): { state: BlobState; more: boolean } {
-  if (c.generation !== state.generation) return { state, more: true };
+/** What a run is told when it asks to change the state. */
+export type RunVerdict<T = object> =
+  | ({ readonly ok: true } & T)
+  | { readonly ok: false; readonly reason: 'superseded' | 'refused'; readonly error: string };
+
+const superseded = (state: BlobState, token: number): RunVerdict & { ok: false } => ({
+  ok: false,
+  reason: 'superseded',
+  error:
+    state.run === null
+      ? `run token ${token} no longer holds the blob (no run is active)`
+      : `run token ${token} no longer holds the blob (${state.run.instanceId} holds token ${state.run.token})`,
+});
+
+const holds = (state: BlobState, token: number): boolean => state.run !== null && state.run.token === token;
+
+/** Offsets a commit adds: only past the last one known, so an offset is never recorded twice. */
+function appendIncreasing(known: readonly number[], added: readonly number[]): number[] {
+  const out = [...known];
+  let last = out.length > 0 ? out[out.length - 1]! : -1;
+  for (const offset of added) {
+    if (offset > last) {
+      out.push(offset);
+      last = offset;
+    }
+  }
+  return out;
+}
+
+/**
+ * The run holding `c.token` read everything up to `c.cursor` and its summaries are on the hub: advance.
+ * Refused for any other run (stale or replaced), for an older generation, and for a cursor that would move
+ * backwards. `more`: something was committed after the run listed the blocks, so the run goes round again
+ * (and keeps its token); otherwise the run is over and the blob is free for the next claim.
+ */
+export function commitRun(
+  state: BlobState,
+  c: RunCommit,
+): { state: BlobState; verdict: RunVerdict<{ more: boolean }> } {
+  if (!holds(state, c.token)) return { state, verdict: superseded(state, c.token) };
+  const refuse = (error: string) => ({
+    state: {
+      ...failRun(state, error, c.at),
+      run: null,
+      failurePermanent: true,
+      revision: state.revision + 1,
+    },
+    verdict: { ok: false as const, reason: 'refused' as const, error },
+  });
+  if (c.generation !== state.generation)
+    return refuse(
+      `commit of generation ${c.generation} refused: the blob is at generation ${state.generation}`,
+    );
+  if (c.cursor.byteOffset < state.cursor.byteOffset)
+    return refuse(
+      `commit refused: it would move the cursor backwards from byte ${state.cursor.byteOffset} to ${c.cursor.byteOffset}`,
+    );
   const s = state.stats;
+  const observedLength = Math.max(state.observedLength, c.readLength);
+  const more = observedLength > c.readLength;
   const next: BlobState = {
     ...state,
     cursor: c.cursor,
     readLength: c.readLength,
-    observedLength: Math.max(state.observedLength, c.readLength),
+    observedLength,
     eTag: c.eTag || state.eTag,
     lastError: null,
     failureCount: 0,
-    recordOffsets: [...state.recordOffsets, ...c.newRecordOffsets],
+    failurePermanent: false,
+    recordOffsets: appendIncreasing(state.recordOffsets, c.newRecordOffsets),
     stats: {
       runs: s.runs + 1,
       blocks: s.blocks + c.stats.blocks,
@@ -136,25 +231,73 @@ export function commitRun(state: BlobState, c: RunCommit): { state: BlobState; m
     },
     hourComplete: c.hourComplete,
     lastRunAt: c.at,
+    run: more && state.run !== null ? { ...state.run, lastProgressAt: c.at } : null,
+    revision: state.revision + 1,
   };
-  // More was committed after this run listed the blocks: go again.
-  return { state: next, more: next.observedLength > c.readLength };
+  return { state: next, verdict: { ok: true, more } };
 }
 
-export function failRun(state: BlobState, error: string, at: string): BlobState {
+export interface RunFailure {
+  readonly token: number;
+  readonly error: string;
+  /** Retrying cannot cure it (not authorised, not found, ...): no automatic run until an operator reruns. */
+  readonly permanent: boolean;
+  readonly at: string;
+}
+
+function failRun(state: BlobState, error: string, at: string): BlobState {
   return { ...state, lastError: error.slice(0, 2000), failureCount: state.failureCount + 1, lastRunAt: at };
 }
 
-/** The blob's prefix changed: start it again from byte 0 under a new generation (new ids). */
-export function newGeneration(state: BlobState, reason: string): BlobState {
+/** The run holding the token failed after its retries: recorded for rerun, and the blob is free again. */
+export function failRunWith(state: BlobState, f: RunFailure): { state: BlobState; verdict: RunVerdict } {
+  if (!holds(state, f.token)) return { state, verdict: superseded(state, f.token) };
   return {
-    ...state,
-    generation: state.generation + 1,
-    cursor: INITIAL_CURSOR,
-    readLength: 0,
-    recordOffsets: [],
-    hourComplete: false,
-    lastError: `new generation: ${reason}`.slice(0, 2000),
+    state: {
+      ...failRun(state, f.error, f.at),
+      run: null,
+      failurePermanent: f.permanent,
+      revision: state.revision + 1,
+    },
+    verdict: { ok: true },
+  };
+}
+
+/** The blob's prefix changed: start it again from byte 0 under a new generation (new ids). */
+export function newGeneration(
+  state: BlobState,
+  token: number,
+  reason: string,
+): { state: BlobState; verdict: RunVerdict<{ generation: number }> } {
+  if (!holds(state, token)) return { state, verdict: superseded(state, token) };
+  const generation = state.generation + 1;
+  return {
+    state: {
+      ...state,
+      generation,
+      cursor: INITIAL_CURSOR,
+      readLength: 0,
+      // Lengths seen so far were the old generation's.
+      observedLength: 0,
+      recordOffsets: [],
+      hourComplete: false,
+      lastError: `new generation: ${reason}`.slice(0, 2000),
+      revision: state.revision + 1,
+    },
+    verdict: { ok: true, generation },
+  };
+}
+
+/** A later round of the run holding the token starts: its cursor and generation, and progress marked. */
+export function beginRound(
+  state: BlobState,
+  token: number,
+  at: string,
+): { state: BlobState; verdict: RunVerdict<{ cursor: BlobCursor; generation: number }> } {
+  if (!holds(state, token) || state.run === null) return { state, verdict: superseded(state, token) };
+  return {
+    state: { ...state, run: { ...state.run, lastProgressAt: at } },
+    verdict: { ok: true, cursor: state.cursor, generation: state.generation },
   };
 }
 
@@ -166,7 +309,13 @@ export type RerunFrom = 'checkpoint' | 'start' | { readonly record: number };
  * at record N's offset (its block fingerprint is re-established by the next plan).
  */
 export function rerun(state: BlobState, from: RerunFrom): BlobState {
-  const cleared = { ...state, lastError: null, failureCount: 0, hourComplete: false };
+  const cleared = {
+    ...state,
+    lastError: null,
+    failureCount: 0,
+    failurePermanent: false,
+    hourComplete: false,
+  };
   if (from === 'checkpoint') return { ...cleared, readLength: 0 };
   if (from === 'start' || from.record <= 0)
     return { ...cleared, cursor: INITIAL_CURSOR, readLength: 0, recordOffsets: [] };
@@ -190,3 +339,127 @@ export function rerun(state: BlobState, from: RerunFrom): BlobState {
 
 /** A cursor set by an operator: the next plan trusts the current block list for its prefix. */
 export const UNKNOWN_FINGERPRINT = fingerprintOf(['(operator reset)']);
+
+/** How long automatic runs wait after the n-th retryable failure in a row: 1, 2, 4, ... 60 minutes. */
+export function retryBackoffMs(failureCount: number): number {
+  return Math.min(60, 2 ** Math.max(0, failureCount - 1)) * 60_000;
+}
+
+export interface ClaimRequest {
+  /** The orchestration instance asking to become the blob's run. */
+  readonly instanceId: string;
+  readonly ref: BlobRef;
+  readonly at: string;
+  /** What an event or the sweep saw (absent for an operator rerun). */
+  readonly observation?: Observation;
+  /** Operator rerun: reset the cursor this way, then run. */
+  readonly rerunFrom?: RerunFrom;
+  /** A run that made no progress for longer than this is replaced. */
+  readonly stuckAfterMs: number;
+  /**
+   * The caller saw this run's instance end (terminated, failed, purged) while it still held the blob: it
+   * can never commit or release, so it is replaced now rather than after the bound.
+   */
+  readonly replace?: string;
+}
+
+export type ClaimVerdict =
+  | {
+      readonly kind: 'granted';
+      readonly token: number;
+      readonly cursor: BlobCursor;
+      readonly generation: number;
+      /** The stuck run this one replaces (its token is void from now on). */
+      readonly replaced?: string;
+    }
+  /** A run is active; its commit sees the observation (more committed) and goes round again. */
+  | { readonly kind: 'covered'; readonly activeRun: string }
+  /** Everything observed has been read. */
+  | { readonly kind: 'up-to-date' }
+  /** The last run failed with a retryable error: automatic runs wait until `until`. */
+  | { readonly kind: 'backing-off'; readonly until: string; readonly error: string }
+  /** The last run failed permanently: only an operator rerun starts the next one. */
+  | { readonly kind: 'needs-operator'; readonly error: string }
+  /** An operator rerun that cannot be done now (a run is active, or the record is unknown). */
+  | { readonly kind: 'refused'; readonly error: string };
+
+/**
+ * The one place that decides whether a run starts. Every event, sweep poke and operator rerun starts an
+ * orchestration that claims the blob first: the observation is recorded, and the claim is granted a token
+ * only when no run holds the blob (or the one that does made no progress for `stuckAfterMs`). So nothing
+ * waits for a run to end, and two runs never hold one blob. The same instance claiming again (a
+ * redelivered message) gets the same token.
+ */
+export function claim(state: BlobState, req: ClaimRequest): { state: BlobState; verdict: ClaimVerdict } {
+  const seen = req.observation ? observe(state, req.observation) : state;
+  const observed = seen.ref === null ? { ...seen, ref: req.ref } : seen;
+  const active = observed.run;
+  if (active !== null && active.instanceId === req.instanceId)
+    return {
+      state: observed,
+      verdict: {
+        kind: 'granted',
+        token: active.token,
+        cursor: observed.cursor,
+        generation: observed.generation,
+      },
+    };
+  const stuck =
+    active !== null &&
+    (req.replace === active.instanceId ||
+      Date.parse(req.at) - Date.parse(active.lastProgressAt) > req.stuckAfterMs);
+  if (active !== null && !stuck) {
+    const verdict: ClaimVerdict =
+      req.rerunFrom === undefined
+        ? { kind: 'covered', activeRun: active.instanceId }
+        : {
+            kind: 'refused',
+            error: `run ${active.instanceId} is in progress; try again when it has finished`,
+          };
+    return { state: observed, verdict };
+  }
+
+  let next = observed;
+  if (req.rerunFrom !== undefined) {
+    try {
+      next = rerun(observed, req.rerunFrom);
+    } catch (error) {
+      return { state: observed, verdict: { kind: 'refused', error: (error as Error).message } };
+    }
+  } else if (observed.lastError !== null && observed.failureCount > 0) {
+    if (observed.failurePermanent)
+      return { state: observed, verdict: { kind: 'needs-operator', error: observed.lastError } };
+    const until = Date.parse(observed.lastRunAt ?? req.at) + retryBackoffMs(observed.failureCount);
+    if (Date.parse(req.at) < until && !stuck)
+      return {
+        state: observed,
+        verdict: { kind: 'backing-off', until: new Date(until).toISOString(), error: observed.lastError },
+      };
+  } else if (!stuck && !hasWork(state, observed, req.observation)) {
+    return { state: observed, verdict: { kind: 'up-to-date' } };
+  }
+
+  const token = next.runsGranted + 1;
+  const granted: BlobState = {
+    ...next,
+    runsGranted: token,
+    stuckRunsReplaced: next.stuckRunsReplaced + (stuck ? 1 : 0),
+    run: { instanceId: req.instanceId, token, startedAt: req.at, lastProgressAt: req.at },
+  };
+  return {
+    state: granted,
+    verdict: {
+      kind: 'granted',
+      token,
+      cursor: granted.cursor,
+      generation: granted.generation,
+      ...(stuck && active !== null ? { replaced: active.instanceId } : {}),
+    },
+  };
+}
+
+/** Whether there may be something to read: never read, more observed than read, or a possible rewrite. */
+function hasWork(before: BlobState, after: BlobState, o: Observation | undefined): boolean {
+  if (after.readLength === 0 || after.observedLength > after.readLength) return true;
+  return o !== undefined && !isStale(before, o.contentLength, o.sequencer);
+}

@@ -1,65 +1,97 @@
 import type { EntityContext } from 'durable-functions';
 import * as df from 'durable-functions';
 import { blobOps, names } from '../app/names';
+import { appServices } from '../app/services';
 import {
   type BlobState,
+  beginRound,
+  type ClaimRequest,
+  claim,
   commitRun,
   emptyBlobState,
-  failRun,
+  failRunWith,
   newGeneration,
-  type Observation,
-  observe,
-  type RerunFrom,
   type RunCommit,
-  rerun,
+  type RunFailure,
+  withDefaults,
 } from '../domain/blob-state';
 
 /**
- * Per-blob state (cursor, generation, observed length, errors, stats), keyed by blobKey(ref). One
- * operation at a time per blob, so a commit and a new observation can never interleave. All logic is in
- * domain/blob-state.ts; this handler validates and dispatches. Results are returned as values: the SDK
- * loses an entity exception's message on the way to the orchestrator.
+ * Per-blob state (cursor, generation, observed length, the run holding the blob, errors, stats), keyed by
+ * blobKey(ref). Operations run one at a time per blob, so a claim and a commit never interleave. All
+ * logic is in domain/blob-state.ts; this handler validates and dispatches. Results are returned as values:
+ * the SDK loses an entity exception's message on the way to the orchestrator.
  */
 /** The state without its per-record offsets: what the ledger needs, small enough for history. */
-const compact = (state: BlobState): BlobState => ({ ...state, recordOffsets: [] });
+const compactState = (state: BlobState): BlobState => ({ ...state, recordOffsets: [] });
+
+function has<K extends string>(input: unknown, ...keys: K[]): input is Record<K, unknown> {
+  return typeof input === 'object' && input !== null && keys.every((k) => k in input);
+}
 
 function handle(context: EntityContext<BlobState>): void {
-  const state = context.df.getState(() => emptyBlobState()) ?? emptyBlobState();
+  const state = withDefaults(context.df.getState(() => emptyBlobState()) ?? emptyBlobState());
   const input: unknown = context.df.getInput();
-  switch (context.df.operationName) {
-    case blobOps.observe:
-      context.df.setState(observe(state, input as Observation));
-      return;
-    case blobOps.beginRun:
-      context.df.return({ cursor: state.cursor, generation: state.generation });
-      return;
-    case blobOps.commit: {
-      const { state: next, more } = commitRun(state, input as RunCommit);
+  const op = context.df.operationName;
+  const invalid = (needs: string) =>
+    context.df.return({ ok: false, reason: 'refused', error: `${op} needs ${needs}` });
+  switch (op) {
+    case blobOps.claim: {
+      if (!has(input, 'instanceId', 'ref', 'at', 'stuckAfterMs')) {
+        invalid('{instanceId, ref, at, stuckAfterMs}');
+        return;
+      }
+      const { state: next, verdict } = claim(state, input as unknown as ClaimRequest);
       context.df.setState(next);
-      context.df.return({ more, state: compact(next) });
+      const { counters } = appServices();
+      if (verdict.kind === 'granted') {
+        counters.add('runs.started');
+        if (verdict.replaced !== undefined) counters.add('runs.stuckReplaced');
+      } else counters.add(verdict.kind === 'covered' ? 'runs.coalesced' : 'claims.declined');
+      context.df.return(verdict);
+      return;
+    }
+    case blobOps.beginRound: {
+      if (!has(input, 'token', 'at')) {
+        invalid('{token, at}');
+        return;
+      }
+      const { state: next, verdict } = beginRound(state, Number(input.token), String(input.at));
+      context.df.setState(next);
+      context.df.return(verdict);
+      return;
+    }
+    case blobOps.commit: {
+      if (!has(input, 'token', 'generation', 'cursor', 'readLength')) {
+        invalid('{token, generation, cursor, readLength, ...}');
+        return;
+      }
+      const { state: next, verdict } = commitRun(state, input as unknown as RunCommit);
+      context.df.setState(next);
+      context.df.return({ ...verdict, state: compactState(next) });
       return;
     }
     case blobOps.fail: {
-      const { error, at } = input as { error: string; at: string };
-      const next = failRun(state, error, at);
+      if (!has(input, 'token', 'error', 'at')) {
+        invalid('{token, error, permanent, at}');
+        return;
+      }
+      const { state: next, verdict } = failRunWith(state, input as unknown as RunFailure);
       context.df.setState(next);
-      context.df.return({ state: compact(next) });
+      context.df.return({ ...verdict, state: compactState(next) });
       return;
     }
-    case blobOps.newGeneration:
-      context.df.setState(
-        newGeneration(state, String((input as { reason?: string })?.reason ?? 'prefix changed')),
-      );
-      context.df.return({ generation: state.generation + 1 });
-      return;
-    case blobOps.rerun:
-      try {
-        context.df.setState(rerun(state, (input as { from: RerunFrom }).from));
-        context.df.return({ ok: true });
-      } catch (error) {
-        context.df.return({ ok: false, error: (error as Error).message });
+    case blobOps.newGeneration: {
+      if (!has(input, 'token')) {
+        invalid('{token, reason}');
+        return;
       }
+      const reason = String((input as { reason?: unknown }).reason ?? 'prefix changed');
+      const { state: next, verdict } = newGeneration(state, Number(input.token), reason);
+      context.df.setState(next);
+      context.df.return(verdict);
       return;
+    }
     case blobOps.forget:
       // Housekeeping: the blob's hour is long over and it was read completely.
       context.df.destructOnExit();
@@ -68,7 +100,7 @@ function handle(context: EntityContext<BlobState>): void {
       context.df.return(state);
       return;
     default:
-      context.df.return({ ok: false, error: `unknown operation ${context.df.operationName}` });
+      context.df.return({ ok: false, reason: 'refused', error: `unknown operation ${op}` });
   }
 }
 

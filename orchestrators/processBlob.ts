@@ -1,41 +1,53 @@
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import * as df from 'durable-functions';
 import {
-  type BeginRunResult,
   type EmitChunkResult,
   type EnrichChunkResult,
+  type ParseChunkInput,
   type ParseChunkResult,
   type PlanResult,
   type ProcessBlobInput,
+  type ProcessBlobOutput,
+  type RecordBlobStatusInput,
+  runStagingPrefix,
   stagedName,
 } from '../app/contracts';
 import { blobOps, names } from '../app/names';
 import { parseHourPath } from '../domain/blob-identity';
-import type { BlobState } from '../domain/blob-state';
-import { cursorAt } from '../domain/framing/blocks';
+import type { BlobState, ClaimVerdict, RunVerdict } from '../domain/blob-state';
+import { type BlobCursor, type BlockBoundary, cursorAt } from '../domain/framing/blocks';
 import type { ReadChunk } from '../domain/read-chunks';
 
-/** Rounds one instance runs through continueAsNew before it lets a new event start a fresh one. */
-const MAX_ROUNDS = 50;
 /** A blob's hour is complete when the hour plus this grace is over and everything committed was read. */
 const HOUR_GRACE_MS = 15 * 60_000;
 
-/** A run failed permanently: recorded on the entity and the ledger, then the orchestration fails. */
+/**
+ * A run failed in a way retrying cannot cure (a permanent storage or hub error, a refused commit): the
+ * entity records it as permanent, so only an operator rerun starts the next run.
+ */
 class RunFailedError extends Error {
   override readonly name = 'RunFailedError';
 }
 
 function validate(input: unknown): ProcessBlobInput {
   const i = input as ProcessBlobInput | undefined;
-  if (!i?.ref?.account || !i.ref.container || !i.ref.name || !i.key)
-    throw new Error('processBlob needs {ref, key}');
+  if (!i?.ref?.account || !i.ref.container || !i.ref.name || !i.key || typeof i.stuckAfterMs !== 'number')
+    throw new Error('processBlob needs {ref, key, stuckAfterMs}');
   return i;
 }
 
+/** The fingerprint the plan's boundary table gives for the blocks up to `end`. */
+function fingerprintAt(boundaries: readonly BlockBoundary[], end: number): string {
+  return boundaries.find((b) => b.end === end)?.fingerprint ?? '';
+}
+
 /**
- * One run over one blob: plan (block list → byte ranges), parse chunks in parallel, enrich, emit, and only
- * then advance the cursor on the entity. Serialized per blob by its instance id (= entity key).
- * Deterministic: time comes from context.df.currentUtcDateTime, every decision from activity results.
+ * One run over one blob. It first claims the blob on its entity (every event, sweep poke and operator
+ * rerun starts an instance of its own; the entity grants at most one of them a token). The holder then
+ * plans (block list → byte ranges), parses chunks in parallel, enriches, emits, and only then commits the
+ * cursor with its token; a commit from a run whose token was replaced is refused. If more was committed
+ * meanwhile it goes round again (continueAsNew, same token). Deterministic: time comes from
+ * context.df.currentUtcDateTime, every decision from activity and entity results.
  */
 const processBlob: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = validate(context.df.getInput());
@@ -45,16 +57,39 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
   retry.backoffCoefficient = 2;
   retry.maxRetryIntervalInMilliseconds = 60_000;
   const now = () => context.df.currentUtcDateTime.toISOString();
+  const round = input.round ?? 0;
 
-  if (input.rerunFrom !== undefined && (input.round ?? 0) === 0) {
-    const reset = (yield context.df.callEntity(entity, blobOps.rerun, { from: input.rerunFrom })) as {
-      ok: boolean;
-      error?: string;
-    };
-    if (!reset.ok) return { kind: 'rerun-refused', error: reset.error };
+  let token: number;
+  let begin: { cursor: BlobCursor; generation: number };
+  if (input.token === undefined) {
+    const verdict = (yield context.df.callEntity(entity, blobOps.claim, {
+      instanceId: context.df.instanceId,
+      ref,
+      at: now(),
+      stuckAfterMs: input.stuckAfterMs,
+      ...(input.observation ? { observation: input.observation } : {}),
+      ...(input.rerunFrom !== undefined ? { rerunFrom: input.rerunFrom } : {}),
+      ...(input.replaceRun !== undefined ? { replace: input.replaceRun } : {}),
+    })) as ClaimVerdict;
+    if (verdict.kind !== 'granted') return verdict satisfies ProcessBlobOutput;
+    token = verdict.token;
+    begin = verdict;
+  } else {
+    token = input.token;
+    const verdict = (yield context.df.callEntity(entity, blobOps.beginRound, {
+      token,
+      at: now(),
+    })) as RunVerdict<{ cursor: BlobCursor; generation: number }>;
+    if (!verdict.ok) return { kind: 'superseded', error: verdict.error } satisfies ProcessBlobOutput;
+    begin = verdict;
   }
-  const begin = (yield context.df.callEntity(entity, blobOps.beginRun)) as BeginRunResult;
   const generation = begin.generation;
+  const runPrefix = runStagingPrefix(key, generation, token);
+  const next = (): ProcessBlobInput => {
+    const { observation: _o, rerunFrom: _r, replaceRun: _p, ...rest } = input;
+    return { ...rest, token, round: round + 1 };
+  };
+  const status = (state: BlobState): RecordBlobStatusInput => ({ key, ref, state, cleanupPrefix: runPrefix });
 
   try {
     const plan = (yield context.df.callActivityWithRetry(names.planBlobRead, retry, {
@@ -62,11 +97,15 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
       cursor: begin.cursor,
     })) as PlanResult;
 
-    if (plan.kind === 'failed') throw new RunFailedError(plan.error);
+    if (plan.kind === 'storage-failed') throw new RunFailedError(plan.error);
     if (plan.kind === 'prefix-changed') {
-      yield context.df.callEntity(entity, blobOps.newGeneration, { reason: plan.reason });
-      context.df.continueAsNew({ ...input, rerunFrom: undefined, round: (input.round ?? 0) + 1 });
-      return { kind: 'new-generation', reason: plan.reason };
+      const renewed = (yield context.df.callEntity(entity, blobOps.newGeneration, {
+        token,
+        reason: plan.reason,
+      })) as RunVerdict;
+      if (!renewed.ok) return { kind: 'superseded', error: renewed.error } satisfies ProcessBlobOutput;
+      context.df.continueAsNew(next());
+      return { kind: 'new-generation', token } satisfies ProcessBlobOutput;
     }
 
     const hour = parseHourPath(ref.name);
@@ -74,26 +113,40 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
       hour !== undefined &&
       context.df.currentUtcDateTime.getTime() > hour.hourStart.getTime() + 3_600_000 + HOUR_GRACE_MS;
     let cursor = begin.cursor;
-    let readLength = plan.contentLength;
     const totals = { blocks: 0, records: 0, tuples: 0, summaries: 0, events: 0, problems: 0 };
     const newRecordOffsets: number[] = [];
-    const staged: string[] = [];
 
     if (plan.kind === 'read') {
-      // Parse: fan out over chunks of whole blocks.
+      // Parse: fan out over chunks of whole blocks, each read pinned to the version the plan listed.
+      const parseInput = (chunk: ReadChunk, first: boolean): ParseChunkInput => ({
+        ref,
+        key,
+        generation,
+        token,
+        chunk,
+        eTag: plan.eTag,
+        fingerprintAtEnd: fingerprintAt(plan.boundaries, chunk.end),
+        scanStart: first ? plan.scanStart : 'array-body',
+        atCursor: first,
+      });
       let chunks: readonly ReadChunk[] = plan.chunks;
       let parsed = (yield context.df.Task.all(
         chunks.map((chunk, i) =>
-          context.df.callActivityWithRetry(names.parseChunk, retry, {
-            ref,
-            key,
-            generation,
-            chunk,
-            scanStart: i === 0 ? plan.scanStart : 'array-body',
-            atCursor: i === 0,
-          }),
+          context.df.callActivityWithRetry(names.parseChunk, retry, parseInput(chunk, i === 0)),
         ),
       )) as ParseChunkResult[];
+      const storageFailure = parsed.find((p) => p.kind === 'storage-failed');
+      if (storageFailure) throw new RunFailedError(storageFailure.error);
+      if (parsed.some((p) => p.kind === 'changed')) {
+        // Rewritten since the plan: nothing was emitted yet; plan again (it starts a new generation).
+        yield context.df.callActivityWithRetry(names.recordBlobStatus, retry, {
+          key,
+          ref,
+          cleanupPrefix: runPrefix,
+        });
+        context.df.continueAsNew(next());
+        return { kind: 'continued', token } satisfies ProcessBlobOutput;
+      }
       const aligned = parsed.every(
         (p, i) => p.kind === 'parsed' && (i === parsed.length - 1 || p.consumedEnd === chunks[i]!.end),
       );
@@ -106,19 +159,18 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
         };
         chunks = [whole];
         parsed = [
-          (yield context.df.callActivityWithRetry(names.parseChunk, retry, {
-            ref,
-            key,
-            generation,
-            chunk: whole,
-            scanStart: plan.scanStart,
-            atCursor: true,
-          })) as ParseChunkResult,
+          (yield context.df.callActivityWithRetry(
+            names.parseChunk,
+            retry,
+            parseInput(whole, true),
+          )) as ParseChunkResult,
         ];
       }
       const ok = parsed.map((p) => {
-        if (p.kind !== 'parsed') throw new RunFailedError(p.error);
-        return p;
+        if (p.kind === 'parsed') return p;
+        // Misaligned even as one piece, or changed / failed on the second read.
+        if (p.kind === 'changed') throw new Error(p.error);
+        throw new RunFailedError(p.error);
       });
       let consumedEnd = cursor.byteOffset;
       const ordinalBases: number[] = [];
@@ -140,52 +192,63 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
           context.df.callActivityWithRetry(names.enrichChunk, retry, {
             staged: p.staged,
             ordinalBase: ordinalBases[i]!,
-            output: stagedName(key, generation, chunks[i]!, 'enriched'),
+            output: stagedName(runPrefix, chunks[i]!, 'enriched'),
           }),
         ),
       )) as EnrichChunkResult[];
       const emitted = (yield context.df.Task.all(
         enriched.map((e) => context.df.callActivityWithRetry(names.emitChunk, retry, { staged: e.staged })),
       )) as EmitChunkResult[];
-      staged.push(...ok.map((p) => p.staged), ...enriched.map((e) => e.staged));
       for (const e of emitted) {
         if (e.kind === 'failed') throw new RunFailedError(e.error);
         totals.events += e.events;
       }
       totals.blocks = plan.blocks;
       cursor = cursorAt(plan.boundaries, plan.cursor, consumedEnd, ordinal);
-      readLength = plan.contentLength;
     }
 
-    const hourComplete = hourOver && readLength > 0;
-    const commit = (yield context.df.callEntity(entity, blobOps.commit, {
+    const readLength = plan.contentLength;
+    const committed = (yield context.df.callEntity(entity, blobOps.commit, {
+      token,
       generation,
       cursor,
       readLength,
       eTag: plan.eTag,
       newRecordOffsets,
       stats: totals,
-      hourComplete,
+      hourComplete: hourOver && readLength > 0,
       at: now(),
-    })) as { more: boolean; state: BlobState };
-    yield context.df.callActivityWithRetry(names.recordBlobStatus, retry, {
-      key,
-      ref,
-      state: commit.state,
-      cleanup: staged,
-    });
-
-    if (commit.more && (input.round ?? 0) < MAX_ROUNDS) {
-      context.df.continueAsNew({ ...input, rerunFrom: undefined, round: (input.round ?? 0) + 1 });
-      return { kind: 'continued', ...totals };
+    })) as RunVerdict<{ more: boolean }> & { state: BlobState };
+    if (!committed.ok && committed.reason === 'superseded') {
+      // Another run holds the blob now (this one was taken for stuck): it reads what this one read.
+      yield context.df.callActivityWithRetry(names.recordBlobStatus, retry, {
+        key,
+        ref,
+        cleanupPrefix: runPrefix,
+      });
+      return { kind: 'superseded', error: committed.error } satisfies ProcessBlobOutput;
     }
-    return { kind: plan.kind === 'read' ? 'read' : 'up-to-date', cursor: cursor.byteOffset, ...totals };
+    yield context.df.callActivityWithRetry(names.recordBlobStatus, retry, status(committed.state));
+    if (!committed.ok) throw new RunFailedError(committed.error);
+    if (committed.more) {
+      context.df.continueAsNew(next());
+      return { kind: 'continued', token } satisfies ProcessBlobOutput;
+    }
+    return { kind: plan.kind, cursor: cursor.byteOffset, token } satisfies ProcessBlobOutput;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const failed = (yield context.df.callEntity(entity, blobOps.fail, { error: message, at: now() })) as {
-      state: BlobState;
-    };
-    yield context.df.callActivityWithRetry(names.recordBlobStatus, retry, { key, ref, state: failed.state });
+    const failed = (yield context.df.callEntity(entity, blobOps.fail, {
+      token,
+      error: message,
+      permanent: error instanceof RunFailedError,
+      at: now(),
+    })) as RunVerdict & { state: BlobState };
+    // A replaced run only removes its own staging; the ledger belongs to the run holding the blob.
+    yield context.df.callActivityWithRetry(
+      names.recordBlobStatus,
+      retry,
+      failed.ok ? status(failed.state) : { key, ref, cleanupPrefix: runPrefix },
+    );
     throw error;
   }
 };

@@ -1,20 +1,43 @@
 import { app, type EventGridEvent, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { blobOps, names } from '../app/names';
-import { blobEntity, ensureRun } from '../app/runs';
+import { names } from '../app/names';
+import { blobEntity, deadRun, runInstanceId, startClaim } from '../app/runs';
 import { appServices } from '../app/services';
 import { readBlobCreated } from '../domain/blob-event';
 import { blobKey } from '../domain/blob-ref';
-import { type BlobState, isStale } from '../domain/blob-state';
+import { type BlobState, isStale, withDefaults } from '../domain/blob-state';
 
-/** How long an event waits for an active run of its blob before Event Grid is asked to redeliver. */
-const WAIT_FOR_ACTIVE_RUN_MS = 20_000;
+/**
+ * Event Grid waits 30 s for an answer and then redelivers; the trigger gives up well before, so a slow
+ * storage call makes a clean failure (and a redelivery), never a timeout.
+ */
+export const TRIGGER_BUDGET_MS = 10_000;
+
+class TriggerBudgetExceeded extends Error {
+  override readonly name = 'TriggerBudgetExceeded';
+}
+
+function withinBudget<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new TriggerBudgetExceeded(
+            `${what} took longer than ${TRIGGER_BUDGET_MS} ms; failing so Event Grid delivers the event again`,
+          ),
+        ),
+      TRIGGER_BUDGET_MS,
+    );
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Event Grid BlobCreated (Event Grid schema or CloudEvents): ignore what is not a served flow-log blob,
- * drop stale duplicates without a storage call, record the observation on the blob's entity, and make
- * sure a run will read it. If a run stays active past the wait, the function fails so Event Grid
- * delivers the event again later (at-least-once; the sweep is the second net).
+ * drop a stale duplicate without starting anything (one entity read), and otherwise start the
+ * orchestration that claims the blob with this observation. It never waits for a run: the blob's entity
+ * decides whether this observation starts one or is covered by the run in progress.
  */
 export async function blobCreated(event: EventGridEvent, context: InvocationContext): Promise<void> {
   const { config, counters } = appServices();
@@ -29,32 +52,35 @@ export async function blobCreated(event: EventGridEvent, context: InvocationCont
   const ref = { account: e.account, container: e.container, name: e.name };
   const key = blobKey(ref);
   const client = df.getClient(context);
-  const entity = blobEntity(key);
-  const current = await client.readEntityState<BlobState>(entity);
-  if (
-    current.entityExists &&
-    current.entityState &&
-    isStale(current.entityState, e.contentLength, e.sequencer)
-  ) {
-    counters.add('events.stale');
-    return;
-  }
-  await client.signalEntity(entity, blobOps.observe, {
-    ref,
-    contentLength: e.contentLength,
-    eTag: e.eTag,
-    sequencer: e.sequencer,
-    at: new Date().toISOString(),
-  });
-  const outcome = await ensureRun(client, ref, key, {
-    waitMs: WAIT_FOR_ACTIVE_RUN_MS,
-    contentLength: e.contentLength,
-  });
-  counters.add(outcome === 'started' ? 'runs.started' : 'runs.coalesced');
-  if (outcome === 'running')
-    throw new Error(
-      `blob ${key}: a run is still active after ${WAIT_FOR_ACTIVE_RUN_MS} ms; asking Event Grid to redeliver`,
-    );
+  await withinBudget(
+    (async () => {
+      const current = await client.readEntityState<BlobState>(blobEntity(key));
+      const state =
+        current.entityExists && current.entityState ? withDefaults(current.entityState) : undefined;
+      if (state && isStale(state, e.contentLength, e.sequencer)) {
+        counters.add('events.stale');
+        return;
+      }
+      // A run that holds the blob but can never finish (terminated, stuck) is replaced by this claim.
+      const dead = await deadRun(client, state, new Date(), config.stuckRunMs);
+      if (dead)
+        context.warn(`blob ${key}: run ${dead.instanceId} is ${dead.reason}; this event's claim replaces it`);
+      const outcome = await startClaim(client, config, {
+        ref,
+        instanceId: runInstanceId(key, 'event', `${e.account}|${e.container}|${e.name}|${event.id}`),
+        observation: {
+          ref,
+          contentLength: e.contentLength,
+          eTag: e.eTag,
+          sequencer: e.sequencer,
+          at: new Date().toISOString(),
+        },
+        ...(dead ? { replaceRun: dead.instanceId } : {}),
+      });
+      counters.add(outcome === 'started' ? 'claims.started' : 'events.duplicate');
+    })(),
+    `blob ${key}: recording event ${event.id}`,
+  );
 }
 
 app.eventGrid(names.blobCreated, { extraInputs: [df.input.durableClient()], handler: blobCreated });

@@ -5,7 +5,7 @@ import { names } from '../app/names';
 import { blobEntity } from '../app/runs';
 import { appServices } from '../app/services';
 import { parseHourPath } from '../domain/blob-identity';
-import { type BlobState, lagBytes } from '../domain/blob-state';
+import { type BlobState, lagBytes, withDefaults } from '../domain/blob-state';
 
 function hourOver(state: BlobState): boolean {
   const hour = state.ref ? parseHourPath(state.ref.name) : undefined;
@@ -24,7 +24,7 @@ export async function getBlob(request: HttpRequest, context: InvocationContext):
     const client = df.getClient(context);
     const entity = await client.readEntityState<BlobState>(blobEntity(key));
     if (!entity.entityExists || !entity.entityState) return json(404, { error: `no blob with key ${key}` });
-    const state = entity.entityState;
+    const state = withDefaults(entity.entityState);
     let lagBlocks: number | null = null;
     let committedLength: number | null = null;
     if (state.ref) {
@@ -41,7 +41,9 @@ export async function getBlob(request: HttpRequest, context: InvocationContext):
         }
       }
     }
-    const status = await client.getStatus(key).catch(() => undefined);
+    const status = state.run
+      ? await client.getStatus(state.run.instanceId).catch(() => undefined)
+      : undefined;
     return json(200, {
       key,
       ref: state.ref,
@@ -62,7 +64,16 @@ export async function getBlob(request: HttpRequest, context: InvocationContext):
       stats: state.stats,
       lastRunAt: state.lastRunAt,
       lastEventAt: state.lastEventAt,
-      run: status ? { runtimeStatus: status.runtimeStatus, lastUpdatedTime: status.lastUpdatedTime } : null,
+      run: state.run
+        ? {
+            ...state.run,
+            runtimeStatus: status?.runtimeStatus ?? null,
+            lastUpdatedTime: status?.lastUpdatedTime ?? null,
+          }
+        : null,
+      runsGranted: state.runsGranted,
+      stuckRunsReplaced: state.stuckRunsReplaced,
+      failurePermanent: state.failurePermanent,
     });
   });
 }

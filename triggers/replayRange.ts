@@ -18,7 +18,8 @@ function hour(value: unknown, field: string): Date {
 
 /**
  * POST /api/replay {from, to (UTC hours, inclusive), resourcePrefix?}: reruns every matching blob from its
- * start. Idempotent downstream: the ids repeat. Blobs with a run in progress are listed as skipped.
+ * start. Idempotent downstream: the ids repeat. A blob with a run in progress refuses its rerun (see the
+ * instance's output in the blob's status).
  */
 export async function replayRange(
   request: HttpRequest,
@@ -35,12 +36,14 @@ export async function replayRange(
     const services = appServices();
     const blobs = await listFlowLogBlobs(services.config, from, to, prefix);
     const client = df.getClient(context);
-    const { started, skipped } = await rerunEach(
+    const { started } = await rerunEach(
       client,
+      services.config,
       blobs.map((b) => b.ref),
       'start',
+      context.invocationId,
     );
-    return json(202, { matched: blobs.length, started, skipped });
+    return json(202, { matched: blobs.length, started });
   });
 }
 

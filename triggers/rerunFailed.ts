@@ -11,11 +11,12 @@ export async function rerunFailed(
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   return guarded(async () => {
-    const rows = await appServices().ledger.list({ state: 'failed' });
+    const { ledger, config } = appServices();
+    const rows = await ledger.list({ state: 'failed' });
     const client = df.getClient(context);
     const refs = rows.map((row) => ({ account: row.account, container: row.container, name: row.name }));
-    const { started, skipped } = await rerunEach(client, refs, 'checkpoint');
-    return json(202, { failed: rows.length, started, skipped });
+    const { started } = await rerunEach(client, config, refs, 'checkpoint', context.invocationId);
+    return json(202, { failed: rows.length, started });
   });
 }
 

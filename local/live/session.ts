@@ -367,7 +367,9 @@ export class LiveSession {
     this.finishedByStream.set(t.stream, kept);
     while (kept.length > 1) {
       const old = kept.shift()!;
-      this.stack.host.durable.purge(old.key);
+      // Every event and sweep poke of the blob started an instance of its own.
+      for (const instance of this.stack.host.durable.listInstances({ instanceIdPrefix: `${old.key}-` }))
+        this.stack.host.durable.purge(instance.instanceId);
       const blob = this.stack.azurite
         .blobServiceClient()
         .getContainerClient(old.container)

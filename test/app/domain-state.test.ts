@@ -5,14 +5,17 @@ import { describe, test } from 'node:test';
 import { compareSequencers, normalizeETag, readBlobCreated } from '../../domain/blob-event';
 import { blobKey, parseBlobUrl } from '../../domain/blob-ref';
 import {
+  type BlobState,
+  claim,
   commitRun,
   emptyBlobState,
-  failRun,
+  failRunWith,
   isStale,
   lagBytes,
   newGeneration,
   observe,
   rerun,
+  retryBackoffMs,
 } from '../../domain/blob-state';
 import { boundariesInRange, cursorAt, INITIAL_CURSOR } from '../../domain/framing/blocks';
 import { splitIntoChunks } from '../../domain/read-chunks';
@@ -136,78 +139,110 @@ describe('per-blob state', () => {
   const obs = (contentLength: number) => ({ ref, contentLength, eTag: 'e', sequencer: 's', at: 't' });
   const cursor = { byteOffset: 998, blockIndex: 3, recordOrdinal: 2, fingerprint: 'f' };
   const stats = { blocks: 2, records: 2, tuples: 10, summaries: 5, events: 5, problems: 0 };
-
-  test('observe never moves the cursor; commit advances and says whether more came meanwhile', () => {
-    let s = observe(emptyBlobState(), obs(1000));
-    assert.equal(lagBytes(s), 998);
-    s = observe(s, obs(1500));
-    const { state, more } = commitRun(s, {
-      generation: 0,
-      cursor,
-      readLength: 1000,
-      eTag: 'e',
-      newRecordOffsets: [12, 500],
-      stats,
-      hourComplete: false,
-      at: 'now',
-    });
-    assert.equal(more, true, 'an observation of 1500 arrived after the run listed 1000 bytes');
-    assert.equal(state.stats.runs, 1);
-    assert.deepEqual(state.recordOffsets, [12, 500]);
-    assert.equal(isStale(state, 1000), true);
-    assert.equal(isStale(state, 1500), false);
-    // An older event (sequencer before the last one seen) for data already read is stale; a newer,
-    // shorter one may be a rewrite and is not.
-    const seen = observe(state, { ...obs(1000), sequencer: '00000000000000000000000000000020' });
-    assert.equal(isStale(seen, 800, '00000000000000000000000000000010'), true);
-    assert.equal(isStale(seen, 800, '00000000000000000000000000000030'), false);
-    const again = commitRun(observe(state, obs(1500)), {
-      generation: 0,
-      cursor: { ...cursor, byteOffset: 1498 },
-      readLength: 1500,
-      eTag: 'e',
-      newRecordOffsets: [998],
-      stats,
-      hourComplete: true,
-      at: 'later',
-    });
-    assert.equal(again.more, false);
-    assert.equal(lagBytes(again.state), 0);
+  const T0 = '2026-11-30T10:00:00.000Z';
+  const claimAs = (s: BlobState, instanceId: string, o?: ReturnType<typeof obs>, at = T0) =>
+    claim(s, { instanceId, ref, at, stuckAfterMs: 60_000, ...(o ? { observation: o } : {}) });
+  /** A state whose run `instanceId` holds token 1. */
+  const held = (s: BlobState, instanceId = 'run-a') => {
+    const r = claimAs(s, instanceId);
+    assert.equal(r.verdict.kind, 'granted');
+    return r.state;
+  };
+  const commit = (token: number, readLength: number, c = cursor, offsets = [12, 500], at = T0) => ({
+    token,
+    generation: 0,
+    cursor: c,
+    readLength,
+    eTag: 'e',
+    newRecordOffsets: offsets,
+    stats,
+    hourComplete: false,
+    at,
   });
 
-  test('a commit from an older generation is ignored; failures are counted and cleared by success', () => {
-    const s = newGeneration(observe(emptyBlobState(), obs(100)), 'ids differ');
-    assert.equal(s.generation, 1);
-    assert.deepEqual(s.cursor, INITIAL_CURSOR);
-    assert.equal(
-      commitRun(s, {
-        generation: 0,
-        cursor,
-        readLength: 1,
-        eTag: '',
-        newRecordOffsets: [],
-        stats,
-        hourComplete: false,
-        at: '',
-      }).state,
-      s,
+  test('a claim records the observation; commit advances and says whether more came meanwhile', () => {
+    let s = claimAs(emptyBlobState(), 'run-a', obs(1000)).state;
+    assert.equal(lagBytes(s), 998);
+    assert.equal(s.run?.token, 1);
+    s = claimAs(s, 'event-2', obs(1500)).state;
+    assert.equal(s.run?.instanceId, 'run-a', 'the second claim is covered by the active run');
+    const first = commitRun(s, commit(1, 1000));
+    assert.deepEqual(first.verdict, { ok: true, more: true }, 'an observation of 1500 came after the plan');
+    assert.equal(first.state.run?.token, 1, 'going round again keeps the token');
+    assert.equal(first.state.stats.runs, 1);
+    assert.deepEqual(first.state.recordOffsets, [12, 500]);
+    assert.equal(isStale(first.state, 1000), true);
+    assert.equal(isStale(first.state, 1500), false);
+    // An older event (sequencer before the last one seen) for data already read is stale; a newer,
+    // shorter one may be a rewrite and is not.
+    const seen = observe(first.state, { ...obs(1000), sequencer: '00000000000000000000000000000020' });
+    assert.equal(isStale(seen, 800, '00000000000000000000000000000010'), true);
+    assert.equal(isStale(seen, 800, '00000000000000000000000000000030'), false);
+    const again = commitRun(first.state, commit(1, 1500, { ...cursor, byteOffset: 1498 }, [998]));
+    assert.deepEqual(again.verdict, { ok: true, more: false });
+    assert.equal(again.state.run, null, 'the run is over: the blob is free');
+    assert.equal(lagBytes(again.state), 0);
+    assert.deepEqual(again.state.recordOffsets, [12, 500, 998]);
+    assert.equal(claimAs(again.state, 'event-3', obs(1500)).verdict.kind, 'up-to-date');
+  });
+
+  test('a new generation starts from byte 0; a commit of the old one is refused and recorded', () => {
+    const s = held(emptyBlobState());
+    const renewed = newGeneration(s, 1, 'ids differ');
+    assert.deepEqual(renewed.verdict, { ok: true, generation: 1 });
+    assert.deepEqual(renewed.state.cursor, INITIAL_CURSOR);
+    const stale = commitRun(renewed.state, commit(1, 1));
+    assert.equal(stale.verdict.ok, false);
+    assert.match(
+      stale.verdict.ok ? '' : stale.verdict.error,
+      /generation 0 refused: the blob is at generation 1/,
     );
-    const failed = failRun(failRun(s, 'boom', 't1'), 'boom again', 't2');
-    assert.deepEqual([failed.failureCount, failed.lastError], [2, 'boom again']);
-    assert.equal(isStale({ ...failed, readLength: 100 }, 100), false, 'a failed blob is never stale');
+    assert.equal(stale.state.run, null);
+    assert.equal(stale.state.failurePermanent, true);
+  });
+
+  test('failures are recorded, back off automatic runs, and are cleared by success', () => {
+    const s = held(claimAs(emptyBlobState(), 'x', obs(100)).state, 'x');
+    assert.equal(s.run?.instanceId, 'x', 'the same instance claiming again keeps its token');
+    const failed = failRunWith(s, { token: 1, error: 'boom', permanent: false, at: T0 });
+    assert.deepEqual(
+      [failed.state.failureCount, failed.state.lastError, failed.state.run],
+      [1, 'boom', null],
+    );
+    assert.equal(isStale({ ...failed.state, readLength: 100 }, 100), false, 'a failed blob is never stale');
+    const soon = claimAs(failed.state, 'e2', obs(200), '2026-11-30T10:00:30.000Z');
+    assert.deepEqual(soon.verdict, { kind: 'backing-off', until: '2026-11-30T10:01:00.000Z', error: 'boom' });
+    const later = claimAs(failed.state, 'e3', obs(200), '2026-11-30T10:01:00.000Z');
+    assert.equal(later.verdict.kind, 'granted');
+    const twice = failRunWith(later.state, { token: 2, error: 'boom again', permanent: false, at: T0 });
+    assert.equal(retryBackoffMs(twice.state.failureCount), 120_000, 'the wait doubles');
+    const third = claimAs(twice.state, 'e4', obs(300), '2026-11-30T11:00:00.000Z');
+    assert.equal(third.verdict.kind, 'granted', 'the back-off is over');
+    const permanent = failRunWith(third.state, {
+      token: 3,
+      error: 'not authorised',
+      permanent: true,
+      at: T0,
+    });
+    assert.deepEqual(claimAs(permanent.state, 'e5', obs(300), '2026-11-30T23:00:00.000Z').verdict, {
+      kind: 'needs-operator',
+      error: 'not authorised',
+    });
+    const operator = claim(permanent.state, {
+      instanceId: 'op',
+      ref,
+      at: T0,
+      stuckAfterMs: 60_000,
+      rerunFrom: 'checkpoint',
+    });
+    assert.equal(operator.verdict.kind, 'granted');
+    assert.equal(operator.state.lastError, null);
+    const done = commitRun(operator.state, commit(4, 300, { ...cursor, byteOffset: 298 }));
+    assert.deepEqual([done.state.failureCount, done.state.lastError], [0, null]);
   });
 
   test('rerun from checkpoint, start and record N', () => {
-    const s = commitRun(observe(emptyBlobState(), obs(1000)), {
-      generation: 0,
-      cursor,
-      readLength: 1000,
-      eTag: '',
-      newRecordOffsets: [12, 500],
-      stats,
-      hourComplete: true,
-      at: '',
-    }).state;
+    const s = commitRun(held(emptyBlobState()), commit(1, 1000)).state;
     assert.deepEqual(rerun(s, 'checkpoint').cursor, cursor);
     assert.deepEqual(rerun(s, 'start').cursor, INITIAL_CURSOR);
     const r1 = rerun(s, { record: 1 });
@@ -216,6 +251,11 @@ describe('per-blob state', () => {
       [500, 1, -1, [12]],
     );
     assert.throws(() => rerun(s, { record: 5 }), /record 5 has not been read yet \(2 records known\)/);
+    const refused = claim(s, { instanceId: 'op', ref, at: T0, stuckAfterMs: 1, rerunFrom: { record: 5 } });
+    assert.deepEqual(refused.verdict, {
+      kind: 'refused',
+      error: 'record 5 has not been read yet (2 records known); rerun from start instead',
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { names } from '../../app/names';
+import { blobKeyOfInstance } from '../../app/runs';
 import { appServices } from '../../app/services';
 import { housekeeping, RETENTION_HOURS } from '../../app/sweep';
 import { blobKey } from '../../domain/blob-ref';
@@ -79,19 +80,24 @@ test('sweep: blobs of this and the previous hour whose events were all lost are 
       }),
     });
     assert.equal(r.status, 202);
-    assert.deepEqual(JSON.parse(String(r.body)).started, [oldKey]);
+    const started = (JSON.parse(String(r.body)) as { started: string[] }).started;
+    assert.deepEqual(started.map(blobKeyOfInstance), [oldKey]);
     await stack.host.waitForIdle({ timeoutMs: 60_000 });
     const withOld = [...expected, ...old.flatMap((b) => expectedSummaries(b.name, blobText(b)))];
     assert.equal(assertSameSummaries(dedupById(stack.eventHubs.events(LOCAL_HUB)), withOld), undefined);
 
-    // Housekeeping forgets finished blobs older than the retention: entity, history and ledger row.
+    // Housekeeping forgets finished blobs older than the retention: entity, staging, ledger row, and the
+    // finished instances of those hours (every event, poke and run left one).
+    const instancesBefore = stack.host.durable.listInstances({}).length;
+    assert.equal(instancesBefore, 3, 'two sweep pokes and one replay');
     const later = new Date(hour + (RETENTION_HOURS + 2) * 3_600_000);
-    const { removed } = await housekeeping(stack.host.durableClient(), appServices(), later);
+    const { removed, instancesPurged } = await housekeeping(stack.host.durableClient(), appServices(), later);
     await stack.host.waitForIdle({ timeoutMs: 60_000 });
     assert.ok(removed.includes(oldKey));
     assert.equal(removed.length, 3, 'every blob of those hours was read completely');
+    assert.equal(instancesPurged, instancesBefore);
     assert.equal(stack.host.durable.readEntityState(names.blobStateEntity, oldKey).exists, false);
-    assert.equal(stack.host.durable.getStatus(oldKey), undefined);
+    assert.deepEqual(stack.host.durable.listInstances({}), []);
     assert.equal(await appServices().ledger.get(oldKey), undefined);
   } finally {
     await stack.stop();

@@ -48,6 +48,7 @@ describe('a long run stays bounded', () => {
       `${names.length} blobs stored, ${shown.shown} shown:\n${names.join('\n')}`,
     );
     assert.ok(shown.written - names.length >= 3, `${shown.written} written, ${names.length} stored`);
-    assert.ok(instances <= shown.shown + 4, `${instances} instances, ${shown.shown} blobs shown`);
+    // Each blob has an instance per event (2 blocks per hour here), plus now and then a sweep poke.
+    assert.ok(instances <= (shown.shown + 4) * 3, `${instances} instances, ${shown.shown} blobs shown`);
   });
 });
