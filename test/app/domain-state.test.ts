@@ -201,6 +201,22 @@ describe('per-blob state', () => {
     assert.equal(stale.state.failurePermanent, true);
   });
 
+  test('even the holder cannot move the cursor backwards or record an offset twice', () => {
+    const first = commitRun(held(claimAs(emptyBlobState(), 'a', obs(1500)).state, 'a'), commit(1, 1000));
+    assert.equal(first.state.run?.token, 1);
+    const overlapping = commitRun(first.state, commit(1, 1500, { ...cursor, byteOffset: 1498 }, [500, 998]));
+    assert.deepEqual(overlapping.state.recordOffsets, [12, 500, 998], 'offset 500 is not recorded twice');
+    const again = claimAs(overlapping.state, 'b', obs(1600)).state;
+    const backwards = commitRun(again, commit(2, 1600, { ...cursor, byteOffset: 500 }, []));
+    assert.equal(backwards.verdict.ok, false);
+    assert.match(
+      backwards.verdict.ok ? '' : backwards.verdict.error,
+      /would move the cursor backwards from byte 1498 to 500/,
+    );
+    assert.equal(backwards.state.cursor.byteOffset, 1498);
+    assert.equal(backwards.state.run, null, 'the refused run no longer holds the blob');
+  });
+
   test('failures are recorded, back off automatic runs, and are cleared by success', () => {
     const s = held(claimAs(emptyBlobState(), 'x', obs(100)).state, 'x');
     assert.equal(s.run?.instanceId, 'x', 'the same instance claiming again keeps its token');
