@@ -4,7 +4,7 @@
  */
 import type { CapturedRegistration } from './core-shim';
 import { bump, type HostCounters } from './counters';
-import type { FaultInjector } from './faults';
+import type { ActivityCall, FaultInjector } from './faults';
 import type { FunctionCatalog } from './function-catalog';
 import { type FailureDetails, failureDetailsOf } from './history';
 import { triggerOf } from './invoke';
@@ -48,23 +48,37 @@ export class ActivityRunner {
     return this.limiter.active;
   }
 
+  /** Runs the job and hands over its outcome; a duplicated job hands over a second outcome later. */
   run(job: ActivityJob, onDone: (outcome: ActivityOutcome) => void): void {
     this.deps.work.run(async () => {
-      const outcome = await this.limiter.run(() => this.execute(job));
+      const outcome = await this.limiter.run(() => this.execute(job, 1));
       onDone(outcome);
+      if (!this.deps.faults.takeDuplicate(this.callOf(job, 1))) return;
+      this.deps.counters.duplicateActivityExecutions += 1;
+      onDone(await this.limiter.run(() => this.execute(job, 2)));
     });
   }
 
-  private async execute(job: ActivityJob): Promise<ActivityOutcome> {
+  private callOf(job: ActivityJob, execution: number): ActivityCall {
+    return {
+      name: job.name,
+      input: parseJsonText(job.inputJson),
+      instanceId: job.instanceId,
+      taskScheduledId: job.taskScheduledId,
+      execution,
+    };
+  }
+
+  private async execute(job: ActivityJob, execution: number): Promise<ActivityOutcome> {
     const { counters } = this.deps;
     counters.activityExecutions += 1;
     bump(counters.activityExecutionsByName, job.name);
-    const outcome = await this.attempt(job);
+    const outcome = await this.attempt(job, execution);
     if (!outcome.ok) counters.activityFailures += 1;
     return outcome;
   }
 
-  private async attempt(job: ActivityJob): Promise<ActivityOutcome> {
+  private async attempt(job: ActivityJob, execution: number): Promise<ActivityOutcome> {
     const registration = this.deps.catalog.find(job.name, 'activityTrigger');
     if (registration === undefined) {
       return {
@@ -76,12 +90,7 @@ export class ActivityRunner {
         },
       };
     }
-    const injected = this.deps.faults.check({
-      name: job.name,
-      input: parseJsonText(job.inputJson),
-      instanceId: job.instanceId,
-      taskScheduledId: job.taskScheduledId,
-    });
+    const injected = this.deps.faults.check(this.callOf(job, execution));
     if (injected !== undefined) {
       this.deps.counters.injectedFaults += 1;
       return { ok: false, failure: failureDetailsOf(injected) };

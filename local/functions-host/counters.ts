@@ -11,6 +11,10 @@ export interface HostCounters {
   orchestratorEpisodes: number;
   orchestrationsStarted: number;
   injectedFaults: number;
+  /** Activity executions run a second time by `faults.duplicateActivity` (at-least-once delivery). */
+  duplicateActivityExecutions: number;
+  /** Client starts that reported success but lost a start race (`startRace`). */
+  startsLostToRace: number;
 }
 
 export function newCounters(): HostCounters {
@@ -24,6 +28,8 @@ export function newCounters(): HostCounters {
     orchestratorEpisodes: 0,
     orchestrationsStarted: 0,
     injectedFaults: 0,
+    duplicateActivityExecutions: 0,
+    startsLostToRace: 0,
   };
 }
 

@@ -24,6 +24,7 @@ import {
 import type { FaultInjector } from './faults';
 import type { FunctionCatalog } from './function-catalog';
 import { EventType, type HistoryEvent, historyEvent } from './history';
+import { checkEntityKey, checkInstanceId } from './instance-ids';
 import {
   type InstanceQuery,
   type InstanceRecord,
@@ -44,9 +45,21 @@ import { Limiter, type WorkTracker } from './work-tracker';
 
 export type OverridableStates = 'AnyState' | 'NonRunningStates';
 
+/**
+ * Two client starts of one instance id that is not running, the second arriving while the first is
+ * still Pending (its ExecutionStarted not yet processed). `off`: they are sequential, as before.
+ * Otherwise both read the instance table before either wrote it (azure-reference.md §10): both
+ * report success and only one instance runs; `firstWins` (the Azure Storage backend, whose second
+ * table write fails with 409/412 and is ignored) or `lastWins`.
+ */
+export type StartRaceMode = 'off' | 'firstWins' | 'lastWins';
+
 export interface DurableEngineOptions {
   readonly schema: ReplaySchemaName;
   readonly overridableExistingInstanceStates: OverridableStates;
+  readonly startRace: StartRaceMode;
+  /** Longest instance id a client may start (the Durable docs' limit, 100, by default). */
+  readonly maxInstanceIdLength: number;
   readonly maxConcurrentOrchestratorFunctions: number;
   readonly maxConcurrentActivityFunctions: number;
   readonly maxEntityOperationBatchSize: number;
@@ -65,11 +78,18 @@ export interface DurableEngineDeps {
 /** Reported after every episode (e.g. to chart history growth per processed block). */
 export interface EpisodeReport {
   readonly instanceId: string;
+  /** The execution the episode ran in (a continueAsNew starts a new one). */
+  readonly executionId: string;
   readonly name: string;
   readonly episode: number;
   readonly runtimeStatus: InstanceStatus['runtimeStatus'];
   readonly historyEvents: number;
   readonly historyBytes: number;
+  /**
+   * That execution's history so far, including the ending a continueAsNew wrote before the next
+   * execution started. A live view: copy what you keep, never modify it.
+   */
+  readonly history: readonly HistoryEvent[];
 }
 
 /** Thrown by startNew when `NonRunningStates` forbids replacing an instance. */
@@ -77,7 +97,21 @@ export class InstanceExistsError extends Error {
   override readonly name = 'InstanceExistsError';
 }
 
+/** Thrown by startNew for a name that is no orchestrator (the extension's ArgumentException). */
+export class UnknownOrchestratorError extends Error {
+  override readonly name = 'UnknownOrchestratorError';
+}
+
 export type ClientResult = 'accepted' | 'notFound' | 'gone';
+
+/** Why an episode fails its orchestration: an action the extension refuses, or the orchestrator's error. */
+function episodeFailure(
+  outcome: EpisodeOutcome,
+  refusal: string | undefined,
+): { message: string; stack: string | undefined } | undefined {
+  if (refusal !== undefined) return { message: refusal, stack: undefined };
+  return outcome.kind === 'failed' ? { message: outcome.message, stack: outcome.stack } : undefined;
+}
 
 export class DurableEngine {
   readonly counters: HostCounters = newCounters();
@@ -146,17 +180,26 @@ export class DurableEngine {
 
   // ---- client operations -------------------------------------------------------------------------
 
-  /** Starts (or, as the policy allows, replaces) an instance; returns its id. */
+  /**
+   * Starts (or, as the policy allows, replaces) an instance; returns its id. An empty or missing id
+   * gets a new GUID, as in the extension; an invalid one throws InvalidInstanceIdError.
+   */
   startNew(name: string, options: { instanceId?: string; input?: unknown; inputJson?: string } = {}): string {
     if (this.deps.catalog.find(name, 'orchestrationTrigger') === undefined) {
-      throw new Error(
+      throw new UnknownOrchestratorError(
         `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
       );
     }
-    const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
+    const requested = options.instanceId;
+    const instanceId =
+      requested === undefined || requested === '' ? randomUUID().replace(/-/g, '') : requested;
+    checkInstanceId(instanceId, this.options.maxInstanceIdLength);
     const inputJson =
       options.inputJson ?? (options.input === undefined ? undefined : JSON.stringify(options.input));
-    const refusal = this.createInstance(name, instanceId, inputJson, undefined);
+    if (this.lostStartRace(instanceId)) return instanceId;
+    const refusal = this.createInstance(name, instanceId, inputJson, undefined, {
+      racing: this.options.startRace === 'lastWins' && this.isStartPending(instanceId),
+    });
     if (refusal !== undefined) throw new InstanceExistsError(refusal);
     return instanceId;
   }
@@ -216,6 +259,7 @@ export class DurableEngine {
   }
 
   signalEntity(name: string, key: string, operation: string, inputJson: string | undefined): void {
+    checkEntityKey(key);
     this.entities.send(schedulerIdOf(name, key), {
       kind: 'operation',
       id: randomUUID(),
@@ -264,17 +308,39 @@ export class DurableEngine {
 
   // ---- instances and delivery ----------------------------------------------------------------------
 
+  /** An instance a client started whose ExecutionStarted has not been processed yet. */
+  private isStartPending(instanceId: string): boolean {
+    const existing = this.instances.get(instanceId);
+    return existing !== undefined && existing.status === 'Pending' && existing.parent === undefined;
+  }
+
+  /**
+   * Under `startRace: 'firstWins'`, a start racing a pending one reports success and starts nothing:
+   * its ExecutionStarted message is discarded because the instance table names the first execution.
+   */
+  private lostStartRace(instanceId: string): boolean {
+    if (this.options.startRace !== 'firstWins' || !this.isStartPending(instanceId)) return false;
+    this.counters.startsLostToRace += 1;
+    this.deps.log('warning', `A racing start of '${instanceId}' reported success; the first start runs.`);
+    return true;
+  }
+
   /** Creates an instance and queues its ExecutionStarted; returns a refusal message when not allowed. */
   private createInstance(
     name: string,
     instanceId: string,
     inputJson: string | undefined,
     parent: InstanceRecord['parent'],
+    start: { racing: boolean } = { racing: false },
   ): string | undefined {
     const existing = this.instances.get(instanceId);
     if (existing !== undefined) {
       const running = runningStatuses.includes(existing.status);
-      if (running && this.options.overridableExistingInstanceStates === 'NonRunningStates') {
+      if (start.racing) {
+        // lastWins: the first start read "not running" too; its pending execution is replaced.
+        this.counters.startsLostToRace += 1;
+        this.deps.log('warning', `A racing start of '${instanceId}' replaced the pending one.`);
+      } else if (running && this.options.overridableExistingInstanceStates === 'NonRunningStates') {
         return `An Orchestration instance with the status ${existing.status} already exists.`;
       }
       endExecution(existing, this.endings);
@@ -326,6 +392,8 @@ export class DurableEngine {
       .splice(0)
       .filter((i) => i.executionId === undefined || i.executionId === executionId);
     if (incoming.length === 0) return;
+    // continueAsNew replaces the array; the report shows this execution's whole history.
+    const executionHistory = record.history;
     const now = this.deps.clock.now();
     if (record.status === 'Pending' || record.status === 'ContinuedAsNew') record.status = 'Running';
     record.episodes += 1;
@@ -341,19 +409,22 @@ export class DurableEngine {
     // Terminated, purged or replaced while the orchestrator ran: its decisions are void.
     if (!this.isLive(record) || record.executionId !== executionId || this.stopped) return;
 
-    if (outcome.kind === 'state') this.planner.planActions(record, outcome.state.actions, now, plan);
+    // The extension replays the actions of a failed orchestrator too (a signal sent before the throw
+    // is sent) before it fails the orchestration (OutOfProcOrchestrationShim.ScheduleDurableTaskEvents).
+    if (outcome.state !== undefined) this.planner.planActions(record, outcome.state.actions, now, plan);
     record.customStatus = outcome.state?.customStatus;
     record.history.push(...[started, ...ordered, ...plan.decisions].map(played));
     record.lastUpdatedTime = now;
     for (const effect of plan.effects) effect();
 
-    if (outcome.kind === 'failed') {
+    const failure = episodeFailure(outcome, plan.refusal);
+    if (failure !== undefined) {
       this.deps.log(
         'error',
-        `Orchestrator '${record.name}' (${record.instanceId}) failed: ${outcome.message}`,
+        `Orchestrator '${record.name}' (${record.instanceId}) failed: ${failure.message}`,
       );
-      failExecution(record, outcome.message, outcome.stack, now, this.endings);
-    } else if (outcome.state.isDone) {
+      failExecution(record, failure.message, failure.stack, now, this.endings);
+    } else if (outcome.kind === 'state' && outcome.state.isDone) {
       const next = continueAsNewInput(outcome.state.actions);
       if (next.found) startNextExecution(record, next.inputJson, now, this.endings);
       else completeExecution(record, outcome.state.output, now, this.endings);
@@ -361,7 +432,7 @@ export class DurableEngine {
       record.history.push(played(historyEvent(EventType.OrchestratorCompleted, now)));
     }
     recordHistoryBytes(record);
-    this.report(record);
+    this.report(record, executionId, executionHistory);
   }
 
   private async invokeOrchestrator(record: InstanceRecord, history: HistoryEvent[]): Promise<EpisodeOutcome> {
@@ -379,9 +450,11 @@ export class DurableEngine {
     });
   }
 
-  private report(record: InstanceRecord): void {
+  private report(record: InstanceRecord, executionId: string, history: readonly HistoryEvent[]): void {
     const report: EpisodeReport = {
       instanceId: record.instanceId,
+      executionId,
+      history,
       name: record.name,
       episode: record.episodes,
       runtimeStatus: record.status,

@@ -4,9 +4,14 @@
  * API: start 202; instance status 200 completed, 202 running, 400 failed/terminated (500 with
  * returnInternalServerErrorOnFailure), 404 unknown; raiseEvent/terminate 202, 404, 410 when finished;
  * entity signal 202, entity state 200 or 404.
+ * Errors follow the extension's HttpApiHandler.HandleRequestAsync (a7c6d69): an ArgumentException
+ * (bad instance id or entity key, unknown orchestrator) is 400 "One or more of the arguments
+ * submitted is incorrect"; anything else, including OrchestrationAlreadyExistsException from a
+ * start refused under NonRunningStates, is 500 "Something went wrong while processing your request".
  */
 import { managementUrlsFor } from './client-binding';
-import { type DurableEngine, InstanceExistsError } from './durable-engine';
+import { type DurableEngine, InstanceExistsError, UnknownOrchestratorError } from './durable-engine';
+import { InvalidInstanceIdError } from './instance-ids';
 import type { InstanceQuery, RuntimeStatus } from './instance-store';
 
 export interface ApiRequest {
@@ -69,6 +74,29 @@ function queryOf(params: URLSearchParams): InstanceQuery {
 
 const notFound: ApiResponse = { status: 404, body: { message: 'Not found.' } };
 
+/** The extension's error answer: HttpError with the exception's message and type (.NET names). */
+function errorResponse(err: unknown): ApiResponse {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof InvalidInstanceIdError || err instanceof UnknownOrchestratorError) {
+    const body = {
+      Message: 'One or more of the arguments submitted is incorrect',
+      ExceptionMessage: message,
+      ExceptionType: 'System.ArgumentException',
+    };
+    return { status: 400, body };
+  }
+  const exceptionType =
+    err instanceof InstanceExistsError
+      ? 'DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException'
+      : 'System.Exception';
+  const body = {
+    Message: 'Something went wrong while processing your request',
+    ExceptionMessage: message,
+    ExceptionType: exceptionType,
+  };
+  return { status: 500, body };
+}
+
 export class DurableHttpApi {
   constructor(
     private readonly engine: DurableEngine,
@@ -83,22 +111,15 @@ export class DurableHttpApi {
       if (area === 'entities') return this.entities(request, rest);
       return notFound;
     } catch (err) {
-      return { status: 500, body: { message: err instanceof Error ? err.message : String(err) } };
+      return errorResponse(err);
     }
   }
 
-  private start(request: ApiRequest, [name, instanceId]: readonly string[]): ApiResponse {
-    if (name === undefined || name === '')
-      return { status: 400, body: { message: 'Missing function name.' } };
+  /** Route `orchestrators/{functionName}/{instanceId?}`: more segments match no route (404). */
+  private start(request: ApiRequest, [name, instanceId, ...extra]: readonly string[]): ApiResponse {
+    if (name === undefined || name === '' || extra.length > 0) return notFound;
     const { json } = parseBody(request.body);
-    let id: string;
-    try {
-      id = this.engine.startNew(name, { instanceId: instanceId || undefined, inputJson: json });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      // The real extension's status code for this refusal could not be checked offline.
-      return { status: err instanceof InstanceExistsError ? 409 : 400, body: { message } };
-    }
+    const id = this.engine.startNew(name, { instanceId: instanceId || undefined, inputJson: json });
     const payload = managementUrlsFor(request.origin, this.hubName, id);
     return {
       status: 202,

@@ -252,9 +252,11 @@ export class EntityScheduler {
     batch.forEach((message, i) => {
       if (message.signal || message.parent === undefined) return;
       const outcome = result.results?.[i];
-      const response: Record<string, string> = {};
-      if (outcome?.result !== undefined) response['result'] = outcome.result;
-      if (outcome?.isError === true) response['exceptionType'] = 'Error';
+      // The extension's ResponseMessage always writes `result` (null for none), `exceptionType` on errors.
+      const response = {
+        result: outcome?.result ?? null,
+        ...(outcome?.isError === true ? { exceptionType: 'Error' } : {}),
+      };
       this.deps.respond(message.parent, { requestId: message.id, inputJson: JSON.stringify(response) });
     });
     for (const signal of result.signals ?? []) {

@@ -14,6 +14,7 @@
  *     (the action list is cumulative per execution), numbered in list order after the call.
  */
 import { randomUUID } from 'node:crypto';
+import { lockRequestJson, operationRequestJson, releaseJson } from './entity-requests';
 import type { EntityMessage, EntityParent } from './entity-scheduler';
 import { schedulerIdOf } from './entity-scheduler';
 import { EventType, type FailureDetails, type HistoryEvent, historyEvent } from './history';
@@ -38,7 +39,7 @@ export interface PlanEffects {
   startTimer(record: InstanceRecord, timerId: number, fireAt: Date): void;
   cancelTimer(record: InstanceRecord, timerId: number): void;
   sendToEntity(target: string, message: EntityMessage): void;
-  failTask(record: InstanceRecord, taskScheduledId: number, failure: FailureDetails): void;
+  failTask(record: InstanceRecord, taskScheduledId: number, name: string, failure: FailureDetails): void;
 }
 
 export interface EpisodePlan {
@@ -46,6 +47,8 @@ export interface EpisodePlan {
   readonly decisions: HistoryEvent[];
   /** Side effects to run after the history is recorded. */
   readonly effects: Array<() => void>;
+  /** Set when the extension would refuse an action: the orchestration fails with this message. */
+  refusal: string | undefined;
 }
 
 function numberField(event: HistoryEvent, field: string): number | undefined {
@@ -53,15 +56,22 @@ function numberField(event: HistoryEvent, field: string): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
-function retryableFailure(record: InstanceRecord, event: HistoryEvent): RetryChain | undefined {
-  if (
-    event.EventType !== EventType.TaskFailed &&
-    event.EventType !== EventType.SubOrchestrationInstanceFailed
-  ) {
-    return undefined;
-  }
-  const id = numberField(event, 'TaskScheduledId');
-  return id === undefined ? undefined : record.retriesByTask.get(id);
+const completionTypes: ReadonlySet<number> = new Set([
+  EventType.TaskCompleted,
+  EventType.TaskFailed,
+  EventType.SubOrchestrationInstanceCompleted,
+  EventType.SubOrchestrationInstanceFailed,
+]);
+
+/** The task an activity or sub-orchestration completion answers. */
+function answeredTask(event: HistoryEvent): number | undefined {
+  return completionTypes.has(event.EventType) ? numberField(event, 'TaskScheduledId') : undefined;
+}
+
+function isFailure(event: HistoryEvent): boolean {
+  return (
+    event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed
+  );
 }
 
 function retryTimer(record: InstanceRecord, event: HistoryEvent): RetryChain | undefined {
@@ -70,15 +80,26 @@ function retryTimer(record: InstanceRecord, event: HistoryEvent): RetryChain | u
   return id === undefined ? undefined : record.retriesByTimer.get(id);
 }
 
-/** Incoming events with the id-allocating ones first (see the file comment), otherwise in arrival order. */
+/**
+ * Incoming events with the id-allocating ones first (see the file comment), otherwise in arrival
+ * order. Only the first answer to a task counts: the SDK (and DTFx, which logs "Duplicate
+ * TaskCompleted/TaskFailed") ignores any later completion of the same task, e.g. from an activity
+ * that ran twice, so a failure that follows another answer allocates nothing.
+ */
 export function orderIncoming(record: InstanceRecord, events: readonly HistoryEvent[]): HistoryEvent[] {
   const allocating: HistoryEvent[] = [];
   const rest: HistoryEvent[] = [];
+  const answered = new Set<number>();
   for (const event of events) {
+    const taskId = answeredTask(event);
+    const firstAnswer = taskId !== undefined && !answered.has(taskId);
+    if (taskId !== undefined) answered.add(taskId);
     const timerChain = retryTimer(record, event);
     const leadsToAttempt =
       timerChain !== undefined && timerChain.attempt <= timerChain.options.maxNumberOfAttempts;
-    if (retryableFailure(record, event) !== undefined || leadsToAttempt) allocating.push(event);
+    const retryableFailure =
+      firstAnswer && isFailure(event) && taskId !== undefined && record.retriesByTask.has(taskId);
+    if (retryableFailure || leadsToAttempt) allocating.push(event);
     else rest.push(event);
   }
   return [...allocating, ...rest];
@@ -102,30 +123,57 @@ function rawInputJson(input: unknown): string | undefined {
   return input === undefined ? undefined : JSON.stringify(input);
 }
 
+/**
+ * A sub-orchestration's instance id. Without one, DTFx's TaskOrchestrationContext
+ * (CreateSubOrchestrationInstanceCore) names the child `<parent execution id>:<task id>`, and every
+ * retry attempt gets a new one.
+ */
 function childInstanceId(record: InstanceRecord, requested: string | undefined, taskId: number): string {
-  return requested ?? `${record.instanceId}:${taskId.toString(16).toUpperCase().padStart(4, '0')}`;
+  return requested === undefined || requested === '' ? `${record.executionId}:${taskId}` : requested;
+}
+
+/**
+ * The Durable extension refuses some sub-orchestration ids while replaying the actions
+ * (DurableOrchestrationContext.CallDurableTaskFunctionAsync); the ArgumentException fails the
+ * orchestration. Returns that message, or undefined when the id is acceptable.
+ */
+function refusedChildId(record: InstanceRecord, requested: string | undefined): string | undefined {
+  if (requested === undefined || requested === '') return undefined;
+  const same = (other: string | undefined) =>
+    other !== undefined && other.toLowerCase() === requested.toLowerCase();
+  if (same(record.instanceId) || same(record.parent?.instanceId)) {
+    return 'The instance ID of a sub-orchestration must be different than the instance ID of a parent orchestration.';
+  }
+  if (requested.startsWith('@'))
+    return "instanceId (Parameter 'Orchestration instance ids must not start with @')";
+  return undefined;
 }
 
 export class EpisodePlanner {
   constructor(private readonly fx: PlanEffects) {}
 
   newPlan(): EpisodePlan {
-    return { decisions: [], effects: [] };
+    return { decisions: [], effects: [], refusal: undefined };
   }
 
-  /** Allocations for the retry events at the head of an ordered batch. */
+  /**
+   * Allocations for the retry events at the head of an ordered batch. Any answer to a retried task
+   * ends its chain here, so a later duplicate answer (at-least-once delivery) allocates nothing.
+   */
   planIncoming(record: InstanceRecord, ordered: readonly HistoryEvent[], now: Date, plan: EpisodePlan): void {
     for (const event of ordered) {
-      const failedChain = retryableFailure(record, event);
-      if (failedChain !== undefined) {
-        record.retriesByTask.delete(numberField(event, 'TaskScheduledId') ?? -1);
-        failedChain.attempt += 1;
+      const taskId = answeredTask(event);
+      const chain = taskId === undefined ? undefined : record.retriesByTask.get(taskId);
+      if (taskId !== undefined && chain !== undefined) {
+        record.retriesByTask.delete(taskId);
+        if (!isFailure(event)) continue;
+        chain.attempt += 1;
         const timerId = record.nextEventId++;
-        const fireAt = new Date(now.getTime() + retryDelayMs(failedChain.options, failedChain.attempt - 2));
+        const fireAt = new Date(now.getTime() + retryDelayMs(chain.options, chain.attempt - 2));
         plan.decisions.push(
           historyEvent(EventType.TimerCreated, now, { FireAt: fireAt.toISOString() }, timerId),
         );
-        record.retriesByTimer.set(timerId, failedChain);
+        record.retriesByTimer.set(timerId, chain);
         plan.effects.push(() => this.fx.startTimer(record, timerId, fireAt));
         continue;
       }
@@ -134,15 +182,15 @@ export class EpisodePlanner {
       record.retriesByTimer.delete(numberField(event, 'TimerId') ?? -1);
       // After the last attempt the SDK fails the task on this TimerFired and allocates nothing.
       if (timerChain.attempt > timerChain.options.maxNumberOfAttempts) continue;
-      const taskId = record.nextEventId++;
-      record.retriesByTask.set(taskId, timerChain);
+      const nextTaskId = record.nextEventId++;
+      record.retriesByTask.set(nextTaskId, timerChain);
       if (timerChain.kind === 'activity') {
-        this.scheduleActivity(record, taskId, timerChain.name, timerChain.inputJson, now, plan);
+        this.scheduleActivity(record, nextTaskId, timerChain.name, timerChain.inputJson, now, plan);
       } else {
-        const child = childInstanceId(record, timerChain.subInstanceId, taskId);
+        const child = childInstanceId(record, timerChain.subInstanceId, nextTaskId);
         this.scheduleSubOrchestration(
           record,
-          taskId,
+          nextTaskId,
           timerChain.name,
           child,
           timerChain.inputJson,
@@ -201,6 +249,11 @@ export class EpisodePlanner {
       }
       case ActionType.CallSubOrchestrator:
       case ActionType.CallSubOrchestratorWithRetry: {
+        const refusal = refusedChildId(record, action.instanceId);
+        if (refusal !== undefined) {
+          plan.refusal ??= refusal;
+          return;
+        }
         const taskId = record.nextEventId++;
         const inputJson = rawInputJson(action.input);
         if (
@@ -250,7 +303,7 @@ export class EpisodePlanner {
           ErrorMessage: 'context.df.callHttp is not supported by the local Functions host.',
           IsNonRetriable: true,
         };
-        plan.effects.push(() => this.fx.failTask(record, taskId, failure));
+        plan.effects.push(() => this.fx.failTask(record, taskId, 'BuiltIn::HttpActivity', failure));
         return;
       }
       default:
@@ -292,8 +345,19 @@ export class EpisodePlanner {
     const requestId = randomUUID();
     const op = action.operation ?? '';
     const inputJson = rawInputJson(action.input);
-    const request = { id: requestId, op, signal, input: inputJson, parent: record.instanceId };
-    const fields = { InstanceId: target, Name: 'op', Input: JSON.stringify(request) };
+    const request = {
+      requestId,
+      operation: op,
+      signal,
+      inputJson,
+      parentInstanceId: record.instanceId,
+      parentExecutionId: record.executionId,
+    };
+    const fields = {
+      InstanceId: target,
+      Name: 'op',
+      Input: operationRequestJson(request, record.sentLabels, target, now),
+    };
     plan.decisions.push(historyEvent(EventType.EventSent, now, fields, taskId));
     const parent: EntityParent | undefined = signal
       ? undefined
@@ -306,22 +370,23 @@ export class EpisodePlanner {
   private planLock(record: InstanceRecord, action: WireAction, now: Date, plan: EpisodePlan): void {
     const taskId = record.nextEventId++;
     // Already sorted and deduplicated by the SDK; the host keeps it to release the same set later.
-    const lockSet = (action.lockSet ?? []).map((e) => schedulerIdOf(e.name, e.key));
+    const entities = action.lockSet ?? [];
+    const lockSet = entities.map((e) => schedulerIdOf(e.name, e.key));
     const first = lockSet[0];
     const requestId = action.lockRequestId ?? randomUUID();
     record.lockSet = lockSet;
-    const request = {
-      id: requestId,
-      op: null,
-      signal: false,
-      lockset: lockSet,
-      pos: 0,
-      parent: record.instanceId,
-    };
-    const fields = { InstanceId: first, Name: 'op', Input: JSON.stringify(request) };
+    record.lockRequestId = requestId;
+    const parent = { instanceId: record.instanceId, executionId: record.executionId };
+    const input = lockRequestJson(
+      { requestId, lockSet: entities },
+      parent,
+      record.sentLabels,
+      first ?? '',
+      now,
+    );
+    const fields = { InstanceId: first, Name: 'op', Input: input };
     plan.decisions.push(historyEvent(EventType.EventSent, now, fields, taskId));
     if (first === undefined) return;
-    const parent = { instanceId: record.instanceId, executionId: record.executionId };
     plan.effects.push(() =>
       this.fx.sendToEntity(first, { kind: 'lock', id: requestId, lockSet, position: 0, parent }),
     );
@@ -329,14 +394,16 @@ export class EpisodePlanner {
 
   private planRelease(record: InstanceRecord, now: Date, plan: EpisodePlan): void {
     const held = record.lockSet ?? [];
+    const requestId = record.lockRequestId ?? '';
     record.lockSet = undefined;
+    record.lockRequestId = undefined;
     const parent = { instanceId: record.instanceId, executionId: record.executionId };
     for (const target of held) {
       const taskId = record.nextEventId++;
       const fields = {
         InstanceId: target,
         Name: 'release',
-        Input: JSON.stringify({ parent: record.instanceId }),
+        Input: releaseJson(record.instanceId, requestId),
       };
       plan.decisions.push(historyEvent(EventType.EventSent, now, fields, taskId));
       plan.effects.push(() => this.fx.sendToEntity(target, { kind: 'release', parent }));

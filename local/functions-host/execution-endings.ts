@@ -27,7 +27,11 @@ export function executionStartedEvent(record: InstanceRecord, now: Date): Histor
     ParentInstance:
       parent === undefined
         ? undefined
-        : { OrchestrationInstance: { InstanceId: parent.instanceId, ExecutionId: parent.executionId } },
+        : {
+            Name: parent.name,
+            TaskScheduleId: parent.taskScheduledId,
+            OrchestrationInstance: { InstanceId: parent.instanceId, ExecutionId: parent.executionId },
+          },
   });
 }
 
@@ -39,6 +43,7 @@ export function endExecution(record: InstanceRecord, ctx: EndingContext): void {
   record.retriesByTimer.clear();
   record.timerByActionIndex.clear();
   record.lockSet = undefined;
+  record.lockRequestId = undefined;
   ctx.releaseLocks(record.instanceId);
 }
 
@@ -53,7 +58,7 @@ export function completeExecution(
   record.outputJson = resultJson;
   const completed = { OrchestrationStatus: 'Completed', Result: resultJson };
   record.history.push(
-    played(historyEvent(EventType.ExecutionCompleted, now, completed)),
+    played(historyEvent(EventType.ExecutionCompleted, now, completed, record.nextEventId++)),
     played(historyEvent(EventType.OrchestratorCompleted, now)),
   );
   endExecution(record, ctx);
@@ -84,7 +89,7 @@ export function failExecution(
   record.outputJson = JSON.stringify(`Orchestrator function '${record.name}' failed: ${message}`);
   const completed = { OrchestrationStatus: 'Failed', Result: record.outputJson, FailureDetails: failure };
   record.history.push(
-    played(historyEvent(EventType.ExecutionCompleted, now, completed)),
+    played(historyEvent(EventType.ExecutionCompleted, now, completed, record.nextEventId++)),
     played(historyEvent(EventType.OrchestratorCompleted, now)),
   );
   endExecution(record, ctx);
@@ -132,7 +137,7 @@ export function startNextExecution(
   ctx: EndingContext,
 ): void {
   record.history.push(
-    played(historyEvent(EventType.ContinueAsNew, now, { Result: inputJson })),
+    played(historyEvent(EventType.ContinueAsNew, now, { Result: inputJson }, record.nextEventId++)),
     played(historyEvent(EventType.OrchestratorCompleted, now)),
   );
   recordHistoryBytes(record);
@@ -143,6 +148,7 @@ export function startNextExecution(
   record.history = [];
   record.nextEventId = 0;
   record.actionsSeen = 0;
+  record.sentLabels.clear();
   record.inputJson = inputJson;
   // Events raised by clients that the old execution did not consume carry over; replies meant for
   // the old execution (activity results, entity responses) are dropped.

@@ -3,6 +3,9 @@
  * seeded RNG (chaos mode), so retries and failure paths can be exercised deterministically.
  * An injected fault replaces the execution: the activity code does not run, and the orchestrator sees
  * an ordinary TaskFailed carrying the injected error.
+ * Duplicates model at-least-once delivery: a matching execution runs a second time once its result
+ * was delivered, and the second result is delivered too (a second TaskCompleted or TaskFailed for
+ * the same task), as happens on Azure when a work item's lease is lost or its message reappears.
  */
 
 export interface ActivityCall {
@@ -10,6 +13,8 @@ export interface ActivityCall {
   readonly input: unknown;
   readonly instanceId: string;
   readonly taskScheduledId: number;
+  /** 1 for the scheduled execution, 2 for its duplicate (`duplicateActivity`). */
+  readonly execution: number;
 }
 
 export type ActivityMatcher = string | ((call: ActivityCall) => boolean);
@@ -55,6 +60,7 @@ function matches(matcher: ActivityMatcher | undefined, call: ActivityCall): bool
 
 export class FaultInjector {
   private readonly rules: FaultRule[] = [];
+  private readonly duplicates: Array<{ readonly matcher: ActivityMatcher; remaining: number }> = [];
   private chaosConfig: { options: ChaosOptions; random: () => number; error: () => Error } | undefined;
   /** Executions replaced by an injected fault so far. */
   injected = 0;
@@ -70,6 +76,24 @@ export class FaultInjector {
     return rule;
   }
 
+  /**
+   * Runs the next `times` executions matching `match` twice: after the first result reached the
+   * orchestration, the activity runs again (its code and side effects too) and that result is
+   * delivered as well. The orchestration must ignore the second answer to the same task.
+   */
+  duplicateActivity(match: ActivityMatcher, times = 1): void {
+    this.duplicates.push({ matcher: match, remaining: times });
+  }
+
+  /** Whether this (first) execution should run again once its result is delivered. */
+  takeDuplicate(call: ActivityCall): boolean {
+    if (call.execution !== 1) return false;
+    const rule = this.duplicates.find((d) => d.remaining > 0 && matches(d.matcher, call));
+    if (rule === undefined) return false;
+    rule.remaining -= 1;
+    return true;
+  }
+
   chaos(options: ChaosOptions): void {
     if (!(options.probability >= 0 && options.probability <= 1))
       throw new RangeError('probability must be in [0, 1]');
@@ -82,6 +106,7 @@ export class FaultInjector {
 
   clear(): void {
     this.rules.length = 0;
+    this.duplicates.length = 0;
     this.chaosConfig = undefined;
   }
 

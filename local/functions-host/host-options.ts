@@ -1,7 +1,8 @@
 /** Options of the local Functions host, with defaults taken from host.json when one is given. */
 import { readFileSync } from 'node:fs';
 import type { ClockMode } from './clock';
-import type { OverridableStates } from './durable-engine';
+import type { OverridableStates, StartRaceMode } from './durable-engine';
+import { documentedMaxInstanceIdLength } from './instance-ids';
 import type { LogRecord } from './invoke';
 import type { ReplaySchemaName } from './orchestrator-episode';
 
@@ -13,6 +14,18 @@ export interface FunctionsHostOptions {
   hubName?: string;
   /** Default AnyState, like the extension. */
   overridableExistingInstanceStates?: OverridableStates;
+  /**
+   * Check-then-insert starts (azure-reference.md §10). Off by default. `true` or `firstWins`: a
+   * start of an id whose previous start is still Pending reports success and starts nothing (what
+   * the Azure Storage backend does when both starts read the instance table before either wrote
+   * it); `lastWins`: it replaces the pending start instead. Either way both callers see success.
+   */
+  startRace?: boolean | StartRaceMode;
+  /**
+   * Longest instance id a client may start. Default 100, the limit the Durable docs state; the
+   * extension itself checks 256 (DurableClient.MaxInstanceIdLength).
+   */
+  maxInstanceIdLength?: number;
   /** Default 10. */
   maxConcurrentActivityFunctions?: number;
   /** Default 10; also caps entity batches running at once. */
@@ -37,6 +50,8 @@ export interface ResolvedHostOptions {
   readonly schemaVersion: ReplaySchemaName;
   readonly hubName: string;
   readonly overridableExistingInstanceStates: OverridableStates;
+  readonly startRace: StartRaceMode;
+  readonly maxInstanceIdLength: number;
   readonly maxConcurrentActivityFunctions: number;
   readonly maxConcurrentOrchestratorFunctions: number;
   readonly maxEntityOperationBatchSize: number;
@@ -64,6 +79,12 @@ function numberSetting(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+function startRaceMode(option: boolean | StartRaceMode | undefined): StartRaceMode {
+  if (option === true) return 'firstWins';
+  if (option === false || option === undefined) return 'off';
+  return option;
+}
+
 export function resolveHostOptions(options: FunctionsHostOptions): ResolvedHostOptions {
   const fromHostJson = durableTaskSection(options.hostJson);
   const overridable = fromHostJson['overridableExistingInstanceStates'];
@@ -75,6 +96,8 @@ export function resolveHostOptions(options: FunctionsHostOptions): ResolvedHostO
     overridableExistingInstanceStates:
       options.overridableExistingInstanceStates ??
       (overridable === 'NonRunningStates' ? 'NonRunningStates' : 'AnyState'),
+    startRace: startRaceMode(options.startRace),
+    maxInstanceIdLength: options.maxInstanceIdLength ?? documentedMaxInstanceIdLength,
     maxConcurrentActivityFunctions:
       options.maxConcurrentActivityFunctions ??
       numberSetting(fromHostJson['maxConcurrentActivityFunctions']) ??

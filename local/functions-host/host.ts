@@ -115,6 +115,8 @@ export class FunctionsHost {
       {
         schema: options.schemaVersion,
         overridableExistingInstanceStates: options.overridableExistingInstanceStates,
+        startRace: options.startRace,
+        maxInstanceIdLength: options.maxInstanceIdLength,
         maxConcurrentOrchestratorFunctions: options.maxConcurrentOrchestratorFunctions,
         maxConcurrentActivityFunctions: options.maxConcurrentActivityFunctions,
         maxEntityOperationBatchSize: options.maxEntityOperationBatchSize,

@@ -14,6 +14,8 @@ export {
   type EpisodeReport,
   InstanceExistsError,
   type OverridableStates,
+  type StartRaceMode,
+  UnknownOrchestratorError,
 } from './durable-engine';
 export type { EntityRecord } from './entity-scheduler';
 export { schedulerIdOf } from './entity-scheduler';
@@ -28,6 +30,7 @@ export { EventType, type HistoryEvent } from './history';
 export { FunctionsHost, type InvokeOptions, type RegisteredFunction, type WaitForIdleOptions } from './host';
 export type { FunctionsHostOptions } from './host-options';
 export type { HostHttpRequest, HostHttpResponse } from './http-bridge';
+export { documentedMaxInstanceIdLength, InvalidInstanceIdError } from './instance-ids';
 export type { InstanceQuery, InstanceStatus, RuntimeStatus } from './instance-store';
 export type { LogRecord } from './invoke';
 export type { ReplaySchemaName } from './orchestrator-episode';

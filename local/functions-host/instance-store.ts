@@ -4,6 +4,7 @@
  * event ids in step with the SDK (next event id, actions already scheduled, retry chains, timers).
  */
 import type { ClockTimer } from './clock';
+import type { SentLabels } from './entity-requests';
 import { type FailureDetails, type HistoryEvent, historyByteLength } from './history';
 import type { WireRetryOptions } from './orchestrator-episode';
 import { parseJsonText } from './typed-data';
@@ -29,6 +30,8 @@ export const terminalStatuses: readonly RuntimeStatus[] = ['Completed', 'Failed'
 
 export interface ParentRef {
   readonly instanceId: string;
+  /** The parent's orchestrator name (ExecutionStarted.ParentInstance.Name). */
+  readonly name: string;
   readonly executionId: string;
   readonly taskScheduledId: number;
 }
@@ -76,6 +79,10 @@ export interface InstanceRecord {
   readonly timerByActionIndex: Map<number, number>;
   /** Entities of the critical section this execution holds or is acquiring (scheduler ids). */
   lockSet: string[] | undefined;
+  /** The id of the lock request that acquired `lockSet` (releases name it). */
+  lockRequestId: string | undefined;
+  /** Timestamps of the last entity message to each entity in this execution (MessageSorter). */
+  readonly sentLabels: SentLabels;
   episodes: number;
   generation: number;
   historyBytes: number;
@@ -129,6 +136,8 @@ export function newInstanceRecord(
     timers: new Map(),
     timerByActionIndex: new Map(),
     lockSet: undefined,
+    lockRequestId: undefined,
+    sentLabels: new Map(),
     episodes: 0,
     generation: 0,
     historyBytes: 0,

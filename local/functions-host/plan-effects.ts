@@ -61,7 +61,12 @@ export function createPlanEffects(ctx: EffectsContext): PlanEffects {
       });
     },
     startSubOrchestration(record, taskScheduledId, name, childInstanceId, inputJson) {
-      const parent = { instanceId: record.instanceId, executionId: record.executionId, taskScheduledId };
+      const parent = {
+        instanceId: record.instanceId,
+        name: record.name,
+        executionId: record.executionId,
+        taskScheduledId,
+      };
       const refusal = ctx.createChild(name, childInstanceId, inputJson, parent);
       if (refusal === undefined) return;
       const failure: FailureDetails = {
@@ -95,11 +100,11 @@ export function createPlanEffects(ctx: EffectsContext): PlanEffects {
     sendToEntity(target, message) {
       ctx.entities.send(target, message);
     },
-    failTask(record, taskScheduledId, failure) {
+    failTask(record, taskScheduledId, name, failure) {
       ctx.deliver(
         record.instanceId,
         record.executionId,
-        taskFailedEvent('', taskScheduledId, failure, now()),
+        taskFailedEvent(name, taskScheduledId, failure, now()),
       );
     },
   };

@@ -84,7 +84,10 @@ describe('functions host: durable client over HTTP', () => {
     const id = await client.startNew('Approval', { instanceId: 'approval-1', input: 60 });
     await host.waitForIdle();
     assert.equal((await client.getStatus(id)).runtimeStatus, 'Running');
-    await assert.rejects(client.startNew('Approval', { instanceId: id, input: 60 }), /409.*already exists/);
+    await assert.rejects(
+      client.startNew('Approval', { instanceId: id, input: 60 }),
+      /500.*already exists.*OrchestrationAlreadyExistsException/,
+    );
     await client.raiseEvent(id, 'approve', 'bob');
     await host.waitForIdle();
     const status = await client.getStatus(id);

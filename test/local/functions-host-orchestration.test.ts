@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FunctionsHost, ReplaySchemaName } from '../../local/functions-host';
-import { describeEvent, retryTrail, startSampleHost } from './sample-app/harness';
+import { describeEvent, executionIdOf, retryTrail, startSampleHost } from './sample-app/harness';
 import type { FanOutOutput } from './sample-app/names';
 
 const schemas: ReplaySchemaName[] = ['V1', 'V4'];
@@ -46,11 +46,22 @@ for (const schemaVersion of schemas) {
           ['EventSent(9)', '@counter@audit'],
         ],
       );
+      // The extension's RequestMessage: `signal` only when true, MessageSorter labels at the end.
       const request = JSON.parse(String(sent[0]?.['Input'])) as Record<string, unknown>;
-      assert.deepEqual(Object.keys(request).sort(), ['id', 'input', 'op', 'parent', 'signal']);
+      assert.deepEqual(Object.keys(request), [
+        'op',
+        'input',
+        'id',
+        'parent',
+        'parentExecution',
+        'Timestamp',
+        'Predecessor',
+      ]);
       assert.equal(request['op'], 'add');
-      assert.equal(request['signal'], false);
+      assert.equal(request['input'], '14');
       assert.equal(request['parent'], id);
+      const signal = JSON.parse(String(sent[1]?.['Input'])) as Record<string, unknown>;
+      assert.equal(signal['signal'], true);
       assert.equal(host.durable.readEntityState('Counter', `sum-${schemaVersion}`).stateJson, '14');
       assert.equal(host.durable.readEntityState('Counter', 'audit').stateJson, '1');
     });
@@ -99,7 +110,12 @@ for (const schemaVersion of schemas) {
       assert.equal(status?.runtimeStatus, 'Completed');
       assert.equal(status.output, 1 + 4 + (4 + 9));
       assert.equal(host.durable.getStatus(`parent-${schemaVersion}-child`)?.runtimeStatus, 'Completed');
-      assert.equal(host.durable.getStatus(`parent-${schemaVersion}:0000`)?.runtimeStatus, 'Completed');
+      // Without an id, DTFx names the child "<parent execution id>:<task id>".
+      const history = host.durable.history(id) ?? [];
+      const executionId = executionIdOf(history);
+      const firstChild = history.find((e) => e.EventType === 7)?.['InstanceId'];
+      assert.equal(firstChild, `${executionId}:0`);
+      assert.equal(host.durable.getStatus(`${executionId}:0`)?.runtimeStatus, 'Completed');
     });
 
     it('completes on an external event raised before the timer fires', async () => {
@@ -144,7 +160,7 @@ for (const schemaVersion of schemas) {
       assert.deepEqual(status.input, { iteration: 3, stopAfter: 3, intervalSeconds: 10 });
       assert.deepEqual(
         (status.history ?? []).map(describeEvent),
-        ['OrchestratorStarted', 'ExecutionStarted', 'ExecutionCompleted', 'OrchestratorCompleted'],
+        ['OrchestratorStarted', 'ExecutionStarted', 'ExecutionCompleted(0)', 'OrchestratorCompleted'],
         'the last execution only',
       );
       assert.equal(host.durable.historyBytes(id), Buffer.byteLength(JSON.stringify(status.history)));

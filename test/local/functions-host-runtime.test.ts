@@ -67,7 +67,13 @@ describe('functions host: entities, faults, concurrency, lifecycle', () => {
       1,
       new Error('two is unlucky'),
     );
-    const call = (input: number) => ({ name: 'Square', input, instanceId: 'i', taskScheduledId: 0 });
+    const call = (input: number) => ({
+      name: 'Square',
+      input,
+      instanceId: 'i',
+      taskScheduledId: 0,
+      execution: 1,
+    });
     assert.equal(injector.check(call(1)), undefined);
     assert.equal(injector.check(call(2))?.message, 'two is unlucky');
     assert.equal(injector.check(call(2)), undefined, 'only once');

@@ -53,3 +53,15 @@ export function retryTrail(history: readonly HistoryEvent[], activityName: strin
   }
   return trail;
 }
+
+/** The ExecutionId recorded in a history's ExecutionStarted event. */
+export function executionIdOf(history: readonly HistoryEvent[]): string {
+  const instance = history.find((e) => e.EventType === 0)?.['OrchestrationInstance'];
+  const executionId =
+    typeof instance === 'object' && instance !== null
+      ? (instance as Record<string, unknown>)['ExecutionId']
+      : undefined;
+  if (typeof executionId !== 'string')
+    throw new Error('The history has no ExecutionStarted with an ExecutionId.');
+  return executionId;
+}
