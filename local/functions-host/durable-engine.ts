@@ -175,6 +175,7 @@ export class DurableEngine {
           this.createInstance(name, instanceId, inputJson, parent),
         log: deps.log,
       }),
+      options.schema,
     );
   }
 
@@ -402,6 +403,7 @@ export class DurableEngine {
     const ordered = orderIncoming(
       record,
       incoming.map((i) => i.event),
+      now,
     );
     const plan = this.planner.newPlan();
     this.planner.planIncoming(record, ordered, now, plan);

@@ -8,8 +8,9 @@
  * timer fires (the next attempt). The host keeps one counter per execution (`nextEventId`) and must
  * allocate in the same order:
  *  1. Incoming events that make the SDK allocate (a retryable failure, a retry timer that leads to
- *     another attempt) go first in the episode, and the host allocates for them before the call.
- *     They never resume the orchestrator, so nothing else gets an id in between.
+ *     another attempt, an interval of a long timer that is not the last) go first in the episode,
+ *     and the host allocates for them before the call. They never resume the orchestrator, so
+ *     nothing else gets an id in between.
  *  2. Everything else follows; it can resume the orchestrator, whose new tasks show up as NEW actions
  *     (the action list is cumulative per execution), numbered in list order after the call.
  */
@@ -18,8 +19,22 @@ import { lockRequestJson, operationRequestJson, releaseJson } from './entity-req
 import type { EntityMessage, EntityParent } from './entity-scheduler';
 import { schedulerIdOf } from './entity-scheduler';
 import { EventType, type FailureDetails, type HistoryEvent, historyEvent } from './history';
-import type { InstanceRecord, RetryChain } from './instance-store';
-import { ActionType, flattenActions, type WireAction, type WireRetryOptions } from './orchestrator-episode';
+import type { InstanceRecord, LongTimer, RetryChain } from './instance-store';
+import {
+  ActionType,
+  flattenActions,
+  type ReplaySchemaName,
+  replaySchemaNumber,
+  type WireAction,
+  type WireRetryOptions,
+} from './orchestrator-episode';
+
+/**
+ * Timer limits of the Azure Storage backend (AzureStorageDurabilityProvider: MaximumDelayTime 6 days,
+ * LongRunningTimerIntervalLength 3 days), the values the host also sends the SDK in the trigger.
+ */
+export const maximumShortTimerMs = 6 * 24 * 3600 * 1000;
+export const longTimerIntervalMs = 3 * 24 * 3600 * 1000;
 
 /** What the planned work does once the episode's history is recorded. */
 export interface PlanEffects {
@@ -80,13 +95,33 @@ function retryTimer(record: InstanceRecord, event: HistoryEvent): RetryChain | u
   return id === undefined ? undefined : record.retriesByTimer.get(id);
 }
 
+function longTimer(record: InstanceRecord, event: HistoryEvent): LongTimer | undefined {
+  if (event.EventType !== EventType.TimerFired) return undefined;
+  const id = numberField(event, 'TimerId');
+  return id === undefined ? undefined : record.longTimers.get(id);
+}
+
+/**
+ * The next interval of a long timer that fired at `now`, as the extension's CreateTimer loop picks
+ * it: none once the final time is reached, the final time when less than an interval remains.
+ */
+function nextInterval(timer: LongTimer, now: Date): Date | undefined {
+  const remaining = timer.finalFireAt.getTime() - now.getTime();
+  if (remaining <= 0) return undefined;
+  return remaining < longTimerIntervalMs ? timer.finalFireAt : new Date(now.getTime() + longTimerIntervalMs);
+}
+
 /**
  * Incoming events with the id-allocating ones first (see the file comment), otherwise in arrival
  * order. Only the first answer to a task counts: the SDK (and DTFx, which logs "Duplicate
  * TaskCompleted/TaskFailed") ignores any later completion of the same task, e.g. from an activity
  * that ran twice, so a failure that follows another answer allocates nothing.
  */
-export function orderIncoming(record: InstanceRecord, events: readonly HistoryEvent[]): HistoryEvent[] {
+export function orderIncoming(
+  record: InstanceRecord,
+  events: readonly HistoryEvent[],
+  now: Date,
+): HistoryEvent[] {
   const allocating: HistoryEvent[] = [];
   const rest: HistoryEvent[] = [];
   const answered = new Set<number>();
@@ -99,7 +134,9 @@ export function orderIncoming(record: InstanceRecord, events: readonly HistoryEv
       timerChain !== undefined && timerChain.attempt <= timerChain.options.maxNumberOfAttempts;
     const retryableFailure =
       firstAnswer && isFailure(event) && taskId !== undefined && record.retriesByTask.has(taskId);
-    if (retryableFailure || leadsToAttempt) allocating.push(event);
+    const interval = longTimer(record, event);
+    const leadsToInterval = interval !== undefined && nextInterval(interval, now) !== undefined;
+    if (retryableFailure || leadsToAttempt || leadsToInterval) allocating.push(event);
     else rest.push(event);
   }
   return [...allocating, ...rest];
@@ -150,7 +187,11 @@ function refusedChildId(record: InstanceRecord, requested: string | undefined): 
 }
 
 export class EpisodePlanner {
-  constructor(private readonly fx: PlanEffects) {}
+  constructor(
+    private readonly fx: PlanEffects,
+    /** The replay schema the host negotiates: long timers are split from V3 on, refused below. */
+    private readonly schema: ReplaySchemaName,
+  ) {}
 
   newPlan(): EpisodePlan {
     return { decisions: [], effects: [], refusal: undefined };
@@ -177,6 +218,11 @@ export class EpisodePlanner {
         plan.effects.push(() => this.fx.startTimer(record, timerId, fireAt));
         continue;
       }
+      const interval = longTimer(record, event);
+      if (interval !== undefined) {
+        this.planNextInterval(record, event, interval, now, plan);
+        continue;
+      }
       const timerChain = retryTimer(record, event);
       if (timerChain === undefined) continue;
       record.retriesByTimer.delete(numberField(event, 'TimerId') ?? -1);
@@ -199,6 +245,24 @@ export class EpisodePlanner {
         );
       }
     }
+  }
+
+  /** A long timer's interval fired: the extension creates the next one until the final time. */
+  private planNextInterval(
+    record: InstanceRecord,
+    fired: HistoryEvent,
+    timer: LongTimer,
+    now: Date,
+    plan: EpisodePlan,
+  ): void {
+    record.longTimers.delete(numberField(fired, 'TimerId') ?? -1);
+    const fireAt = nextInterval(timer, now);
+    if (fireAt === undefined) return;
+    const timerId = record.nextEventId++;
+    plan.decisions.push(historyEvent(EventType.TimerCreated, now, { FireAt: fireAt.toISOString() }, timerId));
+    record.longTimers.set(timerId, timer);
+    record.timerByActionIndex.set(timer.actionIndex, timerId);
+    plan.effects.push(() => this.fx.startTimer(record, timerId, fireAt));
   }
 
   /** Schedules the actions beyond those already seen in this execution, and cancels cancelled timers. */
@@ -274,12 +338,24 @@ export class EpisodePlanner {
         return;
       }
       case ActionType.CreateTimer: {
+        const finalFireAt = new Date(action.fireAt ?? now.toISOString());
+        let fireAt = finalFireAt;
+        if (finalFireAt.getTime() - now.getTime() > maximumShortTimerMs) {
+          // Below V3 the extension refuses (ThrowIfInvalidTimerLengthForStorageProvider); from V3 on
+          // its CreateTimer waits in intervals of 3 days.
+          if (replaySchemaNumber[this.schema] < replaySchemaNumber.V3) {
+            plan.refusal ??=
+              "The Azure Storage provider supports a maximum of 6 days for time-based delays (Parameter 'fireAt')";
+            return;
+          }
+          fireAt = new Date(now.getTime() + longTimerIntervalMs);
+        }
         const timerId = record.nextEventId++;
-        const fireAt = new Date(action.fireAt ?? now.toISOString());
         plan.decisions.push(
           historyEvent(EventType.TimerCreated, now, { FireAt: fireAt.toISOString() }, timerId),
         );
         record.timerByActionIndex.set(index, timerId);
+        if (fireAt !== finalFireAt) record.longTimers.set(timerId, { finalFireAt, actionIndex: index });
         if (action.isCanceled !== true) plan.effects.push(() => this.fx.startTimer(record, timerId, fireAt));
         return;
       }

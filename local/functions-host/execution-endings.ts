@@ -42,6 +42,7 @@ export function endExecution(record: InstanceRecord, ctx: EndingContext): void {
   record.retriesByTask.clear();
   record.retriesByTimer.clear();
   record.timerByActionIndex.clear();
+  record.longTimers.clear();
   record.lockSet = undefined;
   record.lockRequestId = undefined;
   ctx.releaseLocks(record.instanceId);

@@ -53,6 +53,13 @@ export interface RetryChain {
   attempt: number;
 }
 
+/** A durable timer the extension splits into intervals (DurableOrchestrationContext.CreateTimer). */
+export interface LongTimer {
+  readonly finalFireAt: Date;
+  /** Index of its CreateTimer action in the flattened action list. */
+  readonly actionIndex: number;
+}
+
 export interface InstanceRecord {
   readonly instanceId: string;
   name: string;
@@ -77,6 +84,8 @@ export interface InstanceRecord {
   readonly timers: Map<number, ClockTimer>;
   /** Event id of each CreateTimer action, by its index in the flattened action list (for cancellation). */
   readonly timerByActionIndex: Map<number, number>;
+  /** Timers longer than the backend's maximum, by the id of the interval timer now pending. */
+  readonly longTimers: Map<number, LongTimer>;
   /** Entities of the critical section this execution holds or is acquiring (scheduler ids). */
   lockSet: string[] | undefined;
   /** The id of the lock request that acquired `lockSet` (releases name it). */
@@ -135,6 +144,7 @@ export function newInstanceRecord(
     retriesByTimer: new Map(),
     timers: new Map(),
     timerByActionIndex: new Map(),
+    longTimers: new Map(),
     lockSet: undefined,
     lockRequestId: undefined,
     sentLabels: new Map(),

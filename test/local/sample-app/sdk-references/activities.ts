@@ -1,4 +1,5 @@
 import * as df from 'durable-functions';
+import { passGate } from './gates';
 import { diskFiles, sdkNames } from './names';
 
 /** Greets its input; the host's fault injector makes it fail where a test needs a failure. */
@@ -10,6 +11,10 @@ df.app.activity(sdkNames.getFileList, {
   handler: (_directory: unknown) => [...diskFiles],
 });
 
+/** Waits while a test holds the gate named after the file. */
 df.app.activity(sdkNames.getFileSize, {
-  handler: (file: unknown) => Number(/\d+/.exec(String(file))?.[0] ?? 0),
+  handler: async (file: unknown) => {
+    await passGate(String(file));
+    return Number(/\d+/.exec(String(file))?.[0] ?? 0);
+  },
 });

@@ -36,3 +36,17 @@ export interface SignalEntityInput {
   operationName: string;
   operationArgument: unknown;
 }
+
+/** What SayHelloWithActivityRetry returns: the greeting or the final error, and the orchestration time. */
+export interface HelloRetryOutput {
+  greeting: string | null;
+  error: string | null;
+  before: string;
+  after: string;
+}
+
+/** What FanOutFanInDiskUsageCaught returns after its fan-out failed. */
+export interface CaughtFanOutOutput {
+  caught: string;
+  after: number;
+}

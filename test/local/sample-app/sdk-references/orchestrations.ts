@@ -1,5 +1,11 @@
 import * as df from 'durable-functions';
-import { continueAsNewLimit, type SignalEntityInput, sdkNames } from './names';
+import {
+  type CaughtFanOutOutput,
+  continueAsNewLimit,
+  type HelloRetryOutput,
+  type SignalEntityInput,
+  sdkNames,
+} from './names';
 
 /** Two retried activities in one Task.all (RetryOptions(100, 5)). */
 df.app.orchestration(sdkNames.helloRetryFanOut, function* (context: df.OrchestrationContext) {
@@ -10,16 +16,26 @@ df.app.orchestration(sdkNames.helloRetryFanOut, function* (context: df.Orchestra
   return greetings;
 });
 
-/** One retried activity (RetryOptions(10000, 2)); returns currentUtcDateTime before and after it. */
+/**
+ * One retried activity (RetryOptions(10000, 2)). Catches a final failure and returns it with
+ * currentUtcDateTime before and after the retries (as SayHelloWithActivityRetryAndReturnTimestamps).
+ */
 df.app.orchestration(sdkNames.helloRetry, function* (context: df.OrchestrationContext) {
   const retry = new df.RetryOptions(10_000, 2);
   const before = context.df.currentUtcDateTime.toISOString();
-  const greeting: string = yield context.df.callActivityWithRetry(
-    sdkNames.hello,
-    retry,
-    context.df.getInput(),
-  );
-  return { greeting, before, after: context.df.currentUtcDateTime.toISOString() };
+  let output: HelloRetryOutput;
+  try {
+    const greeting: string = yield context.df.callActivityWithRetry(
+      sdkNames.hello,
+      retry,
+      context.df.getInput(),
+    );
+    output = { greeting, error: null, before, after: context.df.currentUtcDateTime.toISOString() };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    output = { greeting: null, error: message, before, after: context.df.currentUtcDateTime.toISOString() };
+  }
+  return output;
 });
 
 /** One activity lists files, then a Task.all of one activity per file; returns the sum. */
@@ -31,15 +47,22 @@ df.app.orchestration(sdkNames.diskUsage, function* (context: df.OrchestrationCon
   return sizes.reduce((total, size) => total + size, 0);
 });
 
-/** As FanOutFanInDiskUsage, but catches the fan-out's failure and schedules one more activity. */
+/**
+ * As FanOutFanInDiskUsage, but catches the fan-out's failure and asks for one more file size
+ * (file4.log), so results of the fan-out's other tasks can arrive after it moved on.
+ */
 df.app.orchestration(sdkNames.diskUsageCaught, function* (context: df.OrchestrationContext) {
   const files: string[] = yield context.df.callActivity(sdkNames.getFileList, context.df.getInput());
   try {
     yield context.df.Task.all(files.map((file) => context.df.callActivity(sdkNames.getFileSize, file)));
     return 'no failure';
   } catch (error) {
-    const after: string = yield context.df.callActivity(sdkNames.hello, 'after the failure');
-    return { caught: error instanceof Error ? error.message : String(error), after };
+    const after: number = yield context.df.callActivity(sdkNames.getFileSize, 'file4.log');
+    const output: CaughtFanOutOutput = {
+      caught: error instanceof Error ? error.message : String(error),
+      after,
+    };
+    return output;
   }
 });
 
