@@ -188,8 +188,9 @@ export class DurableHttpApi {
     return { status: 200, headers, body: page };
   }
 
-  private entities(request: ApiRequest, [name, key]: readonly string[]): ApiResponse {
-    if (name === undefined || key === undefined) return notFound;
+  /** Route `entities/{entityName}/{entityKey?}`: more segments match no route (404). */
+  private entities(request: ApiRequest, [name, key, ...extra]: readonly string[]): ApiResponse {
+    if (name === undefined || key === undefined || extra.length > 0) return notFound;
     if (request.method === 'POST') {
       const operation = request.query.get('op');
       if (!operation) return { status: 400, body: { message: 'The op query parameter is required.' } };
