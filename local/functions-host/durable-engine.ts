@@ -10,7 +10,7 @@ import type { HostClock } from './clock';
 import type { CapturedRegistration } from './core-shim';
 import { type HostCounters, newCounters } from './counters';
 import { EntityScheduler, schedulerIdOf } from './entity-scheduler';
-import { continueAsNewInput, EpisodePlanner, orderIncoming } from './episode-planner';
+import { continueAsNewInput, EpisodePlanner, missingFunctionMessage, orderIncoming } from './episode-planner';
 import {
   completeExecution,
   type EndingContext,
@@ -97,9 +97,9 @@ export class InstanceExistsError extends Error {
   override readonly name = 'InstanceExistsError';
 }
 
-/** Thrown by startNew for a name that is no orchestrator (the extension's ArgumentException). */
-export class UnknownOrchestratorError extends Error {
-  override readonly name = 'UnknownOrchestratorError';
+/** Thrown for a function that is not registered (the extension's ThrowIfFunctionDoesNotExist). */
+export class UnknownFunctionError extends Error {
+  override readonly name = 'UnknownFunctionError';
 }
 
 export type ClientResult = 'accepted' | 'notFound' | 'gone';
@@ -176,6 +176,7 @@ export class DurableEngine {
         log: deps.log,
       }),
       options.schema,
+      deps.catalog,
     );
   }
 
@@ -186,11 +187,8 @@ export class DurableEngine {
    * gets a new GUID, as in the extension; an invalid one throws InvalidInstanceIdError.
    */
   startNew(name: string, options: { instanceId?: string; input?: unknown; inputJson?: string } = {}): string {
-    if (this.deps.catalog.find(name, 'orchestrationTrigger') === undefined) {
-      throw new UnknownOrchestratorError(
-        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
-      );
-    }
+    const missing = missingFunctionMessage(this.deps.catalog, name, 'orchestrator');
+    if (missing !== undefined) throw new UnknownFunctionError(missing);
     const requested = options.instanceId;
     const instanceId =
       requested === undefined || requested === '' ? randomUUID().replace(/-/g, '') : requested;
@@ -261,6 +259,8 @@ export class DurableEngine {
 
   signalEntity(name: string, key: string, operation: string, inputJson: string | undefined): void {
     checkEntityKey(key);
+    const missing = missingFunctionMessage(this.deps.catalog, name, 'entity');
+    if (missing !== undefined) throw new UnknownFunctionError(missing);
     this.entities.send(schedulerIdOf(name, key), {
       kind: 'operation',
       id: randomUUID(),

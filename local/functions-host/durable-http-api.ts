@@ -10,7 +10,7 @@
  * start refused under NonRunningStates, is 500 "Something went wrong while processing your request".
  */
 import { managementUrlsFor } from './client-binding';
-import { type DurableEngine, InstanceExistsError, UnknownOrchestratorError } from './durable-engine';
+import { type DurableEngine, InstanceExistsError, UnknownFunctionError } from './durable-engine';
 import { InvalidInstanceIdError } from './instance-ids';
 import type { InstanceQuery, RuntimeStatus } from './instance-store';
 
@@ -77,7 +77,7 @@ const notFound: ApiResponse = { status: 404, body: { message: 'Not found.' } };
 /** The extension's error answer: HttpError with the exception's message and type (.NET names). */
 function errorResponse(err: unknown): ApiResponse {
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof InvalidInstanceIdError || err instanceof UnknownOrchestratorError) {
+  if (err instanceof InvalidInstanceIdError || err instanceof UnknownFunctionError) {
     const body = {
       Message: 'One or more of the arguments submitted is incorrect',
       ExceptionMessage: message,

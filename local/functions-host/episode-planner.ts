@@ -17,7 +17,8 @@
 import { randomUUID } from 'node:crypto';
 import { lockRequestJson, operationRequestJson, releaseJson } from './entity-requests';
 import type { EntityMessage, EntityParent } from './entity-scheduler';
-import { schedulerIdOf } from './entity-scheduler';
+import { parseSchedulerId, schedulerIdOf } from './entity-scheduler';
+import type { FunctionCatalog } from './function-catalog';
 import { EventType, type FailureDetails, type HistoryEvent, historyEvent } from './history';
 import type { InstanceRecord, LongTimer, RetryChain } from './instance-store';
 import {
@@ -186,12 +187,44 @@ function refusedChildId(record: InstanceRecord, requested: string | undefined): 
   return undefined;
 }
 
+const triggerOfKind = {
+  activity: 'activityTrigger',
+  orchestrator: 'orchestrationTrigger',
+  entity: 'entityTrigger',
+} as const;
+
+/**
+ * The extension's ThrowIfFunctionDoesNotExist message (DurableTaskExtension.GetInvalid*FunctionMessage)
+ * for a function that is not registered, or undefined when it is.
+ */
+export function missingFunctionMessage(
+  catalog: FunctionCatalog,
+  name: string,
+  kind: keyof typeof triggerOfKind,
+): string | undefined {
+  const trigger = triggerOfKind[kind];
+  if (catalog.find(name, trigger) !== undefined) return undefined;
+  const known = catalog.withTrigger(trigger).map((r) => r.metadata.name);
+  const info =
+    known.length > 0
+      ? `The following are the known ${kind} functions: '${known.join("', '")}'.`
+      : `No ${kind} functions are currently registered!`;
+  return `The function '${name}' doesn't exist, is disabled, or is not an ${kind} function. Additional info: ${info}`;
+}
+
 export class EpisodePlanner {
   constructor(
     private readonly fx: PlanEffects,
     /** The replay schema the host negotiates: long timers are split from V3 on, refused below. */
     private readonly schema: ReplaySchemaName,
+    /** Calls to functions that are not registered fail the orchestration, as in the extension. */
+    private readonly functions: FunctionCatalog,
   ) {}
+
+  /** Records the first refusal of the episode; the extension stops replaying actions there. */
+  private refuse(plan: EpisodePlan, message: string): void {
+    plan.refusal ??= message;
+  }
 
   newPlan(): EpisodePlan {
     return { decisions: [], effects: [], refusal: undefined };
@@ -278,7 +311,7 @@ export class EpisodePlanner {
         plan.effects.push(() => this.fx.cancelTimer(record, timerId));
       }
     });
-    for (let index = record.actionsSeen; index < flat.length; index++) {
+    for (let index = record.actionsSeen; index < flat.length && plan.refusal === undefined; index++) {
       const action = flat[index];
       if (action !== undefined) this.planAction(record, action, index, now, plan);
     }
@@ -293,6 +326,11 @@ export class EpisodePlanner {
     plan: EpisodePlan,
   ): void {
     const name = action.functionName ?? '';
+    const missing = this.missingFunction(action, name);
+    if (missing !== undefined) {
+      this.refuse(plan, missing);
+      return;
+    }
     switch (action.actionType) {
       case ActionType.CallActivity:
       case ActionType.CallActivityWithRetry: {
@@ -315,7 +353,7 @@ export class EpisodePlanner {
       case ActionType.CallSubOrchestratorWithRetry: {
         const refusal = refusedChildId(record, action.instanceId);
         if (refusal !== undefined) {
-          plan.refusal ??= refusal;
+          this.refuse(plan, refusal);
           return;
         }
         const taskId = record.nextEventId++;
@@ -344,8 +382,10 @@ export class EpisodePlanner {
           // Below V3 the extension refuses (ThrowIfInvalidTimerLengthForStorageProvider); from V3 on
           // its CreateTimer waits in intervals of 3 days.
           if (replaySchemaNumber[this.schema] < replaySchemaNumber.V3) {
-            plan.refusal ??=
-              "The Azure Storage provider supports a maximum of 6 days for time-based delays (Parameter 'fireAt')";
+            this.refuse(
+              plan,
+              "The Azure Storage provider supports a maximum of 6 days for time-based delays (Parameter 'fireAt')",
+            );
             return;
           }
           fireAt = new Date(now.getTime() + longTimerIntervalMs);
@@ -385,6 +425,27 @@ export class EpisodePlanner {
       default:
         // WaitForExternalEvent (named, not numbered) and ContinueAsNew (handled at completion) take no id.
         return;
+    }
+  }
+
+  /** The function an activity, sub-orchestration or entity action targets, when it is not registered. */
+  private missingFunction(action: WireAction, name: string): string | undefined {
+    switch (action.actionType) {
+      case ActionType.CallActivity:
+      case ActionType.CallActivityWithRetry:
+        return missingFunctionMessage(this.functions, name, 'activity');
+      case ActionType.CallSubOrchestrator:
+      case ActionType.CallSubOrchestratorWithRetry:
+        return missingFunctionMessage(this.functions, name, 'orchestrator');
+      case ActionType.CallEntity:
+      case ActionType.SignalEntity:
+        return missingFunctionMessage(
+          this.functions,
+          parseSchedulerId(action.instanceId ?? '@@').name,
+          'entity',
+        );
+      default:
+        return undefined;
     }
   }
 

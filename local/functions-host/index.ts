@@ -15,7 +15,7 @@ export {
   InstanceExistsError,
   type OverridableStates,
   type StartRaceMode,
-  UnknownOrchestratorError,
+  UnknownFunctionError,
 } from './durable-engine';
 export type { EntityRecord } from './entity-scheduler';
 export { schedulerIdOf } from './entity-scheduler';

@@ -17,7 +17,7 @@ import {
   InvalidInstanceIdError,
 } from '../../local/functions-host';
 import { describeEvent } from './sample-app/harness';
-import { strictNames } from './sample-app/strictness/orchestrations';
+import { type MissingKind, strictNames } from './sample-app/strictness/orchestrations';
 
 const appEntry = path.join(__dirname, 'sample-app', 'strictness', 'index.ts');
 
@@ -140,6 +140,41 @@ describe('functions host: instance ids as the Durable extension checks them', ()
     assert.equal(atStatus?.runtimeStatus, 'Failed');
     assert.match(String(atStatus.output), /must not start with @/);
     assert.equal(host.durable.getStatus('@child'), undefined);
+  });
+
+  it('fails an orchestration that calls or signals a function that is not registered', async () => {
+    const expected: Record<MissingKind, RegExp> = {
+      activity:
+        /The function 'NoSuchActivity' doesn't exist, is disabled, or is not an activity function\. Additional info: The following are the known activity functions: '/,
+      orchestrator:
+        /The function 'NoSuchOrchestrator' doesn't exist, is disabled, or is not an orchestrator function/,
+      entity: /The function 'nosuchentity' doesn't exist, is disabled, or is not an entity function/,
+      signal: /The function 'nosuchentity' doesn't exist, is disabled, or is not an entity function/,
+    };
+    for (const [kind, message] of Object.entries(expected) as Array<[MissingKind, RegExp]>) {
+      const id = host.durable.startNew(strictNames.callsMissing, {
+        instanceId: `missing-${kind}`,
+        input: kind,
+      });
+      await host.waitForIdle();
+      const status = host.durable.getStatus(id, { showHistory: true });
+      assert.equal(status?.runtimeStatus, 'Failed', kind);
+      assert.match(String(status.output), message);
+      // The signal before the bad call was sent; the bad call took no event id.
+      assert.deepEqual((status.history ?? []).map(describeEvent), [
+        'OrchestratorStarted',
+        'ExecutionStarted',
+        'EventSent(0)',
+        'ExecutionCompleted(1)',
+        'OrchestratorCompleted',
+      ]);
+      assert.equal(host.durable.readEntityState('Counter', `before-${kind}`).stateJson, '1');
+    }
+    const signal = await fetch(webhook(host, 'entities/NoSuchEntity/k?op=add'), {
+      method: 'POST',
+      body: '1',
+    });
+    assert.equal(signal.status, 400);
   });
 
   it('still sends what a failing orchestrator scheduled before it threw', async () => {

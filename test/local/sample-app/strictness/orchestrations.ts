@@ -6,7 +6,11 @@ export const strictNames = {
   atChild: 'AtChild',
   retryThenActivity: 'RetryThenActivity',
   signalThenThrow: 'SignalThenThrow',
+  callsMissing: 'CallsMissing',
 } as const;
+
+/** What CallsMissing targets that is not registered. */
+export type MissingKind = 'activity' | 'orchestrator' | 'entity' | 'signal';
 
 /** Starts a sub-orchestration with its own instance id (the extension refuses). */
 df.app.orchestration(strictNames.selfChild, function* (context: df.OrchestrationContext) {
@@ -40,4 +44,15 @@ df.app.orchestration(strictNames.signalThenThrow, function* (context: df.Orchest
   context.df.signalEntity(new df.EntityId(sdkNames.counter, String(context.df.getInput())), 'add', 1);
   yield* [];
   throw new Error('after the signal');
+});
+
+/** Signals a counter, then calls or signals a function that is not registered (input: MissingKind). */
+df.app.orchestration(strictNames.callsMissing, function* (context: df.OrchestrationContext) {
+  const kind = context.df.getInput() as MissingKind;
+  context.df.signalEntity(new df.EntityId(sdkNames.counter, `before-${kind}`), 'add', 1);
+  if (kind === 'activity') yield context.df.callActivity('NoSuchActivity');
+  else if (kind === 'orchestrator') yield context.df.callSubOrchestrator('NoSuchOrchestrator');
+  else if (kind === 'entity') yield context.df.callEntity(new df.EntityId('NoSuchEntity', 'k'), 'op');
+  else context.df.signalEntity(new df.EntityId('NoSuchEntity', 'k'), 'op');
+  return 'not failed';
 });
