@@ -34,6 +34,8 @@ export interface OfflineStackOptions {
   readonly partitions?: number;
   /** Events the hub keeps (oldest dropped first); default all. Long runs set it so memory stays flat. */
   readonly retainEvents?: number;
+  /** The hub's batch size limit (default 1 MiB, the service's); small values make several batches per emit. */
+  readonly maxMessageSize?: number;
   readonly azurite?: AzuriteOptions;
   /** Extra app settings (enrichment data paths, ...). */
   readonly settings?: Readonly<Record<string, string>>;
@@ -50,6 +52,7 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
   const eventHubs = await startEventHubsServer({
     hubs: { [LOCAL_HUB]: options.partitions ?? 4 },
     ...(options.retainEvents !== undefined ? { retainEvents: options.retainEvents } : {}),
+    ...(options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {}),
   });
   const account = azurite.accountName;
   const service = azurite.blobServiceClient();

@@ -12,15 +12,31 @@ import { names } from '../app/names';
 import { appServices } from '../app/services';
 import { sweepOnce } from '../app/sweep';
 import { blobIdentityFromName, parseHourPath } from '../domain/blob-identity';
+import { blobKey } from '../domain/blob-ref';
+import type { FlowLogError } from '../domain/errors';
 import { RecordScanner } from '../domain/framing/record-scanner';
 import { seededRandom } from '../domain/simulate/simulate';
+import { BlobSummarizer } from '../domain/summarize';
+import type { FlowSummary } from '../domain/summary/schema';
+import { serializeSummary } from '../domain/summary/serialize';
 import { blobCreatedEvent, type CommitInfo } from './azure-writer';
 import type { ReceivedEvent } from './eventhubs';
 import { NSG_CONTAINER, type OfflineStack, VNET_CONTAINER } from './offline-stack';
 
 export interface ReplayOptions {
-  /** Share of activity executions, Event Hub sends and events that fail / are dropped, in [0, 1). */
-  readonly chaos: number;
+  /**
+   * Shorthand: the share of activity executions that fail, of Event Hub sends that are refused and of
+   * BlobCreated events that are lost, in [0, 1). The three shares below override it one by one.
+   */
+  readonly chaos?: number;
+  readonly activityFaults?: number;
+  readonly sendFaults?: number;
+  readonly lostEvents?: number;
+  /**
+   * Commit every record of every blob first, then deliver one BlobCreated per blob (an outage, a blob
+   * first seen late, the sweep catching up): each run reads a whole backlog over many chunks.
+   */
+  readonly backlog?: boolean;
   readonly seed: number;
   /** Share of events delivered twice (default 0.1). */
   readonly duplicateShare?: number;
@@ -45,6 +61,11 @@ export interface ReplayResult {
   readonly sweeps: number;
   readonly hubEvents: ReceivedEvent[];
   readonly failedRuns: number;
+  /** Activity executions replaced by an injected fault, and hub sends refused by one. */
+  readonly activityFaultsInjected: number;
+  readonly sendFaultsInjected: number;
+  /** Runs replaced while they held a blob (stuck past the bound, or ended without releasing it). */
+  readonly runsReplaced: number;
   readonly seconds: number;
 }
 
@@ -77,10 +98,15 @@ export async function replay(
   const started = Date.now();
   const rnd = seededRandom(options.seed);
   const log = options.onProgress ?? (() => undefined);
-  if (options.chaos > 0) {
-    stack.host.faults.chaos({ probability: options.chaos, seed: options.seed });
-    stack.eventHubs.faults.failSendProbability(options.chaos, seededRandom(options.seed + 1));
-  }
+  const activityFaults = options.activityFaults ?? options.chaos ?? 0;
+  const sendFaults = options.sendFaults ?? options.chaos ?? 0;
+  const lostEvents = options.lostEvents ?? options.chaos ?? 0;
+  const faultsBefore = {
+    activity: stack.host.faults.injected,
+    send: stack.eventHubs.counters.faultsInjected,
+  };
+  if (activityFaults > 0) stack.host.faults.chaos({ probability: activityFaults, seed: options.seed });
+  if (sendFaults > 0) stack.eventHubs.faults.failSendProbability(sendFaults, seededRandom(options.seed + 1));
   // Interleave the blobs' commits like Azure does (every NIC adds a block each minute).
   const queues = await Promise.all(
     inputs.map(async (i) => ({ input: i, records: await recordsOf(i.path), next: 0 })),
@@ -97,6 +123,7 @@ export async function replay(
     eventsSent++;
     deliveries.push(stack.host.sendEventGridEvent(names.blobCreated, event).catch(() => undefined));
   };
+  const lastCommit = new Map<ReplayInput, CommitInfo>();
   while (written < total) {
     for (const q of queues) {
       const record = q.records[q.next];
@@ -106,14 +133,18 @@ export async function replay(
       const commit: CommitInfo = await stack.writer
         .forContainer(q.input.container)
         .appendRecord(q.input.name, record);
+      if (options.backlog) {
+        lastCommit.set(q.input, commit);
+        continue;
+      }
       const event = blobCreatedEvent(stack.account, q.input.container, q.input.name, commit);
       const roll = rnd();
-      if (roll < options.chaos) {
+      if (roll < lostEvents) {
         eventsDropped++;
         continue;
       }
       // Some events are held back and delivered after later ones (out of order), some twice.
-      if (roll < options.chaos + 0.15) held.push(event);
+      if (roll < lostEvents + 0.15) held.push(event);
       else await deliver(event);
       if (rnd() < (options.duplicateShare ?? 0.1)) {
         eventsDuplicated++;
@@ -126,6 +157,14 @@ export async function replay(
       for (const e of late) await deliver(e);
     }
     if (written % 50 === 0) log(`written ${written}/${total} records`);
+  }
+  // The backlog's events: one per blob, for its last commit, all at once.
+  for (const [input, commit] of lastCommit) {
+    if (rnd() < lostEvents) {
+      eventsDropped++;
+      continue;
+    }
+    await deliver(blobCreatedEvent(stack.account, input.container, input.name, commit));
   }
 
   await Promise.all(deliveries);
@@ -146,8 +185,17 @@ export async function replay(
       await sweepOnce(stack.host.durableClient(), appServices(), new Date(hour + 30 * 60_000), console);
     await sleep(50);
   }
+  const activityFaultsInjected = stack.host.faults.injected - faultsBefore.activity;
+  const sendFaultsInjected = stack.eventHubs.counters.faultsInjected - faultsBefore.send;
   stack.host.faults.clear();
   stack.eventHubs.faults.reset();
+  let runsReplaced = 0;
+  for (const i of inputs) {
+    const key = blobKey({ account: stack.account, container: i.container, name: i.name });
+    const entity = stack.host.durable.readEntityState(names.blobStateEntity, key);
+    runsReplaced +=
+      (JSON.parse(entity.stateJson ?? '{}') as { stuckRunsReplaced?: number }).stuckRunsReplaced ?? 0;
+  }
   return {
     blobs: inputs.length,
     records: total,
@@ -157,6 +205,9 @@ export async function replay(
     sweeps,
     hubEvents: stack.eventHubs.events('flow-summaries'),
     failedRuns: stack.host.durable.listInstances({ runtimeStatus: ['Failed'] }).length,
+    activityFaultsInjected,
+    sendFaultsInjected,
+    runsReplaced,
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -172,4 +223,98 @@ async function caughtUp(stack: OfflineStack, inputs: readonly ReplayInput[]): Pr
     if (row.consumedBytes < (props.contentLength ?? 0) - 2) return false;
   }
   return true;
+}
+
+/** How the hub, deduplicated by id as ADX does, compares with `flowlog process` on the same files. */
+export interface ReplayCheck {
+  /** Summaries `flowlog process` gives. */
+  readonly expected: number;
+  /** Distinct ids on the hub. */
+  readonly distinct: number;
+  /** Expected ids the hub never got: rows lost. */
+  readonly lost: number;
+  /** Ids on the hub that `flowlog process` does not give (the same data under another id counts twice). */
+  readonly unexpected: number;
+  /** Ids on the hub with other measures than `flowlog process` gives, or sent with two bodies. */
+  readonly differing: number;
+  /** Tuples, bytes and packets summed over the expected rows and over the deduplicated hub. */
+  readonly sums: { readonly expected: MeasureSums; readonly hub: MeasureSums };
+  /** A few ids of each problem, for the report. */
+  readonly samples: readonly string[];
+}
+
+export interface MeasureSums {
+  tuples: number;
+  bytes: number;
+  packets: number;
+}
+
+const sumOf = (rows: Iterable<FlowSummary>): MeasureSums => {
+  const s: MeasureSums = { tuples: 0, bytes: 0, packets: 0 };
+  for (const r of rows) {
+    s.tuples += r.tuples;
+    s.bytes += r.bytesSrcToDst + r.bytesDstToSrc;
+    s.packets += r.packetsSrcToDst + r.packetsDstToSrc;
+  }
+  return s;
+};
+
+/** What `flowlog process` writes for one file: the summaries every path must reproduce. */
+export async function processedSummaries(input: ReplayInput, windowSeconds: number): Promise<FlowSummary[]> {
+  const s = new BlobSummarizer({ blob: blobIdentityFromName(input.name) ?? input.name, windowSeconds });
+  const out: FlowSummary[] = [];
+  const problems: FlowLogError[] = [];
+  s.push(await readFile(input.path), out, problems);
+  s.end(true, problems);
+  return out;
+}
+
+/** Compares the hub's events with `flowlog process` on the same inputs, after dedup by id. */
+export async function checkReplay(
+  hubEvents: readonly ReceivedEvent[],
+  inputs: readonly ReplayInput[],
+  windowSeconds: number,
+): Promise<ReplayCheck> {
+  const expected = new Map<string, FlowSummary>();
+  for (const input of inputs)
+    for (const s of await processedSummaries(input, windowSeconds)) expected.set(s.id, s);
+  const hub = new Map<string, FlowSummary>();
+  const samples: string[] = [];
+  let differing = 0;
+  for (const e of hubEvents) {
+    const body = (e.body ?? JSON.parse(String(e.bodyBytes))) as FlowSummary;
+    const previous = hub.get(body.id);
+    if (previous && serializeSummary(previous) !== serializeSummary(body)) {
+      differing++;
+      if (samples.length < 6) samples.push(`sent with two bodies: ${body.id}`);
+    }
+    hub.set(body.id, body);
+  }
+  let lost = 0;
+  for (const [id, want] of expected) {
+    const got = hub.get(id);
+    if (!got) {
+      lost++;
+      if (samples.length < 6)
+        samples.push(`lost: ${id} (record ${want.recordOrdinal} of ${want.resourceId})`);
+    } else if (serializeSummary(got) !== serializeSummary(want)) {
+      differing++;
+      if (samples.length < 6) samples.push(`differs: ${id}`);
+    }
+  }
+  let unexpected = 0;
+  for (const id of hub.keys()) {
+    if (expected.has(id)) continue;
+    unexpected++;
+    if (samples.length < 6) samples.push(`not from flowlog process: ${id}`);
+  }
+  return {
+    expected: expected.size,
+    distinct: hub.size,
+    lost,
+    unexpected,
+    differing,
+    sums: { expected: sumOf(expected.values()), hub: sumOf(hub.values()) },
+    samples,
+  };
 }
