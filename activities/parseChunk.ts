@@ -12,7 +12,7 @@ import {
 import { record } from '../app/metrics';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
-import { blobIdentityFromName } from '../domain/blob-identity';
+import { blobIdentityFromName, generationIdentity } from '../domain/blob-identity';
 import { DocumentFormatError, type FlowLogError } from '../domain/errors';
 import { boundariesInRange, HEADER_BLOCK_SIZE } from '../domain/framing/blocks';
 import type { ScanStart } from '../domain/framing/record-scanner';
@@ -102,7 +102,10 @@ export async function parseChunk(
         error: `${ref.name}, byte ${chunk.start}: chunk does not start between records`,
       };
   }
-  const blob = blobIdentityFromName(ref.name) ?? `${ref.container}/${ref.name}`;
+  const blob = generationIdentity(
+    blobIdentityFromName(ref.name) ?? `${ref.container}/${ref.name}`,
+    generation,
+  );
   const quarantined: Promise<void>[] = [];
   const quarantine = (byteOffset: number, error: FlowLogError, raw: Uint8Array, end?: number) =>
     quarantined.push(

@@ -33,6 +33,16 @@ export function blobIdentityFromName(name: string): string | undefined {
 }
 
 /** Identity of a file: its Azure-layout tail when present, else its path relative to `root`. */
+/**
+ * The identity a blob's rows carry in one generation. A blob rewritten from byte 0 (a new generation,
+ * rare: deleted and recreated within its hour) holds new data at the same record ordinals, so its rows
+ * get `<identity>#g<N>`: their ids never collide with the old generation's, whose rows stay valid (they
+ * were real traffic). Generation 0 is the identity itself, as `flowlog process` gives it.
+ */
+export function generationIdentity(identity: string, generation: number): string {
+  return generation > 0 ? `${identity}#g${generation}` : identity;
+}
+
 export function blobIdentityForFile(relativePath: string): string {
   return blobIdentityFromName(relativePath) ?? toSlashes(relativePath).replace(/^\.\//, '');
 }

@@ -4,6 +4,7 @@ import { names } from '../../app/names';
 import { blobKeyOfInstance } from '../../app/runs';
 import { appServices } from '../../app/services';
 import { sweepOnce } from '../../app/sweep';
+import { blobIdentityFromName, generationIdentity } from '../../domain/blob-identity';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import { blobText, type SimulatedBlob, simulateBlobs } from '../../domain/simulate/simulate';
@@ -185,9 +186,23 @@ describe('rewrites, crashes and operator endpoints', () => {
     const state = entityState(stack, first);
     assert.equal(state.generation, 1);
     assert.equal(state.cursor.recordOrdinal, 2);
+    // The new generation's rows carry `<blob>#g1`: their ids never collide with generation 0's, whose
+    // rows (real data when they were read) stay as they are.
     const byId = dedupById(stack.eventHubs.events(LOCAL_HUB));
-    for (const s of expectedSummaries(first.name, blobText({ ...replacement, name: first.name })))
-      assert.ok(byId.has(s.id));
+    const identity = blobIdentityFromName(first.name)!;
+    const generation1 = expectedSummaries(
+      first.name,
+      blobText({ ...replacement, name: first.name }),
+      60,
+      generationIdentity(identity, 1),
+    );
+    assert.ok(generation1.length > 0);
+    for (const s of generation1) {
+      assert.equal(byId.get(s.id)?.blob, `${identity}#g1`);
+      assert.equal(assertSameSummaries(new Map([[s.id, byId.get(s.id)!]]), [s]), undefined);
+    }
+    for (const s of expectedSummaries(first.name, blobText(first)))
+      assert.equal(byId.get(s.id)?.blob, identity, 'generation 0 rows keep their ids');
   });
 
   test('a crash between emit and cursor advance re-emits identical ids, which dedup absorbs', async () => {

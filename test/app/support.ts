@@ -7,8 +7,13 @@ import { serializeSummary } from '../../domain/summary/serialize';
 import type { ReceivedEvent } from '../../local/eventhubs';
 
 /** What `flowlog process` gives for a finished blob: the summaries every path must reproduce. */
-export function expectedSummaries(name: string, text: string, windowSeconds = 60): FlowSummary[] {
-  const s = new BlobSummarizer({ blob: blobIdentityFromName(name) ?? name, windowSeconds });
+export function expectedSummaries(
+  name: string,
+  text: string,
+  windowSeconds = 60,
+  blob = blobIdentityFromName(name) ?? name,
+): FlowSummary[] {
+  const s = new BlobSummarizer({ blob, windowSeconds });
   const out: FlowSummary[] = [];
   const problems: FlowLogError[] = [];
   s.push(new TextEncoder().encode(text), out, problems);
