@@ -17,6 +17,7 @@ import {
   endExecution,
   executionStartedEvent,
   failExecution,
+  newExecutionId,
   played,
   startNextExecution,
   terminateExecution,
@@ -60,6 +61,8 @@ export interface DurableEngineOptions {
   readonly startRace: StartRaceMode;
   /** Longest instance id a client may start (the Durable docs' limit, 100, by default). */
   readonly maxInstanceIdLength: number;
+  /** Whether TaskScheduled / SubOrchestrationInstanceCreated keep their input (extension default: no). */
+  readonly storeInputsInOrchestrationHistory: boolean;
   readonly maxConcurrentOrchestratorFunctions: number;
   readonly maxConcurrentActivityFunctions: number;
   readonly maxEntityOperationBatchSize: number;
@@ -175,7 +178,7 @@ export class DurableEngine {
           this.createInstance(name, instanceId, inputJson, parent),
         log: deps.log,
       }),
-      options.schema,
+      { schema: options.schema, storeInputs: options.storeInputsInOrchestrationHistory },
       deps.catalog,
     );
   }
@@ -347,7 +350,7 @@ export class DurableEngine {
       endExecution(existing, this.endings);
     }
     const now = this.deps.clock.now();
-    const record = newInstanceRecord(instanceId, name, randomUUID(), now);
+    const record = newInstanceRecord(instanceId, name, newExecutionId(), now);
     record.inputJson = inputJson;
     record.parent = parent;
     record.inbox.push({ event: executionStartedEvent(record, now), executionId: record.executionId });

@@ -150,6 +150,12 @@ export function retryDelayMs(options: WireRetryOptions, retryIndex: number): num
   return cap !== undefined && cap > 0 ? Math.min(delay, cap) : delay;
 }
 
+/** What a scheduled task gets (`inputJson`) and what its history event shows (`storedInput`). */
+interface ScheduledInput {
+  readonly inputJson: string | undefined;
+  readonly storedInput: string | undefined;
+}
+
 /** Activity and continueAsNew inputs went through Utils.processInput: a string is already JSON text. */
 function processedInputJson(input: unknown): string | undefined {
   if (input === undefined) return undefined;
@@ -212,11 +218,20 @@ export function missingFunctionMessage(
   return `The function '${name}' doesn't exist, is disabled, or is not an ${kind} function. Additional info: ${info}`;
 }
 
+export interface PlannerSettings {
+  /** The replay schema the host negotiates: long timers are split from V3 on, refused below. */
+  readonly schema: ReplaySchemaName;
+  /**
+   * The extension's storeInputsInOrchestrationHistory (default false): only then do TaskScheduled
+   * and SubOrchestrationInstanceCreated carry the input (DTFx's IncludeParameters).
+   */
+  readonly storeInputs: boolean;
+}
+
 export class EpisodePlanner {
   constructor(
     private readonly fx: PlanEffects,
-    /** The replay schema the host negotiates: long timers are split from V3 on, refused below. */
-    private readonly schema: ReplaySchemaName,
+    private readonly settings: PlannerSettings,
     /** Calls to functions that are not registered fail the orchestration, as in the extension. */
     private readonly functions: FunctionCatalog,
   ) {}
@@ -264,18 +279,10 @@ export class EpisodePlanner {
       const nextTaskId = record.nextEventId++;
       record.retriesByTask.set(nextTaskId, timerChain);
       if (timerChain.kind === 'activity') {
-        this.scheduleActivity(record, nextTaskId, timerChain.name, timerChain.inputJson, now, plan);
+        this.scheduleActivity(record, nextTaskId, timerChain.name, timerChain, now, plan);
       } else {
         const child = childInstanceId(record, timerChain.subInstanceId, nextTaskId);
-        this.scheduleSubOrchestration(
-          record,
-          nextTaskId,
-          timerChain.name,
-          child,
-          timerChain.inputJson,
-          now,
-          plan,
-        );
+        this.scheduleSubOrchestration(record, nextTaskId, timerChain.name, child, timerChain, now, plan);
       }
     }
   }
@@ -336,17 +343,20 @@ export class EpisodePlanner {
       case ActionType.CallActivityWithRetry: {
         const taskId = record.nextEventId++;
         const inputJson = processedInputJson(action.input);
+        // DTFx stores an activity's parameters array (ScheduleTask's `params object[]`).
+        const storedInput = this.settings.storeInputs ? JSON.stringify([action.input ?? null]) : undefined;
         if (action.actionType === ActionType.CallActivityWithRetry && action.retryOptions !== undefined) {
           record.retriesByTask.set(taskId, {
             kind: 'activity',
             name,
             inputJson,
+            storedInput,
             options: action.retryOptions,
             subInstanceId: undefined,
             attempt: 1,
           });
         }
-        this.scheduleActivity(record, taskId, name, inputJson, now, plan);
+        this.scheduleActivity(record, taskId, name, { inputJson, storedInput }, now, plan);
         return;
       }
       case ActionType.CallSubOrchestrator:
@@ -358,6 +368,7 @@ export class EpisodePlanner {
         }
         const taskId = record.nextEventId++;
         const inputJson = rawInputJson(action.input);
+        const storedInput = this.settings.storeInputs ? inputJson : undefined;
         if (
           action.actionType === ActionType.CallSubOrchestratorWithRetry &&
           action.retryOptions !== undefined
@@ -366,13 +377,14 @@ export class EpisodePlanner {
             kind: 'subOrchestration',
             name,
             inputJson,
+            storedInput,
             options: action.retryOptions,
             subInstanceId: action.instanceId,
             attempt: 1,
           });
         }
         const child = childInstanceId(record, action.instanceId, taskId);
-        this.scheduleSubOrchestration(record, taskId, name, child, inputJson, now, plan);
+        this.scheduleSubOrchestration(record, taskId, name, child, { inputJson, storedInput }, now, plan);
         return;
       }
       case ActionType.CreateTimer: {
@@ -381,7 +393,7 @@ export class EpisodePlanner {
         if (finalFireAt.getTime() - now.getTime() > maximumShortTimerMs) {
           // Below V3 the extension refuses (ThrowIfInvalidTimerLengthForStorageProvider); from V3 on
           // its CreateTimer waits in intervals of 3 days.
-          if (replaySchemaNumber[this.schema] < replaySchemaNumber.V3) {
+          if (replaySchemaNumber[this.settings.schema] < replaySchemaNumber.V3) {
             this.refuse(
               plan,
               "The Azure Storage provider supports a maximum of 6 days for time-based delays (Parameter 'fireAt')",
@@ -453,12 +465,13 @@ export class EpisodePlanner {
     record: InstanceRecord,
     taskId: number,
     name: string,
-    inputJson: string | undefined,
+    input: ScheduledInput,
     now: Date,
     plan: EpisodePlan,
   ): void {
-    plan.decisions.push(historyEvent(EventType.TaskScheduled, now, { Name: name, Input: inputJson }, taskId));
-    plan.effects.push(() => this.fx.dispatchActivity(record, taskId, name, inputJson));
+    const fields = { Name: name, Input: input.storedInput };
+    plan.decisions.push(historyEvent(EventType.TaskScheduled, now, fields, taskId));
+    plan.effects.push(() => this.fx.dispatchActivity(record, taskId, name, input.inputJson));
   }
 
   private scheduleSubOrchestration(
@@ -466,13 +479,13 @@ export class EpisodePlanner {
     taskId: number,
     name: string,
     child: string,
-    inputJson: string | undefined,
+    input: ScheduledInput,
     now: Date,
     plan: EpisodePlan,
   ): void {
-    const fields = { Name: name, InstanceId: child, Input: inputJson };
+    const fields = { Name: name, InstanceId: child, Input: input.storedInput };
     plan.decisions.push(historyEvent(EventType.SubOrchestrationInstanceCreated, now, fields, taskId));
-    plan.effects.push(() => this.fx.startSubOrchestration(record, taskId, name, child, inputJson));
+    plan.effects.push(() => this.fx.startSubOrchestration(record, taskId, name, child, input.inputJson));
   }
 
   private planEntityMessage(record: InstanceRecord, action: WireAction, now: Date, plan: EpisodePlan): void {

@@ -13,6 +13,11 @@ export interface EndingContext {
   deliver(instanceId: string, executionId: string | undefined, event: HistoryEvent): void;
 }
 
+/** A new execution id, formatted as DTFx does (Guid.ToString("N"): 32 hex digits, no dashes). */
+export function newExecutionId(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
 /** Events already handed to the orchestrator once are replayed with IsPlayed set. */
 export function played(event: HistoryEvent): HistoryEvent {
   return { ...event, IsPlayed: true };
@@ -144,7 +149,7 @@ export function startNextExecution(
   recordHistoryBytes(record);
   endExecution(record, ctx);
   record.status = 'ContinuedAsNew';
-  record.executionId = randomUUID();
+  record.executionId = newExecutionId();
   record.generation += 1;
   record.history = [];
   record.nextEventId = 0;

@@ -26,6 +26,11 @@ export interface FunctionsHostOptions {
    * extension itself checks 256 (DurableClient.MaxInstanceIdLength).
    */
   maxInstanceIdLength?: number;
+  /**
+   * Keep inputs in TaskScheduled and SubOrchestrationInstanceCreated events. Default false, like the
+   * extension (host.json `extensions.durableTask.storeInputsInOrchestrationHistory`).
+   */
+  storeInputsInOrchestrationHistory?: boolean;
   /** Default 10. */
   maxConcurrentActivityFunctions?: number;
   /** Default 10; also caps entity batches running at once. */
@@ -52,6 +57,7 @@ export interface ResolvedHostOptions {
   readonly overridableExistingInstanceStates: OverridableStates;
   readonly startRace: StartRaceMode;
   readonly maxInstanceIdLength: number;
+  readonly storeInputsInOrchestrationHistory: boolean;
   readonly maxConcurrentActivityFunctions: number;
   readonly maxConcurrentOrchestratorFunctions: number;
   readonly maxEntityOperationBatchSize: number;
@@ -98,6 +104,8 @@ export function resolveHostOptions(options: FunctionsHostOptions): ResolvedHostO
       (overridable === 'NonRunningStates' ? 'NonRunningStates' : 'AnyState'),
     startRace: startRaceMode(options.startRace),
     maxInstanceIdLength: options.maxInstanceIdLength ?? documentedMaxInstanceIdLength,
+    storeInputsInOrchestrationHistory:
+      options.storeInputsInOrchestrationHistory ?? fromHostJson['storeInputsInOrchestrationHistory'] === true,
     maxConcurrentActivityFunctions:
       options.maxConcurrentActivityFunctions ??
       numberSetting(fromHostJson['maxConcurrentActivityFunctions']) ??

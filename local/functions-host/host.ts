@@ -117,6 +117,7 @@ export class FunctionsHost {
         overridableExistingInstanceStates: options.overridableExistingInstanceStates,
         startRace: options.startRace,
         maxInstanceIdLength: options.maxInstanceIdLength,
+        storeInputsInOrchestrationHistory: options.storeInputsInOrchestrationHistory,
         maxConcurrentOrchestratorFunctions: options.maxConcurrentOrchestratorFunctions,
         maxConcurrentActivityFunctions: options.maxConcurrentActivityFunctions,
         maxEntityOperationBatchSize: options.maxEntityOperationBatchSize,

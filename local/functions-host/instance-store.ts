@@ -47,6 +47,8 @@ export interface RetryChain {
   readonly kind: 'activity' | 'subOrchestration';
   readonly name: string;
   readonly inputJson: string | undefined;
+  /** The Input its TaskScheduled / SubOrchestrationInstanceCreated shows (none unless inputs are stored). */
+  readonly storedInput: string | undefined;
   readonly options: WireRetryOptions;
   readonly subInstanceId: string | undefined;
   /** Mirrors RetryableTask.attemptNumber in the SDK. */

@@ -17,6 +17,11 @@
  *    fixture GetMultipleSubOrchestratorNoIdsSubOrchestrationsFinished uses placeholder ids.
  *  - Timers over 6 days are split by the extension's CreateTimer loop (intervals of 3 days, the last
  *    one shorter); GetWaitOnTimerFired's long variant models the SDK's own sub-timers instead.
+ *  - TaskScheduled / SubOrchestrationInstanceCreated carry an Input only with the extension's
+ *    storeInputsInOrchestrationHistory (off by default; on for these comparisons), and DTFx stores an
+ *    activity's input as its parameters array; the fixtures show the bare value.
+ *  - The fixtures' TaskFailed have Reason and Details only; the host also writes FailureDetails, as
+ *    extensions from 3.14 do for durable-functions 3.5 (see local/functions-host/README.md).
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -37,6 +42,13 @@ function clockAt(host: FunctionsHost): (offsetMs: number) => string {
   return (offsetMs) => new Date(start + offsetMs).toISOString();
 }
 
+/**
+ * An activity's input as TaskScheduled stores it when storeInputsInOrchestrationHistory is on: the
+ * SDK's processInput made a string JSON text, and DTFx stores ScheduleTask's parameters array. The
+ * SDK's fixtures store the bare value; the SDK does not read TaskScheduled.Input at all.
+ */
+const stored = (input: string) => JSON.stringify([JSON.stringify(input)]);
+
 /** A UTC time as Newtonsoft.Json writes a DateTime: fraction digits trimmed, then Z. */
 const dotNetUtc = (iso: string) => iso.replace(/\.?0+Z$/, 'Z');
 
@@ -46,6 +58,7 @@ async function startHost(schemaVersion: ReplaySchemaName, maxConcurrentActivityF
     startTime: t0,
     schemaVersion,
     maxConcurrentActivityFunctions,
+    storeInputsInOrchestrationHistory: true,
   });
   await host.loadApp(appEntry);
   return host;
@@ -176,8 +189,8 @@ for (const schemaVersion of ['V1', 'V4'] as ReplaySchemaName[]) {
         [
           'OrchestratorStarted',
           'ExecutionStarted',
-          'TaskScheduled#0 Hello "Tokyo"',
-          'TaskScheduled#1 Hello "Seattle"',
+          `TaskScheduled#0 Hello ${stored('Tokyo')}`,
+          `TaskScheduled#1 Hello ${stored('Seattle')}`,
           'OrchestratorCompleted',
         ],
         [
@@ -187,7 +200,12 @@ for (const schemaVersion of ['V1', 'V4'] as ReplaySchemaName[]) {
           'TimerCreated#2',
           'OrchestratorCompleted',
         ],
-        ['OrchestratorStarted', 'TimerFired->2', 'TaskScheduled#3 Hello "Tokyo"', 'OrchestratorCompleted'],
+        [
+          'OrchestratorStarted',
+          'TimerFired->2',
+          `TaskScheduled#3 Hello ${stored('Tokyo')}`,
+          'OrchestratorCompleted',
+        ],
         [
           'OrchestratorStarted',
           'TaskCompleted->3',
@@ -218,7 +236,7 @@ for (const schemaVersion of ['V1', 'V4'] as ReplaySchemaName[]) {
         [
           'OrchestratorStarted',
           'ExecutionStarted "World"',
-          'TaskScheduled#0 Hello "World"',
+          `TaskScheduled#0 Hello ${stored('World')}`,
           'OrchestratorCompleted',
         ],
         [
@@ -251,11 +269,16 @@ for (const schemaVersion of ['V1', 'V4'] as ReplaySchemaName[]) {
         [
           'OrchestratorStarted',
           'ExecutionStarted "World"',
-          'TaskScheduled#0 Hello "World"',
+          `TaskScheduled#0 Hello ${stored('World')}`,
           'OrchestratorCompleted',
         ],
         ['OrchestratorStarted', 'TaskFailed->0', 'TimerCreated#1', 'OrchestratorCompleted'],
-        ['OrchestratorStarted', 'TimerFired->1', 'TaskScheduled#2 Hello "World"', 'OrchestratorCompleted'],
+        [
+          'OrchestratorStarted',
+          'TimerFired->1',
+          `TaskScheduled#2 Hello ${stored('World')}`,
+          'OrchestratorCompleted',
+        ],
         ['OrchestratorStarted', 'TaskFailed->2', 'TimerCreated#3', 'OrchestratorCompleted'],
         ['OrchestratorStarted', 'TimerFired->3', 'ExecutionCompleted#4 Completed', 'OrchestratorCompleted'],
       ]);
@@ -280,15 +303,15 @@ for (const schemaVersion of ['V1', 'V4'] as ReplaySchemaName[]) {
         [
           'OrchestratorStarted',
           'ExecutionStarted "C:\\\\Dev"',
-          'TaskScheduled#0 GetFileList "C:\\\\Dev"',
+          `TaskScheduled#0 GetFileList ${stored('C:\\Dev')}`,
           'OrchestratorCompleted',
         ],
         [
           'OrchestratorStarted',
           'TaskCompleted->0',
-          'TaskScheduled#1 GetFileSize "file1.txt"',
-          'TaskScheduled#2 GetFileSize "file2.png"',
-          'TaskScheduled#3 GetFileSize "file3.csx"',
+          `TaskScheduled#1 GetFileSize ${stored('file1.txt')}`,
+          `TaskScheduled#2 GetFileSize ${stored('file2.png')}`,
+          `TaskScheduled#3 GetFileSize ${stored('file3.csx')}`,
           'OrchestratorCompleted',
         ],
       ]);
@@ -352,7 +375,7 @@ for (const schemaVersion of ['V1', 'V4'] as ReplaySchemaName[]) {
           episodes(host.durable.history(id) ?? [])
             .flat()
             .includes(line);
-        await until(has('TaskScheduled#4 GetFileSize "file4.log"'), 'the call after the failure');
+        await until(has(`TaskScheduled#4 GetFileSize ${stored('file4.log')}`), 'the call after the failure');
         openGate('file3.csx');
         await until(has('TaskCompleted->3'), 'the late answer of task 3');
         openGate('file4.log');
@@ -363,7 +386,9 @@ for (const schemaVersion of ['V1', 'V4'] as ReplaySchemaName[]) {
       }
       const all = episodes(historyOf(host, id));
       const episodeOf = (line: string) => all.findIndex((e) => e.includes(line));
-      assert.ok(episodeOf('TaskCompleted->3') > episodeOf('TaskScheduled#4 GetFileSize "file4.log"'));
+      assert.ok(
+        episodeOf('TaskCompleted->3') > episodeOf(`TaskScheduled#4 GetFileSize ${stored('file4.log')}`),
+      );
       assert.ok(episodeOf('TaskCompleted->4') > episodeOf('TaskCompleted->3'));
       assert.deepEqual(all.at(-1), [
         'OrchestratorStarted',
@@ -629,3 +654,29 @@ for (const schemaVersion of ['V1', 'V4'] as ReplaySchemaName[]) {
     });
   });
 }
+
+describe('functions host: history inputs with the extension defaults', () => {
+  it('TaskScheduled and SubOrchestrationInstanceCreated carry no Input unless inputs are stored', async () => {
+    const host = await FunctionsHost.start({ clock: 'manual' });
+    try {
+      await host.loadApp(appEntry);
+      host.durable.startNew('FanOutFanInDiskUsage', { instanceId: 'defaults-fan-out', input: 'C:\\Dev' });
+      host.durable.startNew('SayHelloWithSubOrchestrator', { instanceId: 'defaults-sub', input: 'World' });
+      await host.waitForIdle();
+      const fanOut = historyOf(host, 'defaults-fan-out');
+      const parent = historyOf(host, 'defaults-sub');
+      const scheduled = [...fanOut, ...parent].filter((e) => e.EventType === 4 || e.EventType === 7);
+      assert.equal(scheduled.length, 5);
+      for (const event of scheduled) assert.equal(event['Input'], undefined, signature(event));
+      assert.equal(field(find(fanOut, 4, 0), 'Name'), 'GetFileList');
+      // The child still gets its input, in its ExecutionStarted.
+      const child = historyOf(host, 'defaults-sub:0').find((e) => e.EventType === 0);
+      assert.equal(field(child, 'Input'), '"World"');
+      assert.equal(host.durable.getStatus('defaults-fan-out')?.output, 6);
+      // Execution ids as DTFx writes them (Guid "N" format).
+      assert.match(executionIdOf(parent), /^[0-9a-f]{32}$/);
+    } finally {
+      await host.stop();
+    }
+  });
+});
