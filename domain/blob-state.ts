@@ -25,6 +25,8 @@ export interface BlobState {
   readonly eTag: string;
   /** Largest contentLength seen in events or listings. */
   readonly observedLength: number;
+  /** Observations recorded so far: a round goes again only for one that came after it began. */
+  readonly observations: number;
   /** contentLength the last completed run read up to. */
   readonly readLength: number;
   readonly lastSequencer: string;
@@ -68,6 +70,7 @@ export const emptyBlobState = (): BlobState => ({
   generation: 0,
   eTag: '',
   observedLength: 0,
+  observations: 0,
   readLength: 0,
   lastSequencer: '',
   lastError: null,
@@ -115,6 +118,7 @@ export function observe(state: BlobState, o: Observation): BlobState {
     ...state,
     ref: state.ref ?? o.ref,
     observedLength: Math.max(state.observedLength, o.contentLength),
+    observations: state.observations + 1,
     eTag: newer ? o.eTag : state.eTag,
     lastSequencer:
       o.sequencer !== '' && compareSequencers(o.sequencer, state.lastSequencer) > 0
@@ -143,6 +147,8 @@ export interface RunCommit {
   readonly generation: number;
   readonly cursor: BlobCursor;
   readonly readLength: number;
+  /** `observations` when this round began (claim or beginRound). */
+  readonly observationsAtBegin: number;
   readonly eTag: string;
   readonly newRecordOffsets: readonly number[];
   readonly stats: Omit<BlobStats, 'runs'>;
@@ -209,7 +215,9 @@ export function commitRun(
     );
   const s = state.stats;
   const observedLength = Math.max(state.observedLength, c.readLength);
-  const more = observedLength > c.readLength;
+  // Only an observation made after the round began can show data its plan did not list (one made before
+  // is covered: the blob only grows). This also ends the rounds if a blob shrank unnoticed.
+  const more = observedLength > c.readLength && state.observations > c.observationsAtBegin;
   const next: BlobState = {
     ...state,
     cursor: c.cursor,
@@ -293,11 +301,19 @@ export function beginRound(
   state: BlobState,
   token: number,
   at: string,
-): { state: BlobState; verdict: RunVerdict<{ cursor: BlobCursor; generation: number }> } {
+): {
+  state: BlobState;
+  verdict: RunVerdict<{ cursor: BlobCursor; generation: number; observations: number }>;
+} {
   if (!holds(state, token) || state.run === null) return { state, verdict: superseded(state, token) };
   return {
     state: { ...state, run: { ...state.run, lastProgressAt: at } },
-    verdict: { ok: true, cursor: state.cursor, generation: state.generation },
+    verdict: {
+      ok: true,
+      cursor: state.cursor,
+      generation: state.generation,
+      observations: state.observations,
+    },
   };
 }
 
@@ -369,6 +385,8 @@ export type ClaimVerdict =
       readonly token: number;
       readonly cursor: BlobCursor;
       readonly generation: number;
+      /** Observations recorded when the claim was granted (see RunCommit.observationsAtBegin). */
+      readonly observations: number;
       /** The stuck run this one replaces (its token is void from now on). */
       readonly replaced?: string;
     }
@@ -402,6 +420,7 @@ export function claim(state: BlobState, req: ClaimRequest): { state: BlobState; 
         token: active.token,
         cursor: observed.cursor,
         generation: observed.generation,
+        observations: observed.observations,
       },
     };
   const stuck =
@@ -453,6 +472,7 @@ export function claim(state: BlobState, req: ClaimRequest): { state: BlobState; 
       token,
       cursor: granted.cursor,
       generation: granted.generation,
+      observations: granted.observations,
       ...(stuck && active !== null ? { replaced: active.instanceId } : {}),
     },
   };

@@ -15,12 +15,18 @@ export interface CommitInfo {
 const HEADER = '{"records":[';
 const CLOSER = ']}';
 
-/** Block ids must all have one length within a blob; Azure's are random, these are readable. */
-const blockId = (tag: string, n: number) =>
-  Buffer.from(`${tag}-${String(n).padStart(8, '0')}`).toString('base64');
+/**
+ * Block ids must all have one length within a blob; Azure's are random, these are readable. `version`
+ * counts the blob's re-creations: a rewritten blob has new block ids, as Azure's writer gives it.
+ */
+const blockId = (tag: string, n: number, version = 0) =>
+  Buffer.from(`${tag}${version.toString(36).padStart(3, '0')}-${String(n).padStart(8, '0')}`).toString(
+    'base64',
+  );
 
 export class AzureStyleBlobWriter {
   private readonly blocks = new Map<string, string[]>();
+  private readonly versions = new Map<string, number>();
 
   constructor(private readonly container: ContainerClient) {}
 
@@ -29,13 +35,13 @@ export class AzureStyleBlobWriter {
     const client = this.container.getBlockBlobClient(name);
     let ids = this.blocks.get(name);
     if (!ids) {
-      ids = [blockId('H', 0)];
+      ids = [blockId('H', 0, this.version(name))];
       await client.stageBlock(ids[0]!, Buffer.from(HEADER), HEADER.length);
-      await client.stageBlock(blockId('Z', 0), Buffer.from(CLOSER), CLOSER.length);
+      await client.stageBlock(blockId('Z', 0, this.version(name)), Buffer.from(CLOSER), CLOSER.length);
       this.blocks.set(name, ids);
     }
     const body = Buffer.from(ids.length === 1 ? recordJson : `,${recordJson}`);
-    const id = blockId('D', ids.length);
+    const id = blockId('D', ids.length, this.version(name));
     await client.stageBlock(id, body, body.length);
     ids.push(id);
     return this.commit(name, ids);
@@ -44,6 +50,7 @@ export class AzureStyleBlobWriter {
   /** Replaces the blob with a fresh one (new block ids): what a rewrite or re-creation looks like. */
   async recreate(name: string, records: readonly string[]): Promise<CommitInfo> {
     this.blocks.delete(name);
+    this.versions.set(name, this.version(name) + 1);
     await this.container.getBlockBlobClient(name).deleteIfExists();
     let info: CommitInfo | undefined;
     for (const r of records) info = await this.appendRecord(name, r);
@@ -51,9 +58,13 @@ export class AzureStyleBlobWriter {
     return info;
   }
 
+  private version(name: string): number {
+    return this.versions.get(name) ?? 0;
+  }
+
   private async commit(name: string, ids: readonly string[]): Promise<CommitInfo> {
     const client = this.container.getBlockBlobClient(name);
-    const response = await client.commitBlockList([...ids, blockId('Z', 0)]);
+    const response = await client.commitBlockList([...ids, blockId('Z', 0, this.version(name))]);
     const props = await client.getProperties();
     return {
       contentLength: props.contentLength ?? 0,

@@ -60,7 +60,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
   const round = input.round ?? 0;
 
   let token: number;
-  let begin: { cursor: BlobCursor; generation: number };
+  let begin: { cursor: BlobCursor; generation: number; observations: number };
   if (input.token === undefined) {
     const verdict = (yield context.df.callEntity(entity, blobOps.claim, {
       instanceId: context.df.instanceId,
@@ -79,7 +79,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
     const verdict = (yield context.df.callEntity(entity, blobOps.beginRound, {
       token,
       at: now(),
-    })) as RunVerdict<{ cursor: BlobCursor; generation: number }>;
+    })) as RunVerdict<{ cursor: BlobCursor; generation: number; observations: number }>;
     if (!verdict.ok) return { kind: 'superseded', error: verdict.error } satisfies ProcessBlobOutput;
     begin = verdict;
   }
@@ -213,6 +213,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
       generation,
       cursor,
       readLength,
+      observationsAtBegin: begin.observations,
       eTag: plan.eTag,
       newRecordOffsets,
       stats: totals,

@@ -148,11 +148,12 @@ describe('per-blob state', () => {
     assert.equal(r.verdict.kind, 'granted');
     return r.state;
   };
-  const commit = (token: number, readLength: number, c = cursor, offsets = [12, 500], at = T0) => ({
+  const commit = (token: number, readLength: number, c = cursor, offsets = [12, 500], at = T0, seen = 0) => ({
     token,
     generation: 0,
     cursor: c,
     readLength,
+    observationsAtBegin: seen,
     eTag: 'e',
     newRecordOffsets: offsets,
     stats,
@@ -184,6 +185,16 @@ describe('per-blob state', () => {
     assert.equal(lagBytes(again.state), 0);
     assert.deepEqual(again.state.recordOffsets, [12, 500, 998]);
     assert.equal(claimAs(again.state, 'event-3', obs(1500)).verdict.kind, 'up-to-date');
+  });
+
+  test('only an observation made after the round began sends it round again', () => {
+    // Observed 1500 before the round began, but the plan listed 1000 (a blob that shrank unnoticed):
+    // going round again would find nothing more, forever.
+    const s = claimAs(claimAs(emptyBlobState(), 'a', obs(1000)).state, 'b', obs(1500)).state;
+    assert.equal(s.observations, 2);
+    const r = commitRun(s, commit(1, 1000, cursor, [12, 500], T0, s.observations));
+    assert.deepEqual(r.verdict, { ok: true, more: false });
+    assert.equal(r.state.run, null);
   });
 
   test('a new generation starts from byte 0; a commit of the old one is refused and recorded', () => {

@@ -29,6 +29,8 @@ interface RunMemory {
   cursor?: BlobCursor;
   /** Records it read (and emitted) in its current round: [from, to). */
   read?: [number, number];
+  /** The entity's observation count when the round began. */
+  seen?: number;
   done: boolean;
 }
 
@@ -56,6 +58,7 @@ function recordOf(cursor: BlobCursor): number {
 /** A run plans right after its claim or round start: it reads every record committed at that moment. */
 function plan(world: World, run: RunMemory, cursor: BlobCursor): void {
   run.cursor = cursor;
+  run.seen = world.state.observations;
   const from = recordOf(cursor);
   run.read = [from, world.records];
   for (let i = from; i < world.records; i++) world.emitted.add(i);
@@ -132,6 +135,7 @@ function commit(world: World, run: RunMemory, atMs: number): void {
     generation: 0,
     cursor: { byteOffset: end, blockIndex: to + 1, recordOrdinal: to, fingerprint: `f${to}` },
     readLength: lengthWith(to),
+    observationsAtBegin: run.seen ?? 0,
     eTag: 'e',
     newRecordOffsets: offsets,
     stats: { blocks: to - from, records: to - from, tuples: 0, summaries: 0, events: 0, problems: 0 },
