@@ -127,7 +127,7 @@ export const SUMMARY_FIELDS = [
     group: 'identity',
     nullable: false,
     description:
-      'Blob identity: the blob name from `resourceId=` / `flowLogResourceID=` on (outside the Azure layout: the path relative to the folder given). A blob rewritten from byte 0 within its hour (a new generation N ≥ 1) gives rows with `#gN` appended, so their ids never collide with the earlier content\'s rows.',
+      "Blob identity: the blob name from `resourceId=` / `flowLogResourceID=` on (outside the Azure layout: the path relative to the folder given). A blob rewritten from byte 0 within its hour (a new generation N ≥ 1) gives rows with `#gN` appended, so their ids never collide with the earlier content's rows.",
   },
   {
     name: 'recordOrdinal',
