@@ -18,7 +18,16 @@ export interface EmitRetryPolicy {
   readonly maxDelayMs: number;
 }
 
-const DEFAULT_RETRY: EmitRetryPolicy = { attempts: 6, firstDelayMs: 200, maxDelayMs: 10_000 };
+/**
+ * Who retries a send (docs/operations.md, "Who retries what"): the SDK never (maxRetries 0, one attempt
+ * of at most 10 s), this emitter a few times within the activity (a busy or throttled hub, a dropped
+ * connection: about 1.5 s of backoff in all), and Durable the whole activity (5 attempts, 2 s doubling).
+ * So one batch is sent at most SEND_ATTEMPTS × 5 = 20 times by one run.
+ */
+export const SEND_ATTEMPTS = 4;
+const DEFAULT_RETRY: EmitRetryPolicy = { attempts: SEND_ATTEMPTS, firstDelayMs: 200, maxDelayMs: 2_000 };
+/** The SDK's own retries are off: one owner per retry (this emitter). */
+const SDK_RETRY = { maxRetries: 0, retryDelayInMs: 100, timeoutInMs: 10_000 };
 
 interface MessagingErrorLike {
   code?: string;
@@ -66,12 +75,10 @@ export class SummaryEmitter {
     const hub = config.eventHub;
     const producer =
       hub.kind === 'connection-string'
-        ? new EventHubProducerClient(hub.connectionString, hub.hubName, {
-            // An in-flight send on a dropped connection waits out timeoutInMs (60 s by default) before retrying.
-            retryOptions: { maxRetries: 2, retryDelayInMs: 100, timeoutInMs: 10_000 },
-          })
+        ? // An in-flight send on a dropped connection waits out timeoutInMs (60 s by default): 10 s here.
+          new EventHubProducerClient(hub.connectionString, hub.hubName, { retryOptions: SDK_RETRY })
         : new EventHubProducerClient(hub.endpoint, hub.hubName, new DefaultAzureCredential(), {
-            retryOptions: { maxRetries: 2, retryDelayInMs: 100, timeoutInMs: 10_000 },
+            retryOptions: SDK_RETRY,
           });
     return new SummaryEmitter(producer, retry);
   }
