@@ -58,8 +58,15 @@ export async function deadRun(
 ): Promise<DeadRun | undefined> {
   const run = state?.run;
   if (!run) return undefined;
-  const status = await client.getStatus(run.instanceId).catch(() => undefined);
-  const runtimeStatus = status?.runtimeStatus === undefined ? null : String(status.runtimeStatus);
+  let runtimeStatus: string | null;
+  try {
+    runtimeStatus = String((await client.getStatus(run.instanceId)).runtimeStatus);
+  } catch (error) {
+    // Unknown to the task hub (purged, or its start was lost): it can never release the blob. Any other
+    // failure to ask says nothing about the run: it is not replaced on a guess.
+    if (!/\b404\b/.test((error as Error).message)) return undefined;
+    runtimeStatus = null;
+  }
   if (runtimeStatus === null || !ACTIVE.has(runtimeStatus))
     return { instanceId: run.instanceId, reason: 'ended', runtimeStatus };
   if (now.getTime() - Date.parse(run.lastProgressAt) > stuckAfterMs)
