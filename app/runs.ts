@@ -10,6 +10,8 @@ import { names } from './names';
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew']);
 
 export const blobEntity = (key: string) => new df.EntityId(names.blobStateEntity, key);
+/** The instance id under which the task hub stores a blob's entity (`@name@key`). */
+export const entityInstanceId = (key: string) => `@${names.blobStateEntity.toLowerCase()}@${key}`;
 
 /** What asked for a run: a BlobCreated event, the sweep, or an operator. */
 export type RunOrigin = 'event' | 'sweep' | 'operator';

@@ -8,7 +8,7 @@ import type { BlobState } from '../domain/blob-state';
 import { blobStagingPrefix } from './contracts';
 import { record } from './metrics';
 import { blobOps } from './names';
-import { blobEntity, deadRun, runInstanceId, startClaim } from './runs';
+import { blobEntity, deadRun, entityInstanceId, runInstanceId, startClaim } from './runs';
 import type { AppServices } from './services';
 
 const HOUR = 3_600_000;
@@ -113,7 +113,14 @@ export async function housekeeping(
   const rows = await services.ledger.list({ beforeHour: cutoff, state: 'ok', limit });
   const removed: string[] = [];
   for (const row of rows) {
-    await client.signalEntity(blobEntity(row.key), blobOps.forget);
+    // Deleting an entity's state leaves its record in the task hub (only entity storage cleanup, which
+    // the JavaScript client lacks, removes it); purging the entity's instance id removes both. Where the
+    // backend refuses that, the state is at least deleted.
+    const purged = await client
+      .purgeInstanceHistory(entityInstanceId(row.key))
+      .then((r) => r.instancesDeleted > 0)
+      .catch(() => false);
+    if (!purged) await client.signalEntity(blobEntity(row.key), blobOps.forget);
     // Late writes of failed or replaced runs, left after their own cleanup.
     await services.staging.deletePrefix(blobStagingPrefix(row.key));
     await services.ledger.delete(row.key);

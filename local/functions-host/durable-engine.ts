@@ -248,6 +248,7 @@ export class DurableEngine {
 
   /** Deletes an instance in any state (as the Azure Storage backend does), stopping its work. */
   purge(instanceId: string): boolean {
+    if (instanceId.startsWith('@')) return this.entities.remove(instanceId);
     const record = this.instances.get(instanceId);
     if (record === undefined) return false;
     endExecution(record, this.endings);

@@ -121,6 +121,19 @@ export class EntityScheduler {
     return [...this.entities.values()];
   }
 
+  /**
+   * Purging an entity's instance id (`@name@key`) removes its records, state included, as the Azure
+   * Storage backend's purge does. An entity with queued work or a lock is left alone (false). Without a
+   * purge, an entity whose state was deleted keeps its record (the backend removes those only through
+   * entity storage cleanup, which the JavaScript client does not offer).
+   */
+  remove(schedulerId: string): boolean {
+    const entity = this.entities.get(schedulerId);
+    if (entity === undefined || entity.busy || entity.queue.length > 0 || entity.lockedBy !== undefined)
+      return false;
+    return this.entities.delete(schedulerId);
+  }
+
   /** Drops every lock an ended orchestration still holds or is waiting for. */
   releaseAll(instanceId: string): void {
     for (const entity of this.entities.values()) {

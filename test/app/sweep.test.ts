@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { names } from '../../app/names';
-import { blobKeyOfInstance } from '../../app/runs';
+import { blobKeyOfInstance, entityInstanceId } from '../../app/runs';
 import { appServices } from '../../app/services';
 import { housekeeping, RETENTION_HOURS } from '../../app/sweep';
 import { blobKey } from '../../domain/blob-ref';
@@ -97,6 +97,11 @@ test('sweep: blobs of this and the previous hour whose events were all lost are 
     assert.equal(removed.length, 3, 'every blob of those hours was read completely');
     assert.equal(instancesPurged, instancesBefore);
     assert.equal(stack.host.durable.readEntityState(names.blobStateEntity, oldKey).exists, false);
+    assert.equal(
+      stack.host.durable.entities.get(entityInstanceId(oldKey)),
+      undefined,
+      "the entity's record itself is gone, not only its state",
+    );
     assert.deepEqual(stack.host.durable.listInstances({}), []);
     assert.equal(await appServices().ledger.get(oldKey), undefined);
   } finally {
