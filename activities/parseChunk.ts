@@ -13,7 +13,12 @@ import { record } from '../app/metrics';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
 import { blobIdentityFromName, generationIdentity } from '../domain/blob-identity';
-import { DocumentFormatError, type FlowLogError } from '../domain/errors';
+import {
+  DocumentFormatError,
+  describeLocation,
+  type FlowLogError,
+  type SourceLocation,
+} from '../domain/errors';
 import { boundariesInRange, HEADER_BLOCK_SIZE } from '../domain/framing/blocks';
 import type { ScanStart } from '../domain/framing/record-scanner';
 import { addStats, BlobSummarizer, emptyStats } from '../domain/summarize';
@@ -29,6 +34,16 @@ const PINNED_READ_ATTEMPTS = 4;
 function firstSignificant(bytes: Uint8Array): number {
   for (const b of bytes) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
   return -1;
+}
+
+/**
+ * A problem's message and location without the record ordinal: ordinals here are counted from the start of
+ * the chunk (the run places them later), so only the byte offset names the record exactly.
+ */
+function locatedByOffset(error: FlowLogError): { message: string; location: SourceLocation } {
+  const what = error.message.slice(describeLocation(error.location).length + 2);
+  const { recordOrdinal: _chunkOrdinal, ...location } = error.location;
+  return { message: `${describeLocation(location)}: ${what}`, location };
 }
 
 type PinnedRead = { readonly bytes: Uint8Array } | { readonly changed: string };
@@ -113,8 +128,8 @@ export async function parseChunk(
         quarantineName(key, generation, byteOffset),
         new TextEncoder().encode(
           JSON.stringify({
-            error: error.message,
-            location: error.location,
+            error: locatedByOffset(error).message,
+            location: locatedByOffset(error).location,
             account: ref.account,
             container: ref.container,
             name: ref.name,
@@ -176,7 +191,7 @@ export async function parseChunk(
     scanStart = 'array-body';
   }
   await Promise.all(quarantined);
-  for (const p of problems) context.warn(p.message);
+  for (const p of problems) context.warn(locatedByOffset(p).message);
 
   const encoder = new NdjsonEncoder();
   for (const s of summaries) encoder.append(s);
@@ -205,7 +220,7 @@ export async function parseChunk(
     consumedEnd,
     recordOffsets,
     problems: problems.length,
-    problemSamples: problems.slice(0, 3).map((p) => p.message.slice(0, 300)),
+    problemSamples: problems.slice(0, 3).map((p) => locatedByOffset(p).message.slice(0, 300)),
   };
 }
 
