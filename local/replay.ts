@@ -148,7 +148,10 @@ export async function replay(
       else await deliver(event);
       if (rnd() < (options.duplicateShare ?? 0.1)) {
         eventsDuplicated++;
-        held.push(event);
+        // Half of the duplicates come at once, while the first delivery is still starting its instance
+        // (the start race of the Azure Storage backend); the others later.
+        if (rnd() < 0.5) await deliver(event);
+        else held.push(event);
       }
     }
     if (held.length > 8 || written >= total) {

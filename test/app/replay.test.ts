@@ -28,6 +28,8 @@ async function simulated(seed: number) {
 interface Scenario {
   readonly name: string;
   readonly stack: OfflineStackOptions;
+  /** Activity executions that run a second time after their result was delivered (at-least-once). */
+  readonly duplicateActivities?: number;
   readonly replay: Omit<ReplayOptions, 'seed'>;
   /** What the scenario must have made happen, so that a lenient run cannot pass for it. */
   readonly expect: {
@@ -36,6 +38,7 @@ interface Scenario {
     readonly batchesPerEmit?: boolean;
     readonly runsReplaced?: boolean;
     readonly faults?: boolean;
+    readonly duplicates?: boolean;
   };
 }
 
@@ -67,6 +70,13 @@ const scenarios: Scenario[] = [
     replay: { activityFaults: 0.05, sendFaults: 0.05, lostEvents: 0.05 },
     expect: { chunksPerRun: 'some', runsReplaced: true, faults: true },
   },
+  {
+    name: 'at-least-once runtime: completed activities run a second time, with faults',
+    stack: { parseChunkBytes: 3000 },
+    duplicateActivities: 60,
+    replay: { chaos: 0.1 },
+    expect: { chunksPerRun: 'some', faults: true, duplicates: true },
+  },
 ];
 
 describe('flowlog replay: after dedup by id the hub equals flowlog process', () => {
@@ -75,6 +85,8 @@ describe('flowlog replay: after dedup by id the hub equals flowlog process', () 
       const inputs = await simulated(7);
       const stack = await startOfflineStack({ host: { clock: 'real' }, ...scenario.stack });
       try {
+        if (scenario.duplicateActivities)
+          stack.host.faults.duplicateActivity(() => true, scenario.duplicateActivities);
         const result = await replay(stack, inputs, { seed: 5, timeoutMs: 240_000, ...scenario.replay });
         const check = await checkReplay(result.hubEvents, inputs, 60);
         assert.deepEqual(
@@ -106,6 +118,13 @@ describe('flowlog replay: after dedup by id the hub equals flowlog process', () 
         }
         if (scenario.expect.runsReplaced)
           assert.ok(result.runsReplaced > 0, 'some runs were replaced while alive');
+        if (scenario.expect.duplicates) {
+          assert.equal(
+            counters.duplicateActivityExecutions,
+            scenario.duplicateActivities,
+            'activities ran twice',
+          );
+        }
         if (scenario.expect.faults) {
           assert.ok(result.activityFaultsInjected + result.sendFaultsInjected > 0, 'faults were injected');
         } else {
