@@ -1,4 +1,5 @@
 import { parseHourPath } from '../domain/blob-identity';
+import { checkFlowLogBlobName } from '../domain/blob-name';
 import type { BlobRef } from '../domain/blob-ref';
 import { blobService } from './clients';
 import type { AppConfig } from './config';
@@ -29,7 +30,8 @@ export async function listFlowLogBlobs(
       countStorageOp('list');
       for await (const item of client.listBlobsFlat(namePrefix ? { prefix: namePrefix } : {})) {
         const hour = parseHourPath(item.name);
-        if (!hour) continue;
+        // Only names in a flow-log layout are ever read (domain/blob-name.ts).
+        if (!hour || !checkFlowLogBlobName(item.name).ok) continue;
         const t = hour.hourStart.getTime();
         if (t < fromHour.getTime() || t > toHour.getTime()) continue;
         out.push({

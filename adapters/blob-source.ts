@@ -1,4 +1,5 @@
 import { normalizeETag } from '../domain/blob-event';
+import { checkFlowLogBlobName } from '../domain/blob-name';
 import type { BlobRef } from '../domain/blob-ref';
 import type { CommittedBlock } from '../domain/framing/blocks';
 import { blobService } from './clients';
@@ -30,6 +31,10 @@ export class FlowLogBlobs {
       throw new ExternalError(`storage account ${ref.account} is not in FLOWLOG_SOURCE_ACCOUNTS`, false);
     if (!this.config.containers.has(ref.container))
       throw new ExternalError(`container ${ref.container} is not in FLOWLOG_CONTAINERS`, false);
+    // Checked again here, where the client is made: whatever path a name took, it never reaches storage
+    // unless it is a flow-log name (the client would resolve "..", reaching other containers).
+    const name = checkFlowLogBlobName(ref.name);
+    if (!name.ok) throw new ExternalError(`${ref.container}: ${name.reason}`, false);
     return blobService(connection).getContainerClient(ref.container).getBlockBlobClient(ref.name);
   }
 

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { AppConfig } from '../adapters/config';
+import { checkFlowLogBlobName } from '../domain/blob-name';
 import { type BlobRef, parseBlobUrl } from '../domain/blob-ref';
 import type { RerunFrom } from '../domain/blob-state';
 
@@ -45,6 +46,8 @@ export function servedBlob(config: AppConfig, body: Record<string, unknown>): Bl
   if (!config.containers.has(ref.container))
     throw new BadRequest(`container "${ref.container}" is not a flow-log container this app serves`);
   if (!ref.name.endsWith('/PT1H.json')) throw new BadRequest('the blob must be a flow-log PT1H.json');
+  const name = checkFlowLogBlobName(ref.name);
+  if (!name.ok) throw new BadRequest(name.reason);
   return { ...ref, account };
 }
 

@@ -1,3 +1,4 @@
+import { checkFlowLogBlobName } from './blob-name';
 import { parseBlobSubject, parseBlobUrl } from './blob-ref';
 
 /** A `Microsoft.Storage.BlobCreated` event reduced to what the app needs. */
@@ -72,6 +73,10 @@ export function readBlobCreated(
   if (!containers.has(container))
     return { kind: 'ignored', reason: `container ${container} is not a flow-log container` };
   if (!name.endsWith('/PT1H.json')) return { kind: 'ignored', reason: 'not a PT1H.json flow-log blob' };
+  if (subject && fromUrl && (subject.container !== fromUrl.container || subject.name !== fromUrl.name))
+    return { kind: 'ignored', reason: 'subject and url name different blobs' };
+  const checked = checkFlowLogBlobName(name);
+  if (!checked.ok) return { kind: 'ignored', reason: checked.reason };
   const contentLength = Number(data['contentLength']);
   if (!Number.isFinite(contentLength) || contentLength < 0)
     return { kind: 'ignored', reason: 'no contentLength' };

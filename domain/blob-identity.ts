@@ -32,7 +32,6 @@ export function blobIdentityFromName(name: string): string | undefined {
   return path.slice(start);
 }
 
-/** Identity of a file: its Azure-layout tail when present, else its path relative to `root`. */
 /**
  * The identity a blob's rows carry in one generation. A blob rewritten from byte 0 (a new generation,
  * rare: deleted and recreated within its hour) holds new data at the same record ordinals, so its rows
@@ -43,6 +42,7 @@ export function generationIdentity(identity: string, generation: number): string
   return generation > 0 ? `${identity}#g${generation}` : identity;
 }
 
+/** Identity of a file: its Azure-layout tail when present, else its path relative to `root`. */
 export function blobIdentityForFile(relativePath: string): string {
   return blobIdentityFromName(relativePath) ?? toSlashes(relativePath).replace(/^\.\//, '');
 }

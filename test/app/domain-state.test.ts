@@ -94,6 +94,23 @@ describe('Event Grid BlobCreated', () => {
         served.accounts,
         served.containers,
       ),
+      readBlobCreated(
+        event({
+          subject: `/blobServices/default/containers/${ref.container}/blobs/${NAME.replace('N/', 'M/')}`,
+        }),
+        served.accounts,
+        served.containers,
+      ),
+      readBlobCreated(
+        event(
+          {
+            subject: `/blobServices/default/containers/${ref.container}/blobs/resourceId=/x/../../../secret/${NAME}`,
+          },
+          { url: undefined },
+        ),
+        served.accounts,
+        served.containers,
+      ),
     ].map((v) => (v.kind === 'ignored' ? v.reason : 'accepted'));
     assert.deepEqual(reasons, [
       'event type Microsoft.Storage.BlobDeleted',
@@ -101,6 +118,8 @@ describe('Event Grid BlobCreated', () => {
       'account other is not configured',
       'container other is not a flow-log container',
       'not a PT1H.json flow-log blob',
+      'subject and url name different blobs',
+      `blob name ${JSON.stringify(`resourceId=/x/../../../secret/${NAME}`.slice(0, 117) + '...')} has a ".." path segment`,
     ]);
   });
 
