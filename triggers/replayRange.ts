@@ -49,7 +49,7 @@ export async function replayRange(
 
 app.http(names.replayRange, {
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: 'admin',
   route: 'replay',
   extraInputs: [df.input.durableClient()],
   handler: replayRange,

@@ -44,7 +44,7 @@ export async function rerunBlob(request: HttpRequest, context: InvocationContext
 
 app.http(names.rerunBlob, {
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: 'admin',
   route: 'blobs/rerun',
   extraInputs: [df.input.durableClient()],
   handler: rerunBlob,

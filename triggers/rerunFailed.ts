@@ -22,7 +22,7 @@ export async function rerunFailed(
 
 app.http(names.rerunFailed, {
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: 'admin',
   route: 'blobs/rerun-failed',
   extraInputs: [df.input.durableClient()],
   handler: rerunFailed,

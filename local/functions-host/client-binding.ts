@@ -37,7 +37,8 @@ export interface DurableClientData {
 
 export const instanceIdPlaceholder = 'INSTANCEID';
 const connectionName = 'Storage';
-const systemKey = 'local-system-key';
+/** The Durable extension's system key: the webhook API (`code=`) accepts nothing else. */
+export const systemKey = 'local-system-key';
 
 export function managementUrlsFor(origin: string, hubName: string, instanceId: string): ManagementUrls {
   const base = `${origin}${webhookPath}/instances/${encodeURIComponent(instanceId)}`;

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { ClockMode } from './clock';
 import type { OverridableStates, StartRaceMode } from './durable-engine';
+import { type FunctionKeys, LOCAL_KEYS } from './http-bridge';
 import { documentedMaxInstanceIdLength } from './instance-ids';
 import type { LogRecord } from './invoke';
 import type { ReplaySchemaName } from './orchestrator-episode';
@@ -21,6 +22,8 @@ export interface FunctionsHostOptions {
    * it); `lastWins`: it replaces the pending start instead. Either way both callers see success.
    */
   startRace?: boolean | StartRaceMode;
+  /** The master and function keys HTTP triggers accept (default: LOCAL_KEYS). */
+  keys?: FunctionKeys;
   /**
    * Longest instance id a client may start. Default 100, the limit the Durable docs state; the
    * extension itself checks 256 (DurableClient.MaxInstanceIdLength).
@@ -56,6 +59,7 @@ export interface ResolvedHostOptions {
   readonly hubName: string;
   readonly overridableExistingInstanceStates: OverridableStates;
   readonly startRace: StartRaceMode;
+  readonly keys: FunctionKeys;
   readonly maxInstanceIdLength: number;
   readonly storeInputsInOrchestrationHistory: boolean;
   readonly maxConcurrentActivityFunctions: number;
@@ -103,6 +107,7 @@ export function resolveHostOptions(options: FunctionsHostOptions): ResolvedHostO
       options.overridableExistingInstanceStates ??
       (overridable === 'NonRunningStates' ? 'NonRunningStates' : 'AnyState'),
     startRace: startRaceMode(options.startRace),
+    keys: options.keys ?? LOCAL_KEYS,
     maxInstanceIdLength: options.maxInstanceIdLength ?? documentedMaxInstanceIdLength,
     storeInputsInOrchestrationHistory:
       options.storeInputsInOrchestrationHistory ?? fromHostJson['storeInputsInOrchestrationHistory'] === true,

@@ -14,6 +14,9 @@ import { FaultInjector } from './faults';
 import { extraInputData, FunctionCatalog } from './function-catalog';
 import { type FunctionsHostOptions, type ResolvedHostOptions, resolveHostOptions } from './host-options';
 import {
+  authLevelOf,
+  authorizationProblem,
+  type FunctionKeys,
   type HostHttpRequest,
   type HostHttpResponse,
   httpResponse,
@@ -77,6 +80,10 @@ export class FunctionsHost {
   /** Recent function and system log lines (bounded by `maxLogRecords`). */
   readonly logs: LogRecord[] = [];
   readonly options: ResolvedHostOptions;
+  /** The keys HTTP triggers accept (authLevel function / admin), as the app's function and master keys. */
+  get keys(): FunctionKeys {
+    return this.options.keys;
+  }
   private readonly work = new WorkTracker();
   private readonly catalog = new FunctionCatalog();
   private readonly hooks: CapturedHook[] = [];
@@ -173,8 +180,23 @@ export class FunctionsHost {
     for (const registration of this.catalog.withTrigger('httpTrigger')) {
       const { route, methods } = httpRouteOf(registration);
       const params = matchRoute(route, url.pathname.slice(prefix.length));
-      if (params !== undefined && methods.includes(method))
-        return this.invokeHttpWith(registration, request, params);
+      if (params === undefined || !methods.includes(method)) continue;
+      // Keys, as the Functions host checks them before the function runs.
+      const headerKey = Object.entries(request.headers ?? {}).find(
+        ([name]) => name.toLowerCase() === 'x-functions-key',
+      )?.[1];
+      const presented =
+        request.key === undefined
+          ? this.keys.master
+          : (request.key ?? headerKey ?? url.searchParams.get('code') ?? undefined);
+      const problem = authorizationProblem(authLevelOf(registration), this.keys, presented);
+      if (problem !== undefined)
+        return httpResponse(
+          401,
+          { 'content-type': 'application/json' },
+          Buffer.from(JSON.stringify({ error: problem })),
+        );
+      return this.invokeHttpWith(registration, request, params);
     }
     return httpResponse(404, {}, Buffer.alloc(0));
   }

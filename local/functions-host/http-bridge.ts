@@ -15,6 +15,48 @@ export interface HostHttpRequest {
   headers?: Record<string, string>;
   /** A string or Buffer is sent as is; anything else as JSON. */
   body?: unknown;
+  /**
+   * The key an in-process caller calls with: omitted, the master key (tests call as an admin); `null`,
+   * only what the headers (`x-functions-key`) or the query (`code`) carry, as from the network.
+   */
+  key?: string | null;
+}
+
+/** The keys the host accepts, as a Functions app's host and function keys. */
+export interface FunctionKeys {
+  /** The master (admin) key: every authorization level. */
+  readonly master: string;
+  /** A function key: `function` level (Azure also accepts host keys there; the master key counts). */
+  readonly function: string;
+}
+
+export const LOCAL_KEYS: FunctionKeys = { master: 'local-master-key', function: 'local-function-key' };
+
+/**
+ * Whether a request may call a function of this authorization level, as the Functions host decides:
+ * `anonymous` needs nothing, `function` a function or master key, `admin` the master key. Undefined when
+ * it may; otherwise why not (answered with 401).
+ */
+export function authorizationProblem(
+  authLevel: string,
+  keys: FunctionKeys,
+  presented: string | undefined,
+): string | undefined {
+  const level = authLevel.toLowerCase();
+  if (level === 'anonymous') return undefined;
+  if (presented === undefined || presented === '')
+    return `this function's authLevel is ${level}: send a key in x-functions-key or ?code=`;
+  if (presented === keys.master) return undefined;
+  if (level === 'function' && presented === keys.function) return undefined;
+  return level === 'admin'
+    ? 'this function needs the master (admin) key'
+    : 'the key is not a key of this function app';
+}
+
+/** The authLevel of an HTTP trigger's binding (`function` when unset, as the host's default). */
+export function authLevelOf(registration: CapturedRegistration): string {
+  const level = triggerOf(registration).binding['authLevel'];
+  return typeof level === 'string' ? level : 'function';
 }
 
 export interface HostHttpResponse {

@@ -4,7 +4,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rpcPath, webhookPath } from './client-binding';
+import { rpcPath, systemKey, webhookPath } from './client-binding';
 import type { ApiResponse, DurableHttpApi } from './durable-http-api';
 import type { HostHttpRequest, HostHttpResponse } from './http-bridge';
 import type { WorkTracker } from './work-tracker';
@@ -82,6 +82,14 @@ export class LoopbackServer {
     const headers = flatHeaders(request);
     for (const base of [rpcPath, `${webhookPath}/`]) {
       if (!url.pathname.startsWith(base)) continue;
+      // The public webhook API takes the extension's system key (rpc is the worker's own channel).
+      if (base !== rpcPath && url.searchParams.get('code') !== systemKey) {
+        writeApiResponse(response, {
+          status: 401,
+          body: { message: 'the durable webhook API needs the system key (code=)' },
+        });
+        return;
+      }
       const segments = url.pathname.slice(base.length).split('/').map(decodeURIComponent);
       const origin = headers['host'] ? `http://${headers['host']}` : this.origin;
       const result = this.deps.api.handle({
@@ -96,7 +104,8 @@ export class LoopbackServer {
       return;
     }
     if (url.pathname.startsWith('/api/')) {
-      const result = await this.deps.dispatchHttp({ method, url: url.href, headers, body });
+      // From the network: only the key the request carries counts.
+      const result = await this.deps.dispatchHttp({ method, url: url.href, headers, body, key: null });
       response.writeHead(result.status, result.headers);
       response.end(result.body);
       return;

@@ -166,7 +166,7 @@ export class LiveSession {
       source: options.traffic.description,
       detail: options.detail ?? '',
       endpoints: [
-        `API ${stack.host.origin}/api/blobs`,
+        `API ${stack.host.origin}/api/blobs (x-functions-key: ${stack.host.keys.function}; rerun/replay: ${stack.host.keys.master})`,
         `Event Hub amqp://127.0.0.1:${ehPort}/${LOCAL_HUB}`,
         `Azurite ${new URL(stack.azurite.blobEndpoint).host}`,
       ],

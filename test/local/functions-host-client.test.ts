@@ -161,20 +161,25 @@ describe('functions host: durable client over HTTP', () => {
     const id = await client.startNew('Approval', { input: 60 });
     await host.waitForIdle();
     const base = `${host.origin}/runtime/webhooks/durabletask/instances/${id}`;
-    assert.equal((await fetch(base)).status, 202, 'running');
-    const raised = await fetch(`${base}/raiseEvent/approve`, {
+    assert.equal((await fetch(base)).status, 401, 'the webhook API needs the system key');
+    const code = 'code=local-system-key';
+    assert.equal((await fetch(`${base}?${code}`)).status, 202, 'running');
+    const raised = await fetch(`${base}/raiseEvent/approve?${code}`, {
       method: 'POST',
       body: JSON.stringify('carol'),
     });
     assert.equal(raised.status, 202);
     await host.waitForIdle();
-    const done = await fetch(`${base}?showHistory=true`);
+    const done = await fetch(`${base}?showHistory=true&${code}`);
     assert.equal(done.status, 200);
     const body = (await done.json()) as { output: unknown; history: unknown[] };
     assert.deepEqual(body.output, { approved: true, by: 'carol' });
     assert.ok(body.history.length > 0);
-    assert.equal((await fetch(`${base}/terminate?reason=late`, { method: 'POST' })).status, 410);
-    assert.equal((await fetch(`${host.origin}/runtime/webhooks/durabletask/instances/nope`)).status, 404);
+    assert.equal((await fetch(`${base}/terminate?reason=late&${code}`, { method: 'POST' })).status, 410);
+    assert.equal(
+      (await fetch(`${host.origin}/runtime/webhooks/durabletask/instances/nope?${code}`)).status,
+      404,
+    );
   });
 
   it('runs a timer trigger that starts a singleton', async () => {

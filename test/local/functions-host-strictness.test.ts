@@ -27,8 +27,9 @@ async function startHost(options: FunctionsHostOptions = {}): Promise<FunctionsH
   return host;
 }
 
+/** A webhook URL with the system key, as the extension's own URLs carry it. */
 const webhook = (host: FunctionsHost, route: string) =>
-  `${host.origin}/runtime/webhooks/durabletask/${route}`;
+  `${host.origin}/runtime/webhooks/durabletask/${route}${route.includes('?') ? '&' : '?'}code=local-system-key`;
 
 function executionStarts(history: readonly HistoryEvent[] | undefined): unknown[] {
   return (history ?? []).filter((e) => e.EventType === 0).map((e) => e['Input']);
