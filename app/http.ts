@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { AppConfig } from '../adapters/config';
 import { checkFlowLogBlobName } from '../domain/blob-name';
 import { type BlobRef, parseBlobUrl } from '../domain/blob-ref';
@@ -8,12 +8,27 @@ export const json = (status: number, body: unknown): HttpResponseInit => ({ stat
 
 export class BadRequest extends Error {
   override readonly name = 'BadRequest';
+  constructor(
+    message: string,
+    readonly status: 400 | 413 = 400,
+  ) {
+    super(message);
+  }
 }
 
+/** Request bodies are small JSON objects; anything larger is refused before it is read whole. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
 export async function readJson(request: HttpRequest): Promise<Record<string, unknown>> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES)
+    throw new BadRequest(`the body is ${declared} bytes; at most ${MAX_BODY_BYTES} are accepted`, 413);
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+    throw new BadRequest(`the body is larger than ${MAX_BODY_BYTES} bytes`, 413);
   let body: unknown;
   try {
-    body = await request.json();
+    body = JSON.parse(text);
   } catch {
     throw new BadRequest('the body must be a JSON object');
   }
@@ -64,12 +79,23 @@ export function rerunFrom(value: unknown): RerunFrom {
   throw new BadRequest('"from" must be "checkpoint", "start" or {"record": N}');
 }
 
-/** Runs a handler, turning BadRequest into 400 and anything else into a 500 that names no secret. */
-export async function guarded(work: () => Promise<HttpResponseInit>): Promise<HttpResponseInit> {
+/**
+ * Runs a handler: a BadRequest becomes its 400/413 with the message (which names only what the caller
+ * sent); anything else a 500 that names nothing internal (no storage names, hosts or stack), only the
+ * invocation id under which the log has the details.
+ */
+export async function guarded(
+  context: InvocationContext,
+  work: () => Promise<HttpResponseInit>,
+): Promise<HttpResponseInit> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof BadRequest) return json(400, { error: error.message });
-    return json(500, { error: (error as Error).message });
+    if (error instanceof BadRequest) return json(error.status, { error: error.message });
+    context.error(`request failed (invocation ${context.invocationId}):`, error);
+    return json(500, {
+      error: 'internal error; the details are in the function log under this invocation id',
+      invocationId: context.invocationId,
+    });
   }
 }

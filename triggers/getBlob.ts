@@ -17,7 +17,7 @@ function hourOver(state: BlobState): boolean {
  * completeness, and the current run's status.
  */
 export async function getBlob(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return guarded(async () => {
+  return guarded(context, async () => {
     const key = request.params['key'] ?? '';
     if (!/^[a-z0-9]+-[a-z0-9]+-[0-9a-f]{32}$/.test(key))
       return json(400, { error: 'not a blob key (see GET /api/blobs)' });

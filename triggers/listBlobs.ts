@@ -1,4 +1,4 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import type { BlobHealth } from '../adapters/ledger';
 import { guarded, json } from '../app/http';
 import { names } from '../app/names';
@@ -7,8 +7,8 @@ import { appServices } from '../app/services';
 const STATES = new Set<BlobHealth>(['ok', 'lagging', 'failed', 'running']);
 
 /** GET /api/blobs?state=failed|lagging|ok: rows of the blob ledger table, newest first. */
-export async function listBlobs(request: HttpRequest): Promise<HttpResponseInit> {
-  return guarded(async () => {
+export async function listBlobs(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return guarded(context, async () => {
     const state = request.query.get('state') ?? undefined;
     if (state !== undefined && !STATES.has(state as BlobHealth))
       return json(400, { error: 'state must be failed, lagging, ok or running' });

@@ -25,7 +25,7 @@ export async function replayRange(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  return guarded(async () => {
+  return guarded(context, async () => {
     const body = await readJson(request);
     const from = hour(body['from'], 'from');
     const to = hour(body['to'] ?? body['from'], 'to');

@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * downstream dedup absorbs what was sent before.
  */
 export async function rerunBlob(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return guarded(async () => {
+  return guarded(context, async () => {
     const body = await readJson(request);
     const { config } = appServices();
     const ref = servedBlob(config, body);

@@ -10,7 +10,7 @@ export async function rerunFailed(
   _request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  return guarded(async () => {
+  return guarded(context, async () => {
     const { ledger, config } = appServices();
     const rows = await ledger.list({ state: 'failed' });
     const client = df.getClient(context);

@@ -1,7 +1,9 @@
 // Read endpoints take a function key, write endpoints only the master key, the durable webhooks only the
-// system key; no answer hands a key out (issue 10, item 2).
+// system key; no answer hands a key out (issue 10, items 2 and 4).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { InvocationContext } from '@azure/functions';
+import { guarded, MAX_BODY_BYTES } from '../../app/http';
 import { NSG_CONTAINER, type OfflineStack, startOfflineStack } from '../../local/offline-stack';
 
 let stack: OfflineStack;
@@ -41,4 +43,24 @@ test('reads with a function key, writes with the master key only, webhooks with 
   }
   assert.equal((await fetch(`${stack.host.origin}/runtime/webhooks/durabletask/instances`)).status, 401);
   await stack.host.waitForIdle({ timeoutMs: 30_000 });
+});
+
+test('bodies over the limit are refused with 413; a 500 names nothing internal, only the invocation id', async () => {
+  const big = { blob: 'x'.repeat(MAX_BODY_BYTES + 10) };
+  const r = await stack.host.http({ method: 'POST', url: '/api/blobs/rerun', body: JSON.stringify(big) });
+  assert.equal(r.status, 413);
+  assert.match(r.text(), /at most 16384|larger than 16384/);
+  const context = new InvocationContext({ functionName: 'getBlob', invocationId: 'inv-123' });
+  const logged: unknown[] = [];
+  context.error = (...args: unknown[]) => {
+    logged.push(args);
+  };
+  const failed = await guarded(context, async () => {
+    throw new Error('cannot reach https://flowlogs1.blob.core.windows.net/secret (AccountKey=abc)');
+  });
+  assert.equal(failed.status, 500);
+  const body = JSON.stringify(failed.jsonBody);
+  assert.doesNotMatch(body, /flowlogs1|secret|AccountKey/);
+  assert.match(body, /inv-123/);
+  assert.equal(logged.length, 1, 'the details go to the log');
 });
