@@ -33,6 +33,9 @@ export interface AppConfig {
   readonly parseChunkBytes: number;
   /** A run without progress for this long is replaced and terminated (FLOWLOG_STUCK_RUN_MINUTES). */
   readonly stuckRunMs: number;
+  /** Reruns a bulk job runs at once, and blobs it takes at most. */
+  readonly bulkConcurrency: number;
+  readonly bulkMaxBlobs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -159,6 +162,8 @@ export function readAppConfig(env: Env = process.env): AppConfig {
     stagingContainer: setting(env, 'FLOWLOG_STAGING_CONTAINER') ?? 'flowlog-staging',
     parseChunkBytes: positive(env, 'FLOWLOG_PARSE_CHUNK_BYTES'),
     stuckRunMs: positiveMinutes(env, 'FLOWLOG_STUCK_RUN_MINUTES'),
+    bulkConcurrency: positive(env, 'FLOWLOG_BULK_CONCURRENCY'),
+    bulkMaxBlobs: positive(env, 'FLOWLOG_BULK_MAX_BLOBS'),
   };
 }
 

@@ -29,7 +29,58 @@ export interface ProcessBlobInput {
   readonly token?: number;
   /** Rounds already done by this run through continueAsNew. */
   readonly round?: number;
+  /**
+   * Part of a bulk job (a sub-orchestration): a failure ends the instance with a `failed` output instead of
+   * failing it, so one blob's failure does not fail the job's batch (the entity and ledger record it).
+   */
+  readonly failAsOutput?: boolean;
 }
+
+/** What a bulk job reruns: the blobs of a time range (replay), or the blobs the ledger lists as failed. */
+export type BulkQuery =
+  | { readonly kind: 'replay'; readonly from: string; readonly to: string; readonly resourcePrefix: string }
+  | { readonly kind: 'rerun-failed' };
+
+/** A bulk rerun: the HTTP request answers at once; this orchestration works through the blobs. */
+export interface BulkRerunInput {
+  readonly jobId: string;
+  readonly query: BulkQuery;
+  readonly from: RerunFrom;
+  readonly stuckAfterMs: number;
+  /** Reruns running at once (FLOWLOG_BULK_CONCURRENCY). */
+  readonly concurrency: number;
+  /** Blobs one job takes at most (FLOWLOG_BULK_MAX_BLOBS); the rest is reported as left out. */
+  readonly maxBlobs: number;
+  /** Set after the listing (round 0) and carried through continueAsNew. */
+  readonly progress?: BulkProgress;
+}
+
+export interface BulkProgress {
+  readonly matched: number;
+  readonly total: number;
+  readonly done: number;
+  /** Outputs of the reruns by kind (`read`, `refused`, `failed`, ...). */
+  readonly outcomes: Readonly<Record<string, number>>;
+}
+
+export interface BulkTargetsInput {
+  readonly jobId: string;
+  readonly query: BulkQuery;
+  readonly maxBlobs: number;
+}
+
+export interface BulkTargetsResult {
+  readonly matched: number;
+  readonly listed: number;
+}
+
+export interface ReadBulkTargetsInput {
+  readonly jobId: string;
+  readonly offset: number;
+  readonly count: number;
+}
+
+export const bulkTargetsName = (jobId: string) => `jobs/${jobId}/targets.ndjson`;
 
 /** What a processBlob instance ended with (its output, visible in the durable status). */
 export type ProcessBlobOutput =
@@ -38,7 +89,9 @@ export type ProcessBlobOutput =
   | { readonly kind: 'up-to-date' | 'read'; readonly cursor: number; readonly token: number }
   | { readonly kind: 'backing-off'; readonly until: string; readonly error: string }
   | { readonly kind: 'needs-operator' | 'refused' | 'superseded'; readonly error: string }
-  | { readonly kind: 'continued' | 'new-generation'; readonly token: number };
+  | { readonly kind: 'continued' | 'new-generation'; readonly token: number }
+  /** A failure of a bulk job's rerun (failAsOutput): recorded on entity and ledger like any other. */
+  | { readonly kind: 'failed'; readonly error: string };
 
 export interface PlanInput {
   readonly ref: BlobRef;

@@ -4,11 +4,14 @@
  */
 import '../entities/blobState';
 import '../orchestrators/processBlob';
+import '../orchestrators/bulkRerun';
 import '../activities/planBlobRead';
 import '../activities/parseChunk';
 import '../activities/enrichChunk';
 import '../activities/emitChunk';
 import '../activities/recordBlobStatus';
+import '../activities/listBulkTargets';
+import '../activities/readBulkTargets';
 import '../triggers/blobCreated';
 import '../triggers/sweep';
 import '../triggers/rerunBlob';
@@ -16,3 +19,4 @@ import '../triggers/replayRange';
 import '../triggers/rerunFailed';
 import '../triggers/getBlob';
 import '../triggers/listBlobs';
+import '../triggers/getJob';

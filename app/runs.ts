@@ -103,20 +103,3 @@ export async function startClaim(
     throw error;
   }
 }
-
-/** Starts an operator rerun of each blob (the claim refuses blobs with a run in progress). */
-export async function rerunEach(
-  client: DurableClient,
-  config: AppConfig,
-  blobs: readonly BlobRef[],
-  from: RerunFrom,
-  requestId: string,
-): Promise<{ started: string[] }> {
-  const started: string[] = [];
-  for (const ref of blobs) {
-    const instanceId = runInstanceId(blobKey(ref), 'operator', `${requestId}|${JSON.stringify(from)}`);
-    await startClaim(client, config, { ref, instanceId, rerunFrom: from });
-    started.push(instanceId);
-  }
-  return { started };
-}

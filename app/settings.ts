@@ -139,6 +139,20 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
     secret: false,
   },
   {
+    name: 'FLOWLOG_BULK_CONCURRENCY',
+    description: 'Reruns a bulk job (POST /api/replay, /api/blobs/rerun-failed) runs at once.',
+    required: false,
+    defaultValue: '16',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_BULK_MAX_BLOBS',
+    description: 'Blobs one bulk job takes at most; the rest is reported as left out (narrow the request).',
+    required: false,
+    defaultValue: '5000',
+    secret: false,
+  },
+  {
     name: 'FLOWLOG_STUCK_RUN_MINUTES',
     description:
       'A run that made no progress (claim, round start, commit) for this long is replaced by the next event or sweep, and the sweep terminates it.',

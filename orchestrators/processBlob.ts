@@ -250,6 +250,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
       retry,
       failed.ok ? status(failed.state) : { key, ref, cleanupPrefix: runPrefix },
     );
+    if (input.failAsOutput) return { kind: 'failed', error: message } satisfies ProcessBlobOutput;
     throw error;
   }
 };

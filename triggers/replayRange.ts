@@ -1,9 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { listFlowLogBlobs } from '../adapters/blob-listing';
-import { BadRequest, guarded, json, readJson } from '../app/http';
+import { BadRequest, guarded, readJson } from '../app/http';
+import { startBulkRerun } from '../app/jobs';
 import { names } from '../app/names';
-import { rerunEach } from '../app/runs';
 import { appServices } from '../app/services';
 
 const HOUR = 3_600_000;
@@ -17,9 +16,9 @@ function hour(value: unknown, field: string): Date {
 }
 
 /**
- * POST /api/replay {from, to (UTC hours, inclusive), resourcePrefix?}: reruns every matching blob from its
- * start. Idempotent downstream: the ids repeat. A blob with a run in progress refuses its rerun (see the
- * instance's output in the blob's status).
+ * POST /api/replay {from, to (UTC hours, inclusive), resourcePrefix?}: a bulk job reruns every matching
+ * blob from its start (idempotent downstream: the ids repeat; a blob with a run in progress refuses); the
+ * answer is 202 with the job's status URL, at once.
  */
 export async function replayRange(
   request: HttpRequest,
@@ -33,17 +32,14 @@ export async function replayRange(
     if ((to.getTime() - from.getTime()) / HOUR > MAX_HOURS)
       throw new BadRequest(`replay at most ${MAX_HOURS} hours at once`);
     const prefix = typeof body['resourcePrefix'] === 'string' ? body['resourcePrefix'] : '';
-    const services = appServices();
-    const blobs = await listFlowLogBlobs(services.config, from, to, prefix);
-    const client = df.getClient(context);
-    const { started } = await rerunEach(
-      client,
-      services.config,
-      blobs.map((b) => b.ref),
+    const job = await startBulkRerun(
+      df.getClient(context),
+      appServices().config,
+      context,
+      { kind: 'replay', from: from.toISOString(), to: to.toISOString(), resourcePrefix: prefix },
       'start',
-      context.invocationId,
     );
-    return json(202, { matched: blobs.length, started });
+    return { status: 202, headers: { Location: job.statusUrl }, jsonBody: job };
   });
 }
 

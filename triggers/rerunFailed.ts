@@ -1,22 +1,27 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { guarded, json } from '../app/http';
+import { guarded } from '../app/http';
+import { startBulkRerun } from '../app/jobs';
 import { names } from '../app/names';
-import { rerunEach } from '../app/runs';
 import { appServices } from '../app/services';
 
-/** POST /api/blobs/rerun-failed: reruns every blob the ledger lists as failed, from its checkpoint. */
+/**
+ * POST /api/blobs/rerun-failed: a bulk job reruns every blob the ledger lists as failed, from its
+ * checkpoint; answers 202 with the job's status URL at once.
+ */
 export async function rerunFailed(
   _request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   return guarded(context, async () => {
-    const { ledger, config } = appServices();
-    const rows = await ledger.list({ state: 'failed' });
-    const client = df.getClient(context);
-    const refs = rows.map((row) => ({ account: row.account, container: row.container, name: row.name }));
-    const { started } = await rerunEach(client, config, refs, 'checkpoint', context.invocationId);
-    return json(202, { failed: rows.length, started });
+    const job = await startBulkRerun(
+      df.getClient(context),
+      appServices().config,
+      context,
+      { kind: 'rerun-failed' },
+      'checkpoint',
+    );
+    return { status: 202, headers: { Location: job.statusUrl }, jsonBody: job };
   });
 }
 

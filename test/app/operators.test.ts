@@ -84,10 +84,11 @@ describe('operator paths', () => {
     stack.eventHubs.faults.reset();
     const r = await stack.host.http({ method: 'POST', url: '/api/blobs/rerun-failed' });
     assert.equal(r.status, 202);
-    assert.deepEqual((JSON.parse(String(r.body)) as { started: string[] }).started.map(blobKeyOfInstance), [
-      key,
-    ]);
+    const job = JSON.parse(String(r.body)) as { jobId: string; statusUrl: string };
+    assert.match(job.jobId, /^job-/);
     await stack.host.waitForIdle({ timeoutMs: 60_000, fastForward: true });
+    const progress = JSON.parse(String((await stack.host.http({ method: 'GET', url: job.statusUrl })).body));
+    assert.deepEqual([progress.total, progress.done, progress.outcomes], [1, 1, { read: 1 }]);
     await commit(stack, b.name, b.records[2]!);
     await stack.host.waitForIdle({ timeoutMs: 60_000, fastForward: true });
     const cured = state(stack, key);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { names } from '../../app/names';
-import { blobKeyOfInstance, entityInstanceId } from '../../app/runs';
+import { entityInstanceId } from '../../app/runs';
 import { appServices } from '../../app/services';
 import { housekeeping, RETENTION_HOURS } from '../../app/sweep';
 import { blobKey } from '../../domain/blob-ref';
@@ -80,16 +80,20 @@ test('sweep: blobs of this and the previous hour whose events were all lost are 
       }),
     });
     assert.equal(r.status, 202);
-    const started = (JSON.parse(String(r.body)) as { started: string[] }).started;
-    assert.deepEqual(started.map(blobKeyOfInstance), [oldKey]);
+    const job = JSON.parse(String(r.body)) as { jobId: string; statusUrl: string };
     await stack.host.waitForIdle({ timeoutMs: 60_000 });
+    const progress = JSON.parse(String((await stack.host.http({ method: 'GET', url: job.statusUrl })).body));
+    assert.deepEqual(
+      [progress.runtimeStatus, progress.matched, progress.total, progress.done, progress.outcomes],
+      ['Completed', 1, 1, 1, { read: 1 }],
+    );
     const withOld = [...expected, ...old.flatMap((b) => expectedSummaries(b.name, blobText(b)))];
     assert.equal(assertSameSummaries(dedupById(stack.eventHubs.events(LOCAL_HUB)), withOld), undefined);
 
     // Housekeeping forgets finished blobs older than the retention: entity, staging, ledger row, and the
     // finished instances of those hours (every event, poke and run left one).
     const instancesBefore = stack.host.durable.listInstances({}).length;
-    assert.equal(instancesBefore, 3, 'two sweep pokes and one replay');
+    assert.equal(instancesBefore, 4, 'two sweep pokes, the replay job and its one rerun');
     const later = new Date(hour + (RETENTION_HOURS + 2) * 3_600_000);
     const { removed, instancesPurged } = await housekeeping(stack.host.durableClient(), appServices(), later);
     await stack.host.waitForIdle({ timeoutMs: 60_000 });
