@@ -4,7 +4,7 @@
  * throughput. Prints a Markdown section; bench/run.ts puts it into docs/benchmarks.md.
  */
 import '../local/functions-host';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resetStorageOps, storageOps, totalStorageOps } from '../adapters/storage-ops';
@@ -16,6 +16,7 @@ import { simulateBlobs } from '../domain/simulate/simulate';
 import { blobCreatedEvent } from '../local/azure-writer';
 import { NSG_CONTAINER, startOfflineStack, VNET_CONTAINER } from '../local/offline-stack';
 import { replay, replayTarget } from '../local/replay';
+import { writeSection } from './markdown';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -169,21 +170,13 @@ export async function appSection(quick: boolean): Promise<string> {
   ].join('\n');
 }
 
-/** Puts the section into a Markdown file, replacing an earlier copy of it (bench/run.ts writes the rest). */
-function writeSection(file: string, section: string): void {
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const at = text.indexOf(SECTION_TITLE);
-  const kept = at >= 0 ? text.slice(0, at) : `${text.trimEnd()}\n\n`;
-  writeFileSync(file, `${kept}${section}\n`);
-}
-
 if (require.main === module) {
   const quick = process.argv.includes('--quick');
   const target = process.argv[process.argv.indexOf('--write') + 1];
   appSection(quick).then(
     (md) => {
       process.stdout.write(`${md}\n`);
-      if (process.argv.includes('--write') && target) writeSection(target, md);
+      if (process.argv.includes('--write') && target) writeSection(target, SECTION_TITLE, md);
     },
     (e: unknown) => {
       process.stderr.write(`${(e as Error).stack}\n`);

@@ -5,13 +5,14 @@
  * into docs/benchmarks.md (replacing an earlier copy of this section only).
  */
 import '../local/functions-host';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulateToFolder } from '../cli/commands/simulate';
 import { collectInputs } from '../cli/files';
 import { type OfflineStackOptions, startOfflineStack } from '../local/offline-stack';
 import { checkReplay, type ReplayOptions, replay, replayTarget } from '../local/replay';
+import { writeSection } from './markdown';
 
 const SECTION_TITLE = '## Streaming path soak: nothing lost, nothing counted twice';
 
@@ -107,26 +108,13 @@ export async function soakSection(quick: boolean): Promise<string> {
   ].join('\n');
 }
 
-/** Replaces this section (up to the next `## ` heading) in a Markdown file, or appends it. */
-function writeSection(file: string, section: string): void {
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const at = text.indexOf(SECTION_TITLE);
-  if (at < 0) {
-    writeFileSync(file, `${text.trimEnd()}\n\n${section}\n`);
-    return;
-  }
-  const next = text.indexOf('\n## ', at + SECTION_TITLE.length);
-  const rest = next < 0 ? '' : text.slice(next + 1);
-  writeFileSync(file, `${text.slice(0, at)}${section}\n${rest}`);
-}
-
 if (require.main === module) {
   const quick = process.argv.includes('--quick');
   const target = process.argv[process.argv.indexOf('--write') + 1];
   soakSection(quick).then(
     (md) => {
       process.stdout.write(`${md}\n`);
-      if (process.argv.includes('--write') && target) writeSection(target, md);
+      if (process.argv.includes('--write') && target) writeSection(target, SECTION_TITLE, md);
     },
     (e: unknown) => {
       process.stderr.write(`${(e as Error).stack}\n`);

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { names } from '../../app/names';
 import { appServices } from '../../app/services';
-import { simulateBlobs } from '../../domain/simulate/simulate';
 import { AzureStyleBlobWriter, blobCreatedEvent } from '../../local/azure-writer';
 import { LOCAL_HUB, NSG_CONTAINER, type OfflineStack, startOfflineStack } from '../../local/offline-stack';
+import { simulatedNsgBlob } from './support';
 
 let stack: OfflineStack;
 before(async () => {
@@ -17,17 +17,7 @@ test('traversal names through the rerun endpoint and Event Grid reach nothing ou
   // A flow-log-shaped blob in a container the app does not serve.
   const secret = stack.azurite.blobServiceClient().getContainerClient('secret-container');
   await secret.createIfNotExists();
-  const b = [
-    ...simulateBlobs({
-      nsgs: 1,
-      vnets: 0,
-      hours: 1,
-      flowsPerMinute: 3,
-      seed: 501,
-      start: new Date('2026-11-30T08:00:00Z'),
-      minutesPerHour: 2,
-    }),
-  ][0]!;
+  const b = simulatedNsgBlob(501, 2, 8);
   const writer = new AzureStyleBlobWriter(secret);
   let info = { contentLength: 0, eTag: '', url: '', blocks: 0 };
   for (const r of b.records) info = await writer.appendRecord(b.name, r);

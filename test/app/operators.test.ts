@@ -11,26 +11,12 @@ import { blobIdentityFromName } from '../../domain/blob-identity';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import type { FlowLogError } from '../../domain/errors';
-import { blobText, type SimulatedBlob, simulateBlobs } from '../../domain/simulate/simulate';
+import { blobText } from '../../domain/simulate/simulate';
 import { BlobSummarizer } from '../../domain/summarize';
 import type { FlowSummary } from '../../domain/summary/schema';
 import { blobCreatedEvent } from '../../local/azure-writer';
 import { LOCAL_HUB, NSG_CONTAINER, type OfflineStack, startOfflineStack } from '../../local/offline-stack';
-import { assertSameSummaries, dedupById, expectedSummaries } from './support';
-
-function blobOf(seed: number, minutes: number, hour: number): SimulatedBlob {
-  return [
-    ...simulateBlobs({
-      nsgs: 1,
-      vnets: 0,
-      hours: 1,
-      flowsPerMinute: 3,
-      seed,
-      start: new Date(Date.UTC(2026, 10, 30, hour)),
-      minutesPerHour: minutes,
-    }),
-  ][0]!;
-}
+import { assertSameSummaries, dedupById, expectedSummaries, rerunRequest, simulatedNsgBlob } from './support';
 
 async function commit(stack: OfflineStack, name: string, record: string) {
   const info = await stack.writer.appendRecord(name, record);
@@ -61,7 +47,7 @@ describe('operator paths', () => {
   after(async () => stack.stop());
 
   test('a permanent failure is recorded on entity and ledger, waits for an operator, and rerun-failed cures it', async () => {
-    const b = blobOf(301, 3, 1);
+    const b = simulatedNsgBlob(301, 3, 1);
     const key = blobKey({ account: stack.account, container: NSG_CONTAINER, name: b.name });
     // The hub says the entity does not exist: retrying cannot cure that.
     stack.eventHubs.faults.failNextSends(1000, 'amqp:not-found');
@@ -101,7 +87,7 @@ describe('operator paths', () => {
   });
 
   test('a retryable failure backs off automatic runs instead of retrying on every event', async () => {
-    const b = blobOf(302, 2, 2);
+    const b = simulatedNsgBlob(302, 2, 2);
     const key = blobKey({ account: stack.account, container: NSG_CONTAINER, name: b.name });
     // Every attempt of the emit activity fails: Durable's 5 attempts run out.
     stack.host.faults.failActivity(names.emitChunk, 5, 'injected: hub unreachable');
@@ -120,7 +106,7 @@ describe('operator paths', () => {
   });
 
   test('a quarantined record keeps its bytes; a rerun from its ordinal reads it and what follows again', async () => {
-    const b = blobOf(303, 3, 3);
+    const b = simulatedNsgBlob(303, 3, 3);
     const key = blobKey({ account: stack.account, container: NSG_CONTAINER, name: b.name });
     // Record 1 is of a flow-log version this release does not read.
     const unknown = b.records[1]!.replace('"Version":2', '"Version":9');
@@ -155,16 +141,7 @@ describe('operator paths', () => {
     );
     // After a fix, the operator reruns from record 1: records 1 and 2 are read again, same ids.
     const before = stack.eventHubs.events(LOCAL_HUB).length;
-    const r = await stack.host.http({
-      method: 'POST',
-      url: '/api/blobs/rerun',
-      body: JSON.stringify({
-        account: stack.account,
-        container: NSG_CONTAINER,
-        name: b.name,
-        from: { record: 1 },
-      }),
-    });
+    const r = await rerunRequest(stack, b.name, { record: 1 });
     assert.equal(r.status, 202);
     await stack.host.waitForIdle({ timeoutMs: 60_000, fastForward: true });
     const again = stack.eventHubs.events(LOCAL_HUB).slice(before);

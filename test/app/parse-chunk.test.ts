@@ -10,26 +10,12 @@ import { appServices } from '../../app/services';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import { INITIAL_CURSOR } from '../../domain/framing/blocks';
-import { blobText, type SimulatedBlob, simulateBlobs } from '../../domain/simulate/simulate';
+import { blobText, type SimulatedBlob } from '../../domain/simulate/simulate';
 import { blobCreatedEvent } from '../../local/azure-writer';
 import { LOCAL_HUB, NSG_CONTAINER, type OfflineStack, startOfflineStack } from '../../local/offline-stack';
-import { assertSameSummaries, dedupById, expectedSummaries } from './support';
+import { assertSameSummaries, dedupById, expectedSummaries, simulatedNsgBlob } from './support';
 
 const context = () => new InvocationContext({ functionName: 'test', invocationId: 'test' });
-
-function blobOf(seed: number, minutes: number, hour: number): SimulatedBlob {
-  return [
-    ...simulateBlobs({
-      nsgs: 1,
-      vnets: 0,
-      hours: 1,
-      flowsPerMinute: 3,
-      seed,
-      start: new Date(Date.UTC(2026, 10, 30, hour)),
-      minutesPerHour: minutes,
-    }),
-  ][0]!;
-}
 
 /** The plan a run makes from the start of the blob, and the parse input of its whole range. */
 async function planWhole(stack: OfflineStack, b: SimulatedBlob): Promise<ParseChunkInput> {
@@ -59,7 +45,7 @@ describe('parseChunk: reads pinned to the version the plan listed', () => {
   after(async () => stack.stop());
 
   test('a block appended after the plan: the planned bytes are still read', async () => {
-    const b = blobOf(201, 3, 1);
+    const b = simulatedNsgBlob(201, 3, 1);
     for (const r of b.records.slice(0, 2)) await stack.writer.appendRecord(b.name, r);
     const input = await planWhole(stack, b);
     await stack.writer.appendRecord(b.name, b.records[2]!);
@@ -69,17 +55,17 @@ describe('parseChunk: reads pinned to the version the plan listed', () => {
   });
 
   test('a blob rewritten after the plan: the chunk says so instead of reading other bytes', async () => {
-    const b = blobOf(202, 3, 2);
+    const b = simulatedNsgBlob(202, 3, 2);
     for (const r of b.records) await stack.writer.appendRecord(b.name, r);
     const input = await planWhole(stack, b);
-    await stack.writer.recreate(b.name, blobOf(203, 3, 2).records);
+    await stack.writer.recreate(b.name, simulatedNsgBlob(203, 3, 2).records);
     const result = await parseChunk(input, context());
     assert.equal(result.kind, 'changed');
     assert.match(result.kind === 'changed' ? result.error : '', /rewritten after the run listed its blocks/);
   });
 
   test('a blob that is gone: a storage failure retrying cannot cure, not a misaligned chunk', async () => {
-    const b = blobOf(204, 2, 3);
+    const b = simulatedNsgBlob(204, 2, 3);
     for (const r of b.records) await stack.writer.appendRecord(b.name, r);
     const input = await planWhole(stack, b);
     await stack.azurite.blobServiceClient().getContainerClient(NSG_CONTAINER).deleteBlob(b.name);
@@ -96,7 +82,7 @@ describe('parseChunk: a broken document loses nothing', () => {
   after(async () => stack.stop());
 
   test('a block that is not a record is quarantined with its bytes; reading goes on at the next block', async () => {
-    const b = blobOf(205, 4, 4);
+    const b = simulatedNsgBlob(205, 4, 4);
     await stack.writer.appendRecord(b.name, b.records[0]!);
     await stack.writer.appendRecord(b.name, b.records[1]!);
     // Not a record: the structure of the document is broken here.
@@ -135,8 +121,8 @@ describe('a rewrite between the plan and the read, end to end', () => {
   after(async () => stack.stop());
 
   test('the run sees the chunk changed, plans again and reads the new generation', async () => {
-    const first = blobOf(206, 3, 5);
-    const replacement = blobOf(207, 2, 5);
+    const first = simulatedNsgBlob(206, 3, 5);
+    const replacement = simulatedNsgBlob(207, 2, 5);
     let commit = { contentLength: 0, eTag: '', url: '', blocks: 0 };
     for (const r of first.records) commit = await stack.writer.appendRecord(first.name, r);
     // The first parse attempt starts the rewrite and fails (a transient fault); its retry reads after it.

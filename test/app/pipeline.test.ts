@@ -16,7 +16,7 @@ import {
   startOfflineStack,
   VNET_CONTAINER,
 } from '../../local/offline-stack';
-import { assertSameSummaries, dedupById, expectedSummaries } from './support';
+import { assertSameSummaries, dedupById, expectedSummaries, rerunRequest } from './support';
 
 function blobs(seed: number, minutes: number, nsgs = 1, vnets = 1): SimulatedBlob[] {
   return [
@@ -291,16 +291,7 @@ describe('rewrites, crashes and operator endpoints', () => {
     });
     assert.equal(bad.status, 400);
     const before = stack.eventHubs.events(LOCAL_HUB).length;
-    const ok = await stack.host.http({
-      method: 'POST',
-      url: '/api/blobs/rerun',
-      body: JSON.stringify({
-        account: stack.account,
-        container: NSG_CONTAINER,
-        name: b.name,
-        from: { record: 1 },
-      }),
-    });
+    const ok = await rerunRequest(stack, b.name, { record: 1 });
     assert.equal(ok.status, 202);
     const payload = JSON.parse(String(ok.body)) as { key: string; instanceId: string; statusUrl: string };
     assert.equal(payload.key, blobKey({ account: stack.account, container: NSG_CONTAINER, name: b.name }));

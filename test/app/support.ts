@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { blobIdentityFromName } from '../../domain/blob-identity';
 import type { FlowLogError } from '../../domain/errors';
+import { type SimulatedBlob, simulateBlobs } from '../../domain/simulate/simulate';
 import { BlobSummarizer } from '../../domain/summarize';
 import type { FlowSummary } from '../../domain/summary/schema';
 import { serializeSummary } from '../../domain/summary/serialize';
 import type { ReceivedEvent } from '../../local/eventhubs';
+import { NSG_CONTAINER, type OfflineStack } from '../../local/offline-stack';
 
 /** What `flowlog process` gives for a finished blob: the summaries every path must reproduce. */
 export function expectedSummaries(
@@ -54,4 +56,28 @@ export function assertSameSummaries(
       return `summary ${e.id} differs:\n${serializeSummary(a)}\n${serializeSummary(e)}`;
   }
   return undefined;
+}
+
+/** One simulated NSG blob of `minutes` records in the given hour of 2026-11-30 (UTC). */
+export function simulatedNsgBlob(seed: number, minutes: number, hour: number): SimulatedBlob {
+  return [
+    ...simulateBlobs({
+      nsgs: 1,
+      vnets: 0,
+      hours: 1,
+      flowsPerMinute: 3,
+      seed,
+      start: new Date(Date.UTC(2026, 10, 30, hour)),
+      minutesPerHour: minutes,
+    }),
+  ][0]!;
+}
+
+/** POST /api/blobs/rerun for a blob of the NSG container (as an admin: the in-process default). */
+export function rerunRequest(stack: OfflineStack, name: string, from: unknown) {
+  return stack.host.http({
+    method: 'POST',
+    url: '/api/blobs/rerun',
+    body: JSON.stringify({ account: stack.account, container: NSG_CONTAINER, name, from }),
+  });
 }

@@ -7,10 +7,10 @@ import { names } from '../../app/names';
 import { blobKeyOfInstance } from '../../app/runs';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
-import { blobText, simulateBlobs } from '../../domain/simulate/simulate';
+import { blobText } from '../../domain/simulate/simulate';
 import { blobCreatedEvent } from '../../local/azure-writer';
 import { LOCAL_HUB, NSG_CONTAINER, type OfflineStack, startOfflineStack } from '../../local/offline-stack';
-import { assertSameSummaries, dedupById, expectedSummaries } from './support';
+import { assertSameSummaries, dedupById, expectedSummaries, simulatedNsgBlob } from './support';
 
 let stack: OfflineStack;
 before(async () => {
@@ -19,17 +19,7 @@ before(async () => {
 after(async () => stack.stop());
 
 test('events for a blob whose run is busy return at once, are covered by that run, and nothing is given up', async () => {
-  const b = [
-    ...simulateBlobs({
-      nsgs: 1,
-      vnets: 0,
-      hours: 1,
-      flowsPerMinute: 3,
-      seed: 401,
-      start: new Date('2026-11-30T07:00:00Z'),
-      minutesPerHour: 4,
-    }),
-  ][0]!;
+  const b = simulatedNsgBlob(401, 4, 7);
   const key = blobKey({ account: stack.account, container: NSG_CONTAINER, name: b.name });
   const entity = () =>
     JSON.parse(
