@@ -2,13 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { BlobVersionChangedError, type FlowLogBlobs } from '../adapters/blob-source';
 import { ExternalError } from '../adapters/errors';
-import {
-  type ParseChunkInput,
-  type ParseChunkResult,
-  quarantineName,
-  runStagingPrefix,
-  stagedName,
-} from '../app/contracts';
+import { type ParseChunkInput, type ParseChunkResult, quarantineName, stagedName } from '../app/contracts';
 import { record } from '../app/metrics';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
@@ -89,8 +83,10 @@ export async function parseChunk(
   input: ParseChunkInput,
   context: InvocationContext,
 ): Promise<ParseChunkResult> {
-  if (!input?.ref || !input.chunk || !input.key || typeof input.token !== 'number')
-    throw new Error('parseChunk needs {ref, key, generation, token, chunk, eTag, scanStart}');
+  if (!input?.ref || !input.chunk || !input.key || !input.stagingPrefix?.startsWith(`${input.key}/`))
+    throw new Error(
+      "parseChunk needs {ref, key, generation, stagingPrefix (in the key's folder), chunk, eTag, scanStart}",
+    );
   const { blobs, staging, config, counters } = appServices();
   const { chunk, ref, key, generation } = input;
   let bytes: Uint8Array;
@@ -195,7 +191,7 @@ export async function parseChunk(
 
   const encoder = new NdjsonEncoder();
   for (const s of summaries) encoder.append(s);
-  const staged = stagedName(runStagingPrefix(key, generation, input.token), chunk, 'parsed');
+  const staged = stagedName(input.stagingPrefix, chunk, 'parsed');
   await staging.put(staged, encoder.take());
   record(
     counters,

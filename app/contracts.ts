@@ -119,8 +119,8 @@ export interface ParseChunkInput {
   readonly ref: BlobRef;
   readonly key: string;
   readonly generation: number;
-  /** The run's token: its staging names are its own. */
-  readonly token: number;
+  /** The round's staging folder (runStagingPrefix): its files are its own. */
+  readonly stagingPrefix: string;
   readonly chunk: ReadChunk;
   /** The blob version the plan listed: the read is conditioned on it (If-Match). */
   readonly eTag: string;
@@ -191,13 +191,13 @@ export interface RecordBlobStatusInput {
 }
 
 /**
- * Staging names: one folder per run (blob key, generation, token), deterministic within it, so a retried
- * activity overwrites its own output, and a late write of a failed or replaced run never touches the
- * files of the run after it.
+ * Staging names: one folder per round of a run (blob key, generation, token, round), deterministic within
+ * it, so a retried activity overwrites its own output, and neither a late write of a failed or replaced
+ * run nor a late (at-least-once) cleanup of an earlier round ever touches the files of the round after it.
  */
 export const blobStagingPrefix = (key: string) => `${key}/`;
-export const runStagingPrefix = (key: string, generation: number, token: number) =>
-  `${blobStagingPrefix(key)}g${generation}/t${token}/`;
+export const runStagingPrefix = (key: string, generation: number, token: number, round: number) =>
+  `${blobStagingPrefix(key)}g${generation}/t${token}/r${round}/`;
 export const stagedName = (runPrefix: string, chunk: ReadChunk, stage: 'parsed' | 'enriched') =>
   `${runPrefix}${chunk.start}-${chunk.end}.${stage}.ndjson`;
 export const quarantineName = (key: string, generation: number, byteOffset: number) =>

@@ -84,7 +84,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
     begin = verdict;
   }
   const generation = begin.generation;
-  const runPrefix = runStagingPrefix(key, generation, token);
+  const runPrefix = runStagingPrefix(key, generation, token, round);
   const next = (): ProcessBlobInput => {
     const { observation: _o, rerunFrom: _r, replaceRun: _p, ...rest } = input;
     return { ...rest, token, round: round + 1 };
@@ -122,7 +122,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
         ref,
         key,
         generation,
-        token,
+        stagingPrefix: runPrefix,
         chunk,
         eTag: plan.eTag,
         fingerprintAtEnd: fingerprintAt(plan.boundaries, chunk.end),

@@ -38,6 +38,8 @@ export interface ActivityRunnerDeps {
 
 export class ActivityRunner {
   private readonly limiter: Limiter;
+  /** Duplicates waiting for their instance's next execution of an activity (`beforeNext`). */
+  private readonly deferred: Array<{ instanceId: string; before: string; run: () => Promise<void> }> = [];
 
   constructor(private readonly deps: ActivityRunnerDeps) {
     this.limiter = new Limiter(deps.maxConcurrent);
@@ -51,11 +53,25 @@ export class ActivityRunner {
   /** Runs the job and hands over its outcome; a duplicated job hands over a second outcome later. */
   run(job: ActivityJob, onDone: (outcome: ActivityOutcome) => void): void {
     this.deps.work.run(async () => {
+      // A duplicate of an earlier job of this instance that waits for this activity runs first.
+      const waiting = this.deferred.findIndex(
+        (d) => d.instanceId === job.instanceId && d.before.toLowerCase() === job.name.toLowerCase(),
+      );
+      if (waiting >= 0) await this.deferred.splice(waiting, 1)[0]!.run();
       const outcome = await this.limiter.run(() => this.execute(job, 1));
       onDone(outcome);
-      if (!this.deps.faults.takeDuplicate(this.callOf(job, 1))) return;
-      this.deps.counters.duplicateActivityExecutions += 1;
-      onDone(await this.limiter.run(() => this.execute(job, 2)));
+      const duplicate = this.deps.faults.takeDuplicate(this.callOf(job, 1));
+      if (duplicate === undefined) return;
+      const runAgain = async () => {
+        this.deps.counters.duplicateActivityExecutions += 1;
+        onDone(await this.limiter.run(() => this.execute(job, 2)));
+      };
+      if (duplicate.beforeNext !== undefined) {
+        this.deferred.push({ instanceId: job.instanceId, before: duplicate.beforeNext, run: runAgain });
+        return;
+      }
+      if (duplicate.afterMs > 0) await new Promise((resolve) => setTimeout(resolve, duplicate.afterMs));
+      await runAgain();
     });
   }
 

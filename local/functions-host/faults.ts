@@ -60,7 +60,12 @@ function matches(matcher: ActivityMatcher | undefined, call: ActivityCall): bool
 
 export class FaultInjector {
   private readonly rules: FaultRule[] = [];
-  private readonly duplicates: Array<{ readonly matcher: ActivityMatcher; remaining: number }> = [];
+  private readonly duplicates: Array<{
+    readonly matcher: ActivityMatcher;
+    remaining: number;
+    readonly afterMs: number;
+    readonly beforeNext: string | undefined;
+  }> = [];
   private chaosConfig: { options: ChaosOptions; random: () => number; error: () => Error } | undefined;
   /** Executions replaced by an injected fault so far. */
   injected = 0;
@@ -79,19 +84,32 @@ export class FaultInjector {
   /**
    * Runs the next `times` executions matching `match` twice: after the first result reached the
    * orchestration, the activity runs again (its code and side effects too) and that result is
-   * delivered as well. The orchestration must ignore the second answer to the same task.
+   * delivered as well. The orchestration must ignore the second answer to the same task. With
+   * `afterMs`, the second run starts that long (real time) after the first result was delivered, as a
+   * message redelivered after a lease loss arrives while the orchestration has moved on. With
+   * `beforeNext: name`, it runs (and completes) right before the same instance's next execution of
+   * activity `name`: a deterministic "the redelivery lands in the middle of what came next".
    */
-  duplicateActivity(match: ActivityMatcher, times = 1): void {
-    this.duplicates.push({ matcher: match, remaining: times });
+  duplicateActivity(
+    match: ActivityMatcher,
+    times = 1,
+    options: { afterMs?: number; beforeNext?: string } = {},
+  ): void {
+    this.duplicates.push({
+      matcher: match,
+      remaining: times,
+      afterMs: options.afterMs ?? 0,
+      beforeNext: options.beforeNext,
+    });
   }
 
-  /** Whether this (first) execution should run again once its result is delivered. */
-  takeDuplicate(call: ActivityCall): boolean {
-    if (call.execution !== 1) return false;
+  /** When this (first) execution runs again (a delay, or before another activity), or undefined. */
+  takeDuplicate(call: ActivityCall): { afterMs: number; beforeNext: string | undefined } | undefined {
+    if (call.execution !== 1) return undefined;
     const rule = this.duplicates.find((d) => d.remaining > 0 && matches(d.matcher, call));
-    if (rule === undefined) return false;
+    if (rule === undefined) return undefined;
     rule.remaining -= 1;
-    return true;
+    return { afterMs: rule.afterMs, beforeNext: rule.beforeNext };
   }
 
   chaos(options: ChaosOptions): void {

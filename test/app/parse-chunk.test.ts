@@ -28,7 +28,7 @@ async function planWhole(stack: OfflineStack, b: SimulatedBlob): Promise<ParseCh
     ref,
     key: blobKey(ref),
     generation: 0,
-    token: 1,
+    stagingPrefix: `${blobKey(ref)}/g0/t1/r0/`,
     chunk,
     eTag: plan.eTag,
     fingerprintAtEnd: plan.boundaries.find((x) => x.end === chunk.end)!.fingerprint,

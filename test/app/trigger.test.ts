@@ -60,3 +60,35 @@ test('events for a blob whose run is busy return at once, are covered by that ru
     undefined,
   );
 });
+
+test("a late second run of a round's cleanup (at-least-once) never touches the next round's files", async () => {
+  const b = simulatedNsgBlob(402, 6, 9);
+  const key = blobKey({ account: stack.account, container: NSG_CONTAINER, name: b.name });
+  const entity = () =>
+    JSON.parse(
+      stack.host.durable.readEntityState(names.blobStateEntity, key).stateJson ?? 'null',
+    ) as BlobState;
+  // Every cleanup runs twice; the second run lands in the next round, right before its enrich step (after
+  // that round's parse staged its summaries).
+  stack.host.faults.duplicateActivity(names.recordBlobStatus, 100, { beforeNext: names.enrichChunk });
+  stack.eventHubs.faults.delayReplies(300);
+  for (const record of b.records) {
+    const info = await stack.writer.appendRecord(b.name, record);
+    await stack.host.sendEventGridEvent(
+      names.blobCreated,
+      blobCreatedEvent(stack.account, NSG_CONTAINER, b.name, info),
+    );
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  stack.eventHubs.faults.delayReplies(0);
+  await stack.host.waitForIdle({ timeoutMs: 60_000, fastForward: true });
+  assert.ok(stack.host.durable.counters.duplicateActivityExecutions > 0);
+  const s = entity();
+  assert.ok(s.stats.runs >= 2, `the run went round again (${s.stats.runs} rounds)`);
+  assert.deepEqual(
+    [s.cursor.recordOrdinal, s.failureCount, s.lastError],
+    [6, 0, null],
+    'no round lost its files',
+  );
+  assert.deepEqual(stack.host.durable.listInstances({ runtimeStatus: ['Failed'] }), []);
+});
