@@ -68,6 +68,9 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
     FLOWLOG_PARSE_CHUNK_BYTES: String(options.parseChunkBytes ?? 4 * 1024 * 1024),
     ...options.settings,
   };
+  // The app reads its settings from the environment, as in Azure. Restored on stop, so a setting of one
+  // stack (a short stuck-run bound, say) never leaks into the next stack of the same process.
+  const previous = new Map(Object.keys(settings).map((k) => [k, process.env[k]]));
   Object.assign(process.env, settings);
   await resetAppServices();
 
@@ -97,6 +100,10 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
       await resetAppServices();
       await eventHubs.stop();
       await azurite.stop();
+      for (const [key, value] of previous) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
     },
   };
 }
