@@ -118,14 +118,15 @@ export async function parseChunk(
     generation,
   );
   const quarantined: Promise<void>[] = [];
-  const quarantine = (byteOffset: number, error: FlowLogError, raw: Uint8Array, end?: number) =>
+  const quarantine = (byteOffset: number, error: FlowLogError, raw: Uint8Array, end?: number) => {
+    const located = locatedByOffset(error);
     quarantined.push(
       staging.put(
         quarantineName(key, generation, byteOffset),
         new TextEncoder().encode(
           JSON.stringify({
-            error: locatedByOffset(error).message,
-            location: locatedByOffset(error).location,
+            error: located.message,
+            location: located.location,
             account: ref.account,
             container: ref.container,
             name: ref.name,
@@ -136,6 +137,7 @@ export async function parseChunk(
         ),
       ),
     );
+  };
 
   const summaries: FlowSummary[] = [];
   const problems: FlowLogError[] = [];

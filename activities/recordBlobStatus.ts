@@ -21,7 +21,8 @@ export async function recordBlobStatus(
   input: RecordBlobStatusInput,
   context: InvocationContext,
 ): Promise<void> {
-  if (!input?.key || !input.ref) throw new Error('recordBlobStatus needs {key, ref, state?, cleanupPrefix?}');
+  if (!input?.key || !input.ref)
+    throw new Error('recordBlobStatus needs {key, ref, state?, cleanupPrefix? | cleanupNames?}');
   const { state, ref } = input;
   const { ledger, staging, counters } = appServices();
   if (state) {
@@ -51,10 +52,13 @@ export async function recordBlobStatus(
       { blob: input.key, health },
     );
   }
-  if (input.cleanupPrefix) {
-    const removed = await staging.deletePrefix(input.cleanupPrefix);
-    counters.add('staging.deleted', removed);
-  }
+  const removed =
+    input.cleanupNames && input.cleanupNames.length > 0
+      ? await staging.delete(input.cleanupNames)
+      : input.cleanupPrefix
+        ? await staging.deletePrefix(input.cleanupPrefix)
+        : 0;
+  counters.add('staging.deleted', removed);
 }
 
 df.app.activity(names.recordBlobStatus, { handler: recordBlobStatus });

@@ -62,22 +62,6 @@ export class Ledger {
     return this.client;
   }
 
-  async upsert(row: LedgerRow): Promise<void> {
-    try {
-      countStorageOp('tableWrite');
-      await (await this.table()).upsertEntity(
-        { partitionKey: ledgerPartition(row.key), rowKey: row.key, ...row },
-        'Replace',
-      );
-    } catch (cause) {
-      throw new ExternalError(
-        `ledger ${row.key}: write failed (${(cause as Error).message})`,
-        isRetryable(cause),
-        { cause },
-      );
-    }
-  }
-
   /**
    * Writes the row unless the table holds one of a later revision (optimistic concurrency on the row's
    * ETag, so two writers cannot interleave a read and a write). Returns whether it was written.

@@ -186,8 +186,10 @@ export interface RecordBlobStatusInput {
   readonly key: string;
   readonly ref: BlobRef;
   readonly state: BlobState;
-  /** The finished run's staging folder, removed (quarantined records stay). */
+  /** The round's staging folder, removed as a whole (after a failure: late writes included). */
   readonly cleanupPrefix?: string;
+  /** The round's staged files, removed by name (a round that ended well: nothing else writes there). */
+  readonly cleanupNames?: readonly string[];
 }
 
 /**

@@ -2,7 +2,13 @@ import type { DurableClient } from 'durable-functions';
 import * as df from 'durable-functions';
 import type { AppConfig } from '../adapters/config';
 import { type BlobRef, blobKey } from '../domain/blob-ref';
-import type { BlobState, Observation, RerunFrom } from '../domain/blob-state';
+import {
+  type BlobState,
+  isStale,
+  type Observation,
+  type RerunFrom,
+  withDefaults,
+} from '../domain/blob-state';
 import { murmur128Hex } from '../domain/hash';
 import type { ProcessBlobInput } from './contracts';
 import { names } from './names';
@@ -102,4 +108,38 @@ export async function startClaim(
     if (status && ACTIVE.has(String(status.runtimeStatus))) return 'duplicate';
     throw error;
   }
+}
+
+export interface PokeOptions {
+  readonly now: Date;
+  /** Drop the observation if the entity shows it read already (events; the sweep knows it is behind). */
+  readonly dropStale: boolean;
+  /** Terminate a stuck run before replacing it (the sweep; the trigger must stay quick). */
+  readonly terminateStuck: boolean;
+}
+
+/**
+ * The one path of an observation (an event, a sweep poke) to a claim: read the blob's entity once, drop a
+ * stale observation, name a run that holds the blob but can never finish for replacement (and terminate it
+ * when stuck, if asked), and start the claim.
+ */
+export async function pokeBlob(
+  client: DurableClient,
+  config: AppConfig,
+  request: Omit<ClaimRequest, 'replaceRun'> & { readonly observation: Observation },
+  options: PokeOptions,
+): Promise<{ outcome: 'stale' | 'started' | 'duplicate'; dead?: DeadRun }> {
+  const key = blobKey(request.ref);
+  const current = await client.readEntityState<BlobState>(blobEntity(key));
+  const state = current.entityExists && current.entityState ? withDefaults(current.entityState) : undefined;
+  const { contentLength, sequencer } = request.observation;
+  if (options.dropStale && state && isStale(state, contentLength, sequencer)) return { outcome: 'stale' };
+  const dead = await deadRun(client, state, options.now, config.stuckRunMs);
+  if (dead?.reason === 'stuck' && options.terminateStuck)
+    await client.terminate(dead.instanceId, 'no progress past FLOWLOG_STUCK_RUN_MINUTES; replaced');
+  const outcome = await startClaim(client, config, {
+    ...request,
+    ...(dead ? { replaceRun: dead.instanceId } : {}),
+  });
+  return dead ? { outcome, dead } : { outcome };
 }

@@ -4,11 +4,10 @@ import * as df from 'durable-functions';
 import { listFlowLogBlobs } from '../adapters/blob-listing';
 import { hourPartition } from '../adapters/ledger';
 import { blobKey } from '../domain/blob-ref';
-import type { BlobState } from '../domain/blob-state';
 import { blobStagingPrefix } from './contracts';
 import { record } from './metrics';
 import { blobOps } from './names';
-import { blobEntity, deadRun, entityInstanceId, runInstanceId, startClaim } from './runs';
+import { blobEntity, entityInstanceId, pokeBlob, runInstanceId } from './runs';
 import type { AppServices } from './services';
 
 const HOUR = 3_600_000;
@@ -46,38 +45,30 @@ export async function sweepOnce(
     // Data ends 2 bytes before contentLength (the closing `]}`).
     if (row && row.state !== 'failed' && row.consumedBytes >= blob.contentLength - 2) continue;
     // Behind: a run may hold the blob. One that ended without releasing it, or made no progress past the
-    // bound, is replaced by this poke's claim (and terminated here if it is still going), so even a run
-    // that never stops can no longer commit.
-    const entity = await client.readEntityState<BlobState>(blobEntity(key));
-    const dead = await deadRun(
+    // bound, is replaced by this poke's claim (and terminated if it is still going), so even a run that
+    // never stops can no longer commit.
+    const { dead } = await pokeBlob(
       client,
-      entity.entityExists ? entity.entityState : undefined,
-      now,
-      services.config.stuckRunMs,
+      services.config,
+      {
+        ref: blob.ref,
+        instanceId: runInstanceId(key, 'sweep', `${now.toISOString()}|${blob.contentLength}`),
+        observation: {
+          ref: blob.ref,
+          contentLength: blob.contentLength,
+          eTag: '',
+          sequencer: '',
+          at: now.toISOString(),
+        },
+      },
+      { now, dropStale: false, terminateStuck: true },
     );
     if (dead) {
-      if (dead.reason === 'stuck')
-        await client.terminate(
-          dead.instanceId,
-          'no progress past FLOWLOG_STUCK_RUN_MINUTES; replaced by the sweep',
-        );
       deadRuns.push(dead.instanceId);
       logger.warn(
         `blob ${key}: run ${dead.instanceId} is ${dead.reason} (${dead.runtimeStatus}); replacing it`,
       );
     }
-    await startClaim(client, services.config, {
-      ref: blob.ref,
-      instanceId: runInstanceId(key, 'sweep', `${now.toISOString()}|${blob.contentLength}`),
-      observation: {
-        ref: blob.ref,
-        contentLength: blob.contentLength,
-        eTag: '',
-        sequencer: '',
-        at: now.toISOString(),
-      },
-      ...(dead ? { replaceRun: dead.instanceId } : {}),
-    });
     poked.push(key);
   }
   record(services.counters, logger, {

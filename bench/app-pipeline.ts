@@ -16,7 +16,7 @@ import { simulateBlobs } from '../domain/simulate/simulate';
 import { blobCreatedEvent } from '../local/azure-writer';
 import { NSG_CONTAINER, startOfflineStack, VNET_CONTAINER } from '../local/offline-stack';
 import { replay, replayTarget } from '../local/replay';
-import { writeSection } from './markdown';
+import { runSection } from './markdown';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -170,17 +170,4 @@ export async function appSection(quick: boolean): Promise<string> {
   ].join('\n');
 }
 
-if (require.main === module) {
-  const quick = process.argv.includes('--quick');
-  const target = process.argv[process.argv.indexOf('--write') + 1];
-  appSection(quick).then(
-    (md) => {
-      process.stdout.write(`${md}\n`);
-      if (process.argv.includes('--write') && target) writeSection(target, SECTION_TITLE, md);
-    },
-    (e: unknown) => {
-      process.stderr.write(`${(e as Error).stack}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runSection(SECTION_TITLE, appSection);

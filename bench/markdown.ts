@@ -15,3 +15,23 @@ export function writeSection(file: string, title: string, section: string): void
   const rest = next < 0 ? '' : text.slice(next + 1);
   writeFileSync(file, `${text.slice(0, at)}${section}\n${rest}`);
 }
+
+/**
+ * A bench script's command line: builds its section (`--quick` for a short run), prints it, and with
+ * `--write FILE` puts it into that file.
+ */
+export function runSection(title: string, build: (quick: boolean) => Promise<string>): void {
+  const quick = process.argv.includes('--quick');
+  const at = process.argv.indexOf('--write');
+  const target = at >= 0 ? process.argv[at + 1] : undefined;
+  build(quick).then(
+    (md) => {
+      process.stdout.write(`${md}\n`);
+      if (target) writeSection(target, title, md);
+    },
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).stack}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -12,7 +12,7 @@ import { simulateToFolder } from '../cli/commands/simulate';
 import { collectInputs } from '../cli/files';
 import { type OfflineStackOptions, startOfflineStack } from '../local/offline-stack';
 import { checkReplay, type ReplayOptions, replay, replayTarget } from '../local/replay';
-import { writeSection } from './markdown';
+import { runSection } from './markdown';
 
 const SECTION_TITLE = '## Streaming path soak: nothing lost, nothing counted twice';
 
@@ -108,17 +108,4 @@ export async function soakSection(quick: boolean): Promise<string> {
   ].join('\n');
 }
 
-if (require.main === module) {
-  const quick = process.argv.includes('--quick');
-  const target = process.argv[process.argv.indexOf('--write') + 1];
-  soakSection(quick).then(
-    (md) => {
-      process.stdout.write(`${md}\n`);
-      if (process.argv.includes('--write') && target) writeSection(target, SECTION_TITLE, md);
-    },
-    (e: unknown) => {
-      process.stderr.write(`${(e as Error).stack}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runSection(SECTION_TITLE, soakSection);

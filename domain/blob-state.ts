@@ -60,7 +60,7 @@ export interface ActiveRun {
   readonly instanceId: string;
   readonly token: number;
   readonly startedAt: string;
-  /** Claim, beginRun and every commit mark progress; the stuck-run bound counts from here. */
+  /** Claim, beginRound and every commit mark progress; the stuck-run bound counts from here. */
   readonly lastProgressAt: string;
 }
 

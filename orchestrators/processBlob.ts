@@ -89,7 +89,16 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
     const { observation: _o, rerunFrom: _r, replaceRun: _p, ...rest } = input;
     return { ...rest, token, round: round + 1 };
   };
-  const status = (state: BlobState): RecordBlobStatusInput => ({ key, ref, state, cleanupPrefix: runPrefix });
+  /** Files this round staged: a round that ended well removes them by name (no listing needed). */
+  const staged: string[] = [];
+  const status = (state: BlobState): RecordBlobStatusInput => ({ key, ref, state, cleanupNames: staged });
+  /** After a failure, activities of this round may still be writing: its folder is removed as a whole. */
+  const failedStatus = (state: BlobState): RecordBlobStatusInput => ({
+    key,
+    ref,
+    state,
+    cleanupPrefix: runPrefix,
+  });
 
   try {
     const plan = (yield context.df.callActivityWithRetry(names.planBlobRead, retry, {
@@ -135,6 +144,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
           context.df.callActivityWithRetry(names.parseChunk, retry, parseInput(chunk, i === 0)),
         ),
       )) as ParseChunkResult[];
+      for (const p of parsed) if (p.kind === 'parsed') staged.push(p.staged);
       const storageFailure = parsed.find((p) => p.kind === 'storage-failed');
       if (storageFailure) throw new RunFailedError(storageFailure.error);
       if (parsed.some((p) => p.kind === 'changed')) {
@@ -165,6 +175,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
             parseInput(whole, true),
           )) as ParseChunkResult,
         ];
+        for (const p of parsed) if (p.kind === 'parsed') staged.push(p.staged);
       }
       const ok = parsed.map((p) => {
         if (p.kind === 'parsed') return p;
@@ -196,6 +207,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
           }),
         ),
       )) as EnrichChunkResult[];
+      staged.push(...enriched.map((e) => e.staged));
       const emitted = (yield context.df.Task.all(
         enriched.map((e) => context.df.callActivityWithRetry(names.emitChunk, retry, { staged: e.staged })),
       )) as EmitChunkResult[];
@@ -229,7 +241,11 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
       });
       return { kind: 'superseded', error: committed.error } satisfies ProcessBlobOutput;
     }
-    yield context.df.callActivityWithRetry(names.recordBlobStatus, retry, status(committed.state));
+    yield context.df.callActivityWithRetry(
+      names.recordBlobStatus,
+      retry,
+      committed.ok ? status(committed.state) : failedStatus(committed.state),
+    );
     if (!committed.ok) throw new RunFailedError(committed.error);
     if (committed.more) {
       context.df.continueAsNew(next());
@@ -248,7 +264,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
     yield context.df.callActivityWithRetry(
       names.recordBlobStatus,
       retry,
-      failed.ok ? status(failed.state) : { key, ref, cleanupPrefix: runPrefix },
+      failed.ok ? failedStatus(failed.state) : { key, ref, cleanupPrefix: runPrefix },
     );
     if (input.failAsOutput) return { kind: 'failed', error: message } satisfies ProcessBlobOutput;
     throw error;

@@ -1,11 +1,10 @@
 import { app, type EventGridEvent, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { names } from '../app/names';
-import { blobEntity, deadRun, runInstanceId, startClaim } from '../app/runs';
+import { pokeBlob, runInstanceId } from '../app/runs';
 import { appServices } from '../app/services';
 import { readBlobCreated } from '../domain/blob-event';
 import { blobKey } from '../domain/blob-ref';
-import { type BlobState, isStale, withDefaults } from '../domain/blob-state';
 
 /**
  * Event Grid waits 30 s for an answer and then redelivers; the trigger gives up well before, so a slow
@@ -54,30 +53,29 @@ export async function blobCreated(event: EventGridEvent, context: InvocationCont
   const client = df.getClient(context);
   await withinBudget(
     (async () => {
-      const current = await client.readEntityState<BlobState>(blobEntity(key));
-      const state =
-        current.entityExists && current.entityState ? withDefaults(current.entityState) : undefined;
-      if (state && isStale(state, e.contentLength, e.sequencer)) {
-        counters.add('events.stale');
-        return;
-      }
+      const now = new Date();
+      const { outcome, dead } = await pokeBlob(
+        client,
+        config,
+        {
+          ref,
+          instanceId: runInstanceId(key, 'event', `${e.account}|${e.container}|${e.name}|${event.id}`),
+          observation: {
+            ref,
+            contentLength: e.contentLength,
+            eTag: e.eTag,
+            sequencer: e.sequencer,
+            at: now.toISOString(),
+          },
+        },
+        { now, dropStale: true, terminateStuck: false },
+      );
       // A run that holds the blob but can never finish (terminated, stuck) is replaced by this claim.
-      const dead = await deadRun(client, state, new Date(), config.stuckRunMs);
       if (dead)
         context.warn(`blob ${key}: run ${dead.instanceId} is ${dead.reason}; this event's claim replaces it`);
-      const outcome = await startClaim(client, config, {
-        ref,
-        instanceId: runInstanceId(key, 'event', `${e.account}|${e.container}|${e.name}|${event.id}`),
-        observation: {
-          ref,
-          contentLength: e.contentLength,
-          eTag: e.eTag,
-          sequencer: e.sequencer,
-          at: new Date().toISOString(),
-        },
-        ...(dead ? { replaceRun: dead.instanceId } : {}),
-      });
-      counters.add(outcome === 'started' ? 'claims.started' : 'events.duplicate');
+      counters.add(
+        outcome === 'stale' ? 'events.stale' : outcome === 'started' ? 'claims.started' : 'events.duplicate',
+      );
     })(),
     `blob ${key}: recording event ${event.id}`,
   );
