@@ -5,6 +5,7 @@ export {
   DEFAULT_MAX_MESSAGE_SIZE,
   type EventHubsServer,
   type EventHubsServerOptions,
+  type EventSubscription,
   startEventHubsServer,
 } from './server';
-export type { ReceivedEvent } from './store';
+export type { EventListener, ReceivedEvent } from './store';

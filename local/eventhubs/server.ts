@@ -34,8 +34,12 @@ export interface EventHubsServer {
   connectionString(hub: string): string;
   /** Events stored in the hub so far, in arrival order across partitions. */
   events(hub: string): ReceivedEvent[];
-  /** Calls `listener` for every event stored from now on; returns the unsubscribe function. */
-  onEvent(listener: EventListener): () => void;
+  /**
+   * Calls `listener` for every event stored from now on; returns the unsubscribe function. A listener that
+   * reads only some fields of JSON bodies may name them: the emulator process then forwards only those
+   * (in-process the whole body is passed either way).
+   */
+  onEvent(listener: EventListener, subscription?: EventSubscription): () => void;
   readonly faults: FaultControls;
   /** Live counters (the same object keeps updating). */
   readonly counters: Readonly<Counters>;
@@ -43,6 +47,10 @@ export interface EventHubsServer {
   openConnections(): number;
   /** Closes the listener, drops open connections, cancels delayed replies; idempotent. */
   stop(): Promise<void>;
+}
+
+export interface EventSubscription {
+  readonly bodyFields?: readonly string[];
 }
 
 let serverCounter = 0;
