@@ -14,6 +14,8 @@ import '../activities/listBulkTargets';
 import '../activities/readBulkTargets';
 import '../triggers/blobCreated';
 import '../triggers/sweep';
+import '../triggers/refreshTopology';
+import '../triggers/refreshServiceTags';
 import '../triggers/rerunBlob';
 import '../triggers/replayRange';
 import '../triggers/rerunFailed';

@@ -36,6 +36,10 @@ export type MetricName =
   | 'enrich.cacheMisses'
   | 'sweep.blobsListed'
   | 'sweep.blobsPoked'
+  | 'arm.requests'
+  | 'arm.retries'
+  | 'topology.labels'
+  | 'serviceTags.prefixes'
   | 'lag.bytes';
 
 export class Counters {

@@ -2,6 +2,8 @@
 export const names = {
   blobCreated: 'blobCreated',
   sweep: 'sweep',
+  refreshTopology: 'refreshTopology',
+  refreshServiceTags: 'refreshServiceTags',
   blobStateEntity: 'blobState',
   processBlob: 'processBlob',
   planBlobRead: 'planBlobRead',

@@ -4,10 +4,14 @@
  * reset it between environments.
  */
 
+import type { BlockBlobClient } from '@azure/storage-blob';
 import { FlowLogBlobs } from '../adapters/blob-source';
-import { azureCredential, resetClients, tableEndpoint } from '../adapters/clients';
+import { azureCredential, blobService, resetClients, tableEndpoint } from '../adapters/clients';
 import { type AppConfig, appConfig, resetAppConfig, SettingsError } from '../adapters/config';
 import { type LabelsTableLocation, type LoadedEnricher, loadEnricher } from '../adapters/enrichment';
+import { readRefreshConfig } from '../adapters/enrichment/refresh-config';
+import { SERVICE_TAGS_BLOB } from '../adapters/enrichment/service-tags-refresh';
+import { TOPOLOGY_BLOB } from '../adapters/enrichment/topology';
 import { closeEmitters, emitterFor, type SummaryEmitter } from '../adapters/event-hubs';
 import { Ledger } from '../adapters/ledger';
 import { Staging } from '../adapters/staging';
@@ -57,6 +61,22 @@ export function labelsTableLocation(config: AppConfig, tableName: string): Label
   return { endpoint: tableEndpoint(host), credential: azureCredential(), tableName };
 }
 
+/** A document the refresh timers keep in the staging container of host storage (enrichment/…). */
+export function enrichmentBlob(config: AppConfig, name: string): BlockBlobClient {
+  return blobService(config.hostStorage).getContainerClient(config.stagingContainer).getBlockBlobClient(name);
+}
+
+/**
+ * After a refresh timer stored new data: this worker's enricher re-reads it now instead of within
+ * ENRICHMENT_REFRESH_MS (other workers still take up to that long). Nothing to do before the first load.
+ */
+export async function refreshEnricherNow(): Promise<void> {
+  if (enricherPromise === undefined) return;
+  lastRefresh = Date.now();
+  const loaded = await enricherPromise;
+  if (loaded.enabled) await loaded.refresh();
+}
+
 export function appServices(): AppServices {
   if (services) return services;
   const config = appConfig();
@@ -70,6 +90,7 @@ export function appServices(): AppServices {
     enricher: () => {
       if (enricherPromise) return refreshed(enricherPromise);
       lastRefresh = Date.now();
+      const refresh = readRefreshConfig();
       enricherPromise = loadEnricher({
         enabled: config.enrich,
         ...(config.geoipPath ? { geoipPath: config.geoipPath } : {}),
@@ -77,6 +98,10 @@ export function appServices(): AppServices {
         ...(config.serviceTagsPath ? { serviceTagsPath: config.serviceTagsPath } : {}),
         ...(config.labelsPath ? { labelsPath: config.labelsPath } : {}),
         ...(config.labelsTable ? { labelsTable: labelsTableLocation(config, config.labelsTable) } : {}),
+        ...(refresh.topology ? { topologyBlob: enrichmentBlob(config, TOPOLOGY_BLOB) } : {}),
+        ...(refresh.serviceTags
+          ? { refreshedServiceTagsBlob: enrichmentBlob(config, SERVICE_TAGS_BLOB) }
+          : {}),
       });
       return enricherPromise;
     },

@@ -160,6 +160,54 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
     defaultValue: '30',
     secret: false,
   },
+  // Enrichment data refreshed from Azure with the app's identity (triggers/refreshTopology.ts,
+  // triggers/refreshServiceTags.ts; docs/enrichment.md).
+  {
+    name: 'FLOWLOG_TOPOLOGY_SUBSCRIPTIONS',
+    description:
+      'Topology labels from Azure Resource Graph (VNets, peerings, gateways, VPN client pools, public IPs) under the CSV/Table labels: "*" for every subscription the app identity can read, or comma-separated subscription ids. Unset: off. The identity needs Reader on them.',
+    required: false,
+    defaultValue: '',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_TOPOLOGY_REFRESH_MINUTES',
+    description: 'How old the stored topology may get before the timer (every 15 minutes) reads it again.',
+    required: false,
+    defaultValue: '60',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_SERVICE_TAGS_SUBSCRIPTION',
+    description:
+      'Subscription id to call the Service Tag Discovery API under (any one the app identity can read); the refreshed document is used unless FLOWLOG_SERVICE_TAGS_PATH is set (the path wins). Unset: off.',
+    required: false,
+    defaultValue: '',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_SERVICE_TAGS_LOCATION',
+    description:
+      "Location passed to the Service Tag Discovery API; it picks the cloud's version, the answer lists every region's tags.",
+    required: false,
+    defaultValue: 'eastus',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_SERVICE_TAGS_REFRESH_HOURS',
+    description: 'How old the stored service tags may get before the timer (every 15 minutes) fetches them again.',
+    required: false,
+    defaultValue: '168',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_ARM_ENDPOINT',
+    description:
+      'Azure Resource Manager endpoint for the two refreshes (sovereign clouds: https://management.usgovcloudapi.net, https://management.chinacloudapi.cn).',
+    required: false,
+    defaultValue: 'https://management.azure.com',
+    secret: false,
+  },
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING',
     description: 'Application Insights for logs and custom metrics.',

@@ -6,6 +6,7 @@
 
 import { basename } from 'node:path';
 import type { TokenCredential } from '@azure/identity';
+import type { BlobClient } from '@azure/storage-blob';
 import {
   type AddressInfo,
   Enricher,
@@ -25,6 +26,7 @@ import { type DefaultDataPackage, defaultAsn, defaultGeoIp } from './defaults';
 import { type LabelsTableLocation, labelsTableClient, loadLabelsCsv, loadLabelsTable } from './labels';
 import { geoFromRecord, type MmdbFile, mmdbLookup, openMmdb, routeByFamily } from './mmdb';
 import { ServiceTagsSource } from './service-tags';
+import { readTopologyLabels } from './topology';
 import type { DataSourceInfo } from './types';
 
 export interface EnrichmentOptions {
@@ -40,6 +42,16 @@ export interface EnrichmentOptions {
   readonly labelsPath?: string;
   /** Labels in an Azure Table; none by default. Rows of both the CSV and the table are used. */
   readonly labelsTable?: LabelsTableLocation;
+  /**
+   * The topology read from Azure (adapters/enrichment/topology.ts), used under the CSV / table labels; an
+   * absent blob (before the first refresh) means no topology yet, and `refresh()` picks it up later.
+   */
+  readonly topologyBlob?: BlobClient;
+  /**
+   * Service tags refreshed from the Discovery API (adapters/enrichment/service-tags-refresh.ts); used only
+   * when serviceTagsPath is not set (the path wins). Absent until the first refresh, like topologyBlob.
+   */
+  readonly refreshedServiceTagsBlob?: BlobClient;
   /**
    * Where the parsed ASN CSV and the built service-tags index are cached; default
    * `$TMPDIR/flowlog-enrichment`; null: no cache.
@@ -211,7 +223,9 @@ function labelsInfo(sources: readonly LabelSource[], index: LabelIndex, ms: numb
     version: null,
     licence: null,
     attribution: null,
-    details: [`${index.size} rows: ${c.vnet} vnet, ${c.s2s} s2s, ${c.p2s} p2s, ${c.threat} threat`],
+    details: [
+      `${index.size} rows: ${c.vnet} vnet, ${c.s2s} s2s, ${c.p2s} p2s, ${c.threat} threat${index.fallbackSize > 0 ? ` (${index.fallbackSize} from the Azure topology, under the user's rows)` : ''}`,
+    ],
     loadMs: ms,
   };
 }
@@ -231,15 +245,29 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
   }
   const cacheDir = options.cacheDir === undefined ? DEFAULT_CACHE_DIR : options.cacheDir;
 
-  const tagsSource =
+  const refreshedTags =
     options.serviceTagsPath === undefined || options.serviceTagsPath === ''
+      ? (options.refreshedServiceTagsBlob ?? null)
+      : null;
+  const tagsSource =
+    refreshedTags !== null
+      ? new ServiceTagsSource(refreshedTags.url, { cacheDir, blobClient: refreshedTags })
+      : options.serviceTagsPath === undefined || options.serviceTagsPath === ''
+        ? null
+        : new ServiceTagsSource(options.serviceTagsPath, {
+            cacheDir,
+            ...(options.serviceTagsCredential === undefined
+              ? {}
+              : { credential: options.serviceTagsCredential }),
+          });
+  // The refreshed document may not be there yet: no tags until the refresh writes it.
+  const loadTags = async (): Promise<ServiceTagIndex | null> =>
+    tagsSource === null || (refreshedTags !== null && !(await refreshedTags.exists()))
       ? null
-      : new ServiceTagsSource(options.serviceTagsPath, {
-          cacheDir,
-          ...(options.serviceTagsCredential === undefined
-            ? {}
-            : { credential: options.serviceTagsCredential }),
-        });
+      : tagsSource.load();
+  const topologyBlob = options.topologyBlob ?? null;
+  const readTopology = async (): Promise<PrefixEntry<Label>[]> =>
+    topologyBlob === null ? [] : ((await readTopologyLabels(topologyBlob)) ?? []);
   const labelSources: LabelSource[] = [];
   if (options.labelsPath !== undefined && options.labelsPath !== '') {
     const path = options.labelsPath;
@@ -255,19 +283,21 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
   // GeoIP reads (I/O) overlap the ASN parse (CPU).
   const geoP = loadGeo(pathList(options.geoipPath));
   const asnP = loadAsnSource(pathList(options.asnPath), cacheDir);
-  const tagsP = tagsSource === null ? Promise.resolve(null) : timed(() => tagsSource.load());
+  const tagsP = tagsSource === null ? Promise.resolve(null) : timed(loadTags);
   const labelsP =
-    labelSources.length === 0
+    labelSources.length === 0 && topologyBlob === null
       ? Promise.resolve(null)
       : timed(async () => {
-          const rows = await readLabels(labelSources);
-          return { rows, index: new LabelIndex(rows) };
+          const [rows, topology] = await Promise.all([readLabels(labelSources), readTopology()]);
+          return { rows, topology, index: new LabelIndex(rows, topology) };
         });
   // The first failure stops start-up at once (the others' results are dropped).
   const [geo, asn, tags, labels] = await Promise.all([geoP, asnP, tagsP, labelsP]);
 
   let tagIndex = tags?.value ?? null;
-  let labelFingerprint = labels === null ? null : labelsFingerprint(labels.value.rows);
+  const fingerprintOf = (rows: readonly PrefixEntry<Label>[], topology: readonly PrefixEntry<Label>[]) =>
+    `${labelsFingerprint(rows)}\n--topology--\n${labelsFingerprint(topology)}`;
+  let labelFingerprint = labels === null ? null : fingerprintOf(labels.value.rows, labels.value.topology);
   const enricher = new Enricher(
     {
       geo: mmdbLookup(geo.files, geoFromRecord),
@@ -281,12 +311,18 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
     },
   );
   const sources: DataSourceInfo[] = [geo.info, asn.info];
-  if (tagsSource !== null && tags !== null) sources.push(tagsInfo(tagsSource, tags.value, tags.ms));
-  if (labels !== null) sources.push(labelsInfo(labelSources, labels.value.index, labels.ms));
+  if (tagsSource !== null && tags !== null && tags.value !== null)
+    sources.push(tagsInfo(tagsSource, tags.value, tags.ms));
+  const labelLocations: LabelSource[] =
+    topologyBlob === null
+      ? labelSources
+      : [...labelSources, { location: `topology ${topologyBlob.url}`, read: readTopology }];
+  if (labels !== null) sources.push(labelsInfo(labelLocations, labels.value.index, labels.ms));
 
   const replaceInfo = (info: DataSourceInfo) => {
     const i = sources.findIndex((s) => s.dataset === info.dataset);
     if (i >= 0) sources[i] = info;
+    else sources.push(info);
   };
 
   return {
@@ -299,7 +335,9 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
       let tagsResult: RefreshResult['serviceTags'] = 'none';
       let labelsResult: RefreshResult['labels'] = 'none';
       if (tagsSource !== null) {
-        const { value: next, ms } = await timed(() => tagsSource.refresh(tagIndex));
+        const { value: next, ms } = await timed(async () =>
+          tagIndex === null ? await loadTags() : await tagsSource.refresh(tagIndex),
+        );
         if (next === null) tagsResult = 'unchanged';
         else {
           tagIndex = next;
@@ -308,15 +346,16 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
           tagsResult = 'reloaded';
         }
       }
-      if (labelSources.length > 0) {
-        const { value: rows, ms } = await timed(() => readLabels(labelSources));
-        const fingerprint = labelsFingerprint(rows);
+      if (labelSources.length > 0 || topologyBlob !== null) {
+        const { value, ms } = await timed(() => Promise.all([readLabels(labelSources), readTopology()]));
+        const [rows, topology] = value;
+        const fingerprint = fingerprintOf(rows, topology);
         if (fingerprint === labelFingerprint) labelsResult = 'unchanged';
         else {
-          const index = new LabelIndex(rows);
+          const index = new LabelIndex(rows, topology);
           labelFingerprint = fingerprint;
           enricher.replaceSources({ labels: index });
-          replaceInfo(labelsInfo(labelSources, index, ms));
+          replaceInfo(labelsInfo(labelLocations, index, ms));
           labelsResult = 'reloaded';
         }
       }

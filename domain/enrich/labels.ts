@@ -151,26 +151,40 @@ export function compareLabels(a: Label, b: Label): number {
   return KIND_RANK[a.kind] - KIND_RANK[b.kind];
 }
 
+/**
+ * The user's rows, and optionally rows found in Azure (topology, adapters/enrichment/topology.ts) under
+ * them: an address any user row covers is decided by the user's rows alone (the CSV / table override what
+ * Azure says, even where Azure knows a more specific block); the others by the Azure rows.
+ */
 export class LabelIndex {
   readonly size: number;
   readonly counts: Readonly<Record<LabelKind, number>>;
+  /** Rows of the fallback (Azure topology) layer. */
+  readonly fallbackSize: number;
   private readonly table: PrefixTable<Label>;
+  private readonly fallback: PrefixTable<Label> | null;
 
-  constructor(entries: readonly PrefixEntry<Label>[]) {
-    this.size = entries.length;
+  constructor(entries: readonly PrefixEntry<Label>[], fallback: readonly PrefixEntry<Label>[] = []) {
+    this.size = entries.length + fallback.length;
+    this.fallbackSize = fallback.length;
     const counts: Record<LabelKind, number> = { vnet: 0, s2s: 0, p2s: 0, threat: 0 };
     for (const e of entries) counts[e.value.kind]++;
+    for (const e of fallback) counts[e.value.kind]++;
     this.counts = counts;
     this.table = PrefixTable.build(entries, compareLabels);
+    this.fallback = fallback.length === 0 ? null : PrefixTable.build(fallback, compareLabels);
   }
 
   lookup(address: IpAddress): Label | null {
-    return this.table.lookup(address)?.value ?? null;
+    return this.table.lookup(address)?.value ?? this.fallback?.lookup(address)?.value ?? null;
   }
 
-  /** Every label whose block contains the address, most specific first. */
+  /** Every label whose block contains the address, most specific first (the user's rows before Azure's). */
   allMatches(address: IpAddress): Label[] {
-    return this.table.allMatches(address).map((e) => e.value);
+    const user = this.table.allMatches(address).map((e) => e.value);
+    return this.fallback === null
+      ? user
+      : [...user, ...this.fallback.allMatches(address).map((e) => e.value)];
   }
 }
 
