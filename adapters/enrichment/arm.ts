@@ -233,7 +233,12 @@ export function armJsonGetter(options: ArmGetOptions): (url: string, what: strin
     return withArmRetries(
       what,
       async () => {
-        const request = createPipelineRequest({ url, method: 'GET', timeout: 120_000 });
+        const request = createPipelineRequest({
+          url,
+          method: 'GET',
+          timeout: 120_000,
+          allowInsecureConnection: isLoopbackEndpoint(options.endpoint),
+        });
         request.headers.set('accept', 'application/json');
         const response = await pipeline.sendRequest(http, request);
         if (response.status !== 200)

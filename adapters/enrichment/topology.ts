@@ -25,6 +25,7 @@ import {
   type ArmRetryOptions,
   armCredential,
   armScope,
+  isLoopbackEndpoint,
   useLocalAuthOnLoopback,
   withArmRetries,
 } from './arm';
@@ -63,6 +64,8 @@ export function resourceGraphClient(endpoint: URL, identity: () => TokenCredenti
     endpoint: endpoint.origin,
     credentials: { scopes: [armScope(endpoint)] },
     retryOptions: { maxRetries: 0 },
+    // Plain http only for the loopback test server (armEndpoint refuses it anywhere else).
+    allowInsecureConnection: isLoopbackEndpoint(endpoint),
   });
   useLocalAuthOnLoopback(client.pipeline, endpoint, credential);
   return client;
