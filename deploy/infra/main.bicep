@@ -68,6 +68,15 @@ param serviceTagsPath string = ''
 param labelsPath string = ''
 param labelsTable string = ''
 
+@description('Topology labels from Azure Resource Graph (FLOWLOG_TOPOLOGY_SUBSCRIPTIONS): empty = off, \'*\' = every subscription the app identity can read, or comma-separated subscription ids (the app identity gets Reader on each listed one).')
+param topologySubscriptions string = ''
+
+@description('Refresh service tags weekly from the Service Tag Discovery API under this deployment\'s subscription (FLOWLOG_SERVICE_TAGS_SUBSCRIPTION; the app identity gets Reader on it). Ignored by the app while serviceTagsPath is set.')
+param refreshServiceTags bool = false
+
+@description('More subscriptions on which the app identity gets Reader (e.g. those topologySubscriptions \'*\' should see). Empty by default: no subscription-wide role is granted unless a refresh above is turned on.')
+param readerSubscriptionIds array = []
+
 @description('Optional Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>) whose value is the JSON {accountName: connectionString} for source accounts reached by key; the app setting becomes a Key Vault reference. Grant the app\'s identity Key Vault Secrets User on it.')
 param sourceConnectionStringsSecretUri string = ''
 
@@ -118,12 +127,34 @@ module app 'modules/app.bicep' = {
     serviceTagsPath: serviceTagsPath
     labelsPath: labelsPath
     labelsTable: labelsTable
+    topologySubscriptions: topologySubscriptions
+    serviceTagsSubscription: refreshServiceTags ? subscription().subscriptionId : ''
     sourceConnectionStringsSecretUri: sourceConnectionStringsSecretUri
     maximumInstanceCount: maximumInstanceCount
     publicNetworkAccess: publicNetworkAccess
     vnetAddressPrefix: vnetAddressPrefix
   }
 }
+
+// Reader for the enrichment refreshes, only on the subscriptions they were asked to read (none by default).
+var topologySubscriptionIds = empty(topologySubscriptions) || topologySubscriptions == '*'
+  ? []
+  : map(split(topologySubscriptions, ','), s => trim(s))
+var readerScopes = union(
+  readerSubscriptionIds,
+  topologySubscriptionIds,
+  refreshServiceTags ? [subscription().subscriptionId] : []
+)
+
+module readers 'modules/subscription-reader.bicep' = [
+  for (sub, i) in readerScopes: {
+    name: 'flowlog-reader-${i}-${uniqueString(sub)}'
+    scope: subscription(sub)
+    params: {
+      principalId: app.outputs.principalId
+    }
+  }
+]
 
 module sources 'modules/flowlog-source.bicep' = [
   for (id, i) in sourceIds: {

@@ -235,6 +235,8 @@ describe('deploy/infra', () => {
       'a638d3c7-ab3a-418d-83e6-5f17a39d4fde': 'Azure Event Hubs Data Receiver',
       '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
       'ba92f5b4-2d11-453d-a403-e96b0029c9fe': 'Storage Blob Data Contributor',
+      // Only on subscriptions an enrichment refresh was asked to read (modules/subscription-reader.bicep).
+      'acdd72a7-3385-48ef-bd42-f606fba81ae7': 'Reader',
     };
     const used = new Set<string>();
     for (const file of bicepFiles()) {

@@ -92,7 +92,8 @@ function documentedOthers(): Documented[] {
     name: eventGrid[1]!,
     where: 'docs/deployment.md FLOWLOG_EVENTGRID_FUNCTION',
   });
-  const timer = /The (\w+) timer\s*\(every (\d+) minutes?\)/.exec(read('docs/operations.md'));
+  const operations = read('docs/operations.md');
+  const timer = /The (\w+) timer\s*\(every (\d+) minutes?\)/.exec(operations);
   assert.ok(timer, 'docs/operations.md describes the sweep timer ("The sweep timer (every N minutes)")');
   out.push({
     trigger: 'timerTrigger',
@@ -100,6 +101,9 @@ function documentedOthers(): Documented[] {
     schedule: `0 */${timer[2]} * * * *`,
     where: `docs/operations.md: ${timer[0]}`,
   });
+  // Other timers: "The refreshTopology timer (schedule `0 5,20,35,50 * * * *`)".
+  for (const m of operations.matchAll(/The (\w+) timer \(schedule `([^`]+)`\)/g))
+    out.push({ trigger: 'timerTrigger', name: m[1]!, schedule: m[2]!, where: `docs/operations.md: ${m[0]}` });
   const kinds: Record<string, string> = {
     orchestrators: 'orchestrationTrigger',
     activities: 'activityTrigger',

@@ -17,6 +17,10 @@ param asnPath string
 param serviceTagsPath string
 param labelsPath string
 param labelsTable string
+@description('FLOWLOG_TOPOLOGY_SUBSCRIPTIONS: empty (off), \'*\' or subscription ids.')
+param topologySubscriptions string
+@description('FLOWLOG_SERVICE_TAGS_SUBSCRIPTION: empty (off) or the subscription id to call the Discovery API under.')
+param serviceTagsSubscription string
 @description('Key Vault secret URI holding FLOWLOG_SOURCE_CONNECTION_STRINGS; empty: source accounts by identity only.')
 param sourceConnectionStringsSecretUri string
 param maximumInstanceCount int
@@ -252,6 +256,8 @@ var appSettings = union(
   empty(serviceTagsPath) ? {} : { FLOWLOG_SERVICE_TAGS_PATH: serviceTagsPath },
   empty(labelsPath) ? {} : { FLOWLOG_LABELS_PATH: labelsPath },
   empty(labelsTable) ? {} : { FLOWLOG_LABELS_TABLE: labelsTable },
+  empty(topologySubscriptions) ? {} : { FLOWLOG_TOPOLOGY_SUBSCRIPTIONS: topologySubscriptions },
+  empty(serviceTagsSubscription) ? {} : { FLOWLOG_SERVICE_TAGS_SUBSCRIPTION: serviceTagsSubscription },
   empty(sourceConnectionStringsSecretUri)
     ? {}
     : { FLOWLOG_SOURCE_CONNECTION_STRINGS: '@Microsoft.KeyVault(SecretUri=${sourceConnectionStringsSecretUri})' }
