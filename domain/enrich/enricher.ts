@@ -30,11 +30,24 @@ export interface AsnInfo {
 }
 
 /**
- * A GeoIP or ASN lookup. `text` is an address in the family of `address` (an IPv4-mapped IPv6 address
- * arrives as dotted IPv4); the function routes it to the database of that family.
+ * A GeoIP or ASN lookup of a parsed address (an IPv4-mapped IPv6 address arrives as IPv4: parseIp folds
+ * it); the function routes it to the database of that family. `sourceOf` names the database that answers
+ * an address (file and type), for `flowlog lookup`.
  */
-export type GeoLookup = (text: string, address: IpAddress) => GeoInfo | null;
-export type AsnLookup = (text: string, address: IpAddress) => AsnInfo | null;
+export interface GeoLookup {
+  (address: IpAddress): GeoInfo | null;
+  readonly sourceOf?: (address: IpAddress) => string | null;
+}
+export interface AsnLookup {
+  (address: IpAddress): AsnInfo | null;
+  readonly sourceOf?: (address: IpAddress) => string | null;
+}
+
+/** Which data answered each field group of an address (file path and database type), null: none. */
+export interface AnsweredBy {
+  readonly geo: string | null;
+  readonly asn: string | null;
+}
 
 export interface EnricherSources {
   readonly geo?: GeoLookup | null;
@@ -94,6 +107,8 @@ export interface AddressInfo {
   readonly labels: readonly Label[];
   /** Side class used for the flow type. */
   readonly sideClass: SideClass;
+  /** The database that gave the location and the AS (the service tags and labels come from one source each). */
+  readonly answeredBy: AnsweredBy;
   /** The per-side summary fields this address gets. */
   readonly fields: AddressFields;
   /** Why some data is absent (not an address, special range, source not loaded). */
@@ -315,6 +330,10 @@ export class Enricher implements SummaryEnricher {
       label: r.label,
       labels: a === null || this.labels === null ? [] : this.labels.allMatches(a),
       sideClass: r.sideClass,
+      answeredBy: {
+        geo: a === null || r.geo === null ? null : (this.geo?.sourceOf?.(a) ?? null),
+        asn: a === null || r.asn === null ? null : (this.asn?.sourceOf?.(a) ?? null),
+      },
       fields: {
         Country: f.country,
         City: f.city,
@@ -367,10 +386,9 @@ export class Enricher implements SummaryEnricher {
     let asn: AsnInfo | null = null;
     let tag: ServiceTag | null = null;
     if (special === null) {
-      // An IPv4-mapped IPv6 address is looked up as the IPv4 address it carries.
-      const lookupText = address.family === 4 && text.indexOf(':') >= 0 ? formatIp(address) : text;
-      geo = this.geo === null ? null : this.geo(lookupText, address);
-      asn = this.asn === null ? null : this.asn(lookupText, address);
+      // (An IPv4-mapped IPv6 address is looked up as the IPv4 address it carries: parseIp folded it.)
+      geo = this.geo === null ? null : this.geo(address);
+      asn = this.asn === null ? null : this.asn(address);
       tag = this.serviceTags === null ? null : this.serviceTags.lookup(address);
     }
     const microsoftAsn = asn !== null && this.microsoft.has(asn.asn);

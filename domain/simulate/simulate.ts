@@ -25,6 +25,12 @@ export interface SimulationOptions {
    * distinct addresses (uniformly) instead of the heavy hitters, as real traffic does; 0 (default): none.
    */
   readonly longTail?: number;
+  /**
+   * Where the long tail lies. `octets` (default): a few public /8s. `internet`: anywhere in public IPv4
+   * space (one in eight IPv6), and half of the scans on deny rules come from it too, as on an
+   * internet-facing NIC scanned all day: few tail addresses share a prefix or a GeoIP record.
+   */
+  readonly longTailSpace?: 'octets' | 'internet';
 }
 
 export interface SimulatedBlob {
@@ -86,6 +92,37 @@ export function tailAddress(i: number): string {
   // An odd multiplier permutes the 24-bit rest, so neighbouring i land far apart.
   const rest = Math.imul(Math.floor(i / TAIL_FIRST_OCTETS.length) + 1, 0x9e3779) & 0xffffff;
   return `${first}.${rest >>> 16}.${(rest >>> 8) & 255}.${rest & 255 || 1}`;
+}
+
+/** First groups of allocated IPv6 space (RIR blocks) for the internet-wide tail. */
+const TAIL_V6_FIRST = [
+  0x2001, 0x2400, 0x2401, 0x2600, 0x2604, 0x2607, 0x2800, 0x2a00, 0x2a01, 0x2a02, 0x2c0f,
+];
+
+/** True for a public unicast IPv4 address (not private, shared, loopback, link-local, special, multicast). */
+function publicV4(v: number): boolean {
+  const a = v >>> 24;
+  const b = (v >>> 16) & 255;
+  if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
+  if (a === 100 && b >= 64 && b < 128) return false;
+  if (a === 169 && b === 254) return false;
+  if (a === 172 && b >= 16 && b < 32) return false;
+  if (a === 192 && (b === 168 || (b === 0 && ((v >>> 8) & 255) <= 2))) return false;
+  if (a === 198 && (b === 18 || b === 19 || (b === 51 && ((v >>> 8) & 255) === 100))) return false;
+  if (a === 203 && b === 0 && ((v >>> 8) & 255) === 113) return false;
+  return true;
+}
+
+/** The i-th address of the internet-wide tail: a public IPv4 address anywhere, or (1 in 8) an IPv6 one. */
+export function internetTailAddress(i: number): string {
+  // Multiplying by an odd constant permutes 32-bit numbers: distinct i, distinct addresses, spread out.
+  let h = Math.imul(i + 1, 0x9e3779b1) >>> 0;
+  if (i % 8 === 7) {
+    const g = (k: number) => ((Math.imul(h, k) >>> 16) & 0xffff).toString(16);
+    return `${TAIL_V6_FIRST[h % TAIL_V6_FIRST.length]!.toString(16)}:${g(0x85eb)}:${g(0xc2b3)}::${g(0x27d5)}`;
+  }
+  while (!publicV4(h)) h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  return `${h >>> 24}.${(h >>> 16) & 255}.${(h >>> 8) & 255}.${h & 255}`;
 }
 
 const SUBSCRIPTION = '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b';
@@ -199,6 +236,7 @@ export function* simulateBlobs(options: SimulationOptions): Generator<SimulatedB
           options.flowsPerMinute,
           rnd,
           options.longTail ?? 0,
+          options.longTailSpace === 'internet',
         );
         tuples += minute.count;
         records.push(minute.json);
@@ -232,6 +270,7 @@ function simulateMinute(
   flowsPerMinute: number,
   rnd: () => number,
   longTail: number,
+  internetTail: boolean,
 ): { json: string; count: number } {
   const out: Tuple[] = [];
   const vnet = nic.logType === 'vnet';
@@ -275,7 +314,11 @@ function simulateMinute(
     const t = minuteStart + offset;
     if (kind < 0.12) {
       // Scanner on a deny rule: one denied tuple per probed port.
-      const scanner = SCANNERS[skewed(rnd, SCANNERS.length)]!;
+      // (rnd is drawn for the tail only when asked: existing options keep their bytes.)
+      const scanner =
+        internetTail && longTail > 0 && rnd() < 0.5
+          ? internetTailAddress(Math.floor(rnd() * longTail))
+          : SCANNERS[skewed(rnd, SCANNERS.length)]!;
       const ports = 1 + Math.floor(rnd() * 6);
       for (let p = 0; p < ports; p++) {
         const port =
@@ -305,7 +348,7 @@ function simulateMinute(
       // (rnd is drawn for the tail only when there is one: without it, the same seed gives the same bytes.)
       dst =
         longTail > 0 && rnd() < 0.5
-          ? tailAddress(Math.floor(rnd() * longTail))
+          ? (internetTail ? internetTailAddress : tailAddress)(Math.floor(rnd() * longTail))
           : HEAVY_HITTERS[skewed(rnd, HEAVY_HITTERS.length)]!;
       [port, proto] = PORTS_OUT[Math.floor(rnd() * PORTS_OUT.length)]!;
       if (dst === '8.8.8.8') [port, proto] = [53, 'U'];

@@ -8,6 +8,7 @@ import {
   EnrichmentDataError,
   FLOW_TYPES,
   type FlowType,
+  formatIp,
   type GeoInfo,
   type IpAddress,
   LabelIndex,
@@ -163,11 +164,12 @@ describe('flow types and the enricher', () => {
   /** A GeoIP/ASN stand-in that records what it was asked. */
   function fakeLookups() {
     const asked: string[] = [];
-    const geo = (text: string): GeoInfo | null => {
-      asked.push(text);
+    const geo = (address: IpAddress): GeoInfo | null => {
+      asked.push(formatIp(address));
       return { country: 'US', city: 'Somewhere', lat: 1.5, lon: -2.5 };
     };
-    const asn = (text: string): AsnInfo | null => {
+    const asn = (address: IpAddress): AsnInfo | null => {
+      const text = formatIp(address);
       asked.push(text);
       if (text.startsWith('20.') || text.startsWith('13.107.'))
         return { asn: 8075, org: 'Microsoft Corporation' };
