@@ -195,7 +195,8 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
   },
   {
     name: 'FLOWLOG_SERVICE_TAGS_REFRESH_HOURS',
-    description: 'How old the stored service tags may get before the timer (every 15 minutes) fetches them again.',
+    description:
+      'How old the stored service tags may get before the timer (every 15 minutes) fetches them again.',
     required: false,
     defaultValue: '168',
     secret: false,
