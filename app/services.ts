@@ -9,13 +9,14 @@ import { FlowLogBlobs } from '../adapters/blob-source';
 import { azureCredential, blobService, resetClients, tableEndpoint } from '../adapters/clients';
 import { type AppConfig, appConfig, resetAppConfig, SettingsError } from '../adapters/config';
 import { type LabelsTableLocation, type LoadedEnricher, loadEnricher } from '../adapters/enrichment';
+import type { ArmRetryOptions } from '../adapters/enrichment/arm';
 import { readRefreshConfig } from '../adapters/enrichment/refresh-config';
 import { SERVICE_TAGS_BLOB } from '../adapters/enrichment/service-tags-refresh';
 import { TOPOLOGY_BLOB } from '../adapters/enrichment/topology';
 import { closeEmitters, emitterFor, type SummaryEmitter } from '../adapters/event-hubs';
 import { Ledger } from '../adapters/ledger';
 import { Staging } from '../adapters/staging';
-import { Counters } from './metrics';
+import { Counters, type MetricLogger, record } from './metrics';
 
 export interface AppServices {
   readonly config: AppConfig;
@@ -75,6 +76,15 @@ export async function refreshEnricherNow(): Promise<void> {
   lastRefresh = Date.now();
   const loaded = await enricherPromise;
   if (loaded.enabled) await loaded.refresh();
+}
+
+/** Every ARM request and retry counted (`arm.requests`, `arm.retries`), each retry logged with its wait. */
+export function countedArmRetries(counters: Counters, logger: MetricLogger, what: string): ArmRetryOptions {
+  return {
+    onRequest: () => counters.add('arm.requests'),
+    onRetry: ({ status, delayMs }) =>
+      record(counters, logger, { 'arm.retries': 1 }, { refresh: what, status: status ?? 'network', delayMs }),
+  };
 }
 
 export function appServices(): AppServices {

@@ -5,8 +5,7 @@ import { readRefreshConfig } from '../adapters/enrichment/refresh-config';
 import { refreshServiceTags, SERVICE_TAGS_BLOB } from '../adapters/enrichment/service-tags-refresh';
 import { record } from '../app/metrics';
 import { names } from '../app/names';
-import { appServices, enrichmentBlob, refreshEnricherNow } from '../app/services';
-import { countedArmRetries } from './refreshTopology';
+import { appServices, countedArmRetries, enrichmentBlob, refreshEnricherNow } from '../app/services';
 
 /**
  * Every 15 minutes: when FLOWLOG_SERVICE_TAGS_SUBSCRIPTION is set and the stored document is older than

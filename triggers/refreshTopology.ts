@@ -1,20 +1,10 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { azureCredential, blobService } from '../adapters/clients';
-import type { ArmRetryOptions } from '../adapters/enrichment/arm';
 import { readRefreshConfig } from '../adapters/enrichment/refresh-config';
 import { refreshTopology, resourceGraphClient, TOPOLOGY_BLOB } from '../adapters/enrichment/topology';
-import { type Counters, type MetricLogger, record } from '../app/metrics';
+import { record } from '../app/metrics';
 import { names } from '../app/names';
-import { appServices, enrichmentBlob, refreshEnricherNow } from '../app/services';
-
-/** Every ARM request and retry counted (`arm.requests`, `arm.retries`), each retry logged with its wait. */
-export function countedArmRetries(counters: Counters, logger: MetricLogger, what: string): ArmRetryOptions {
-  return {
-    onRequest: () => counters.add('arm.requests'),
-    onRetry: ({ status, delayMs }) =>
-      record(counters, logger, { 'arm.retries': 1 }, { refresh: what, status: status ?? 'network', delayMs }),
-  };
-}
+import { appServices, countedArmRetries, enrichmentBlob, refreshEnricherNow } from '../app/services';
 
 /**
  * Every 15 minutes: when FLOWLOG_TOPOLOGY_SUBSCRIPTIONS is set and the stored topology is older than
