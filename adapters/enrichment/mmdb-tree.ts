@@ -12,11 +12,13 @@
  * The file descriptor stays open (replacing the file by a rename keeps this process on the old one).
  */
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, read, readSync } from 'node:fs';
 import type { IpAddress } from '../../domain/enrich';
 
 const PAGE_BITS = 16;
 const PAGE = 1 << PAGE_BITS;
+/** The share of a file read on demand after which the rest is read ahead (PagedSource.readAhead). */
+const READ_AHEAD_SHARE = 0.125;
 /** Data section offsets start this many bytes after the search tree (16 zero bytes separate them). */
 const DATA_SEPARATOR = 16;
 
@@ -75,10 +77,22 @@ class PagedSource implements ByteSource {
   constructor(
     private readonly fd: number,
     readonly size: number,
+    readAheadShare: number,
   ) {
     this.bytes = Buffer.allocUnsafeSlow(size);
-    this.loaded = new Uint8Array((size >>> PAGE_BITS) + 1);
+    this.loaded = new Uint8Array(Math.ceil(size / PAGE));
+    this.readAheadAt = readAheadShare * size;
   }
+
+  /**
+   * Once this share of the file was read on demand, the rest is read ahead on libuv's threads (many
+   * distinct addresses are coming, and they will touch most pages): the copying and page faults then
+   * cost the main thread nothing, and lookups find the pages loaded.
+   */
+  private readonly readAheadAt: number;
+  private readingAhead = false;
+  private pending = 0;
+  private closed = false;
 
   /** Reads page `index` (it must not be loaded yet). */
   load(index: number): void {
@@ -92,6 +106,49 @@ class PagedSource implements ByteSource {
     }
     this.bytesRead += got;
     this.loaded[index] = 1;
+    if (!this.readingAhead && this.bytesRead >= this.readAheadAt) this.readAhead();
+  }
+
+  /**
+   * Reads every page not loaded yet in the background, 16 pages a request, all requests queued at once
+   * (the main thread may turn the event loop rarely: each turn then marks all the pages read meanwhile).
+   */
+  private readAhead(): void {
+    this.readingAhead = true;
+    const pages = this.loaded.length;
+    for (let page = 0; page < pages; page += 16) {
+      let first = page;
+      while (first < page + 16 && first < pages && this.loaded[first] === 1) first++;
+      if (first >= page + 16 || first >= pages) continue;
+      const from = first * PAGE;
+      const length = Math.min((page + 16) * PAGE, this.size) - from;
+      this.pending++;
+      // A page load() reads meanwhile gets the same bytes twice: harmless.
+      read(this.fd, this.bytes, from, length, from, (error, n) => {
+        this.pending--;
+        if (this.closed) {
+          if (this.pending === 0) closeSync(this.fd);
+          return;
+        }
+        if (error || n <= 0) return;
+        const end = from + n;
+        for (let p = first; p < pages; p++) {
+          const pageEnd = Math.min((p + 1) * PAGE, this.size);
+          if (pageEnd > end) break;
+          if (this.loaded[p] === 0) {
+            this.loaded[p] = 1;
+            this.bytesRead += pageEnd - p * PAGE;
+          }
+        }
+      });
+    }
+  }
+
+  /** Closes the file (after a read ahead in flight, which still writes into `bytes`). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pending === 0) closeSync(this.fd);
   }
 
   /** Makes bytes [off, off + length) readable from `bytes`. */
@@ -370,14 +427,13 @@ export class MmdbTree {
   private readonly ipv4Start: number;
   /** The node reached by each 16-bit IPv4 prefix, -1 until first walked. */
   private readonly v4Top = new Int32Array(1 << 16).fill(-1);
-  private closed = false;
 
   private constructor(
-    private readonly fd: number,
+    fd: number,
     size: number,
     readonly metadata: MmdbMetadata,
   ) {
-    this.src = new PagedSource(fd, size);
+    this.src = new PagedSource(fd, size, READ_AHEAD_SHARE);
     this.nodeCount = metadata.nodeCount;
     this.recordSize = metadata.recordSize;
     this.nodeBytes = metadata.recordSize / 4;
@@ -406,9 +462,7 @@ export class MmdbTree {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    closeSync(this.fd);
+    this.src.close();
   }
 
   /** Record `bit` (0 left, 1 right) of a node. */
