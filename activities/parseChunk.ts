@@ -6,7 +6,7 @@ import { type ParseChunkInput, type ParseChunkResult, quarantineName, stagedName
 import { record } from '../app/metrics';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
-import { blobIdentityFromName, generationIdentity } from '../domain/blob-identity';
+import { blobIdentityOfRef, blobIdOf } from '../domain/blob-identity';
 import {
   DocumentFormatError,
   describeLocation,
@@ -15,8 +15,7 @@ import {
 } from '../domain/errors';
 import { boundariesInRange, HEADER_BLOCK_SIZE } from '../domain/framing/blocks';
 import type { ScanStart } from '../domain/framing/record-scanner';
-import { addStats, BlobSummarizer, emptyStats } from '../domain/summarize';
-import type { FlowSummary } from '../domain/summary/schema';
+import { addStats, BlobSummarizer, emptyStats, warmUpFastPath } from '../domain/summarize';
 import { NdjsonEncoder } from '../domain/summary/serialize';
 
 const COMMA = 0x2c;
@@ -32,7 +31,7 @@ function firstSignificant(bytes: Uint8Array): number {
 
 /**
  * A problem's message and location without the record ordinal: ordinals here are counted from the start of
- * the chunk (the run places them later), so only the byte offset names the record exactly.
+ * the chunk, so only the byte offset names the record exactly.
  */
 function locatedByOffset(error: FlowLogError): { message: string; location: SourceLocation } {
   const what = error.message.slice(describeLocation(error.location).length + 2);
@@ -72,9 +71,26 @@ async function readPinned(blobs: FlowLogBlobs, input: ParseChunkInput): Promise<
 }
 
 /**
- * Reads one chunk of committed blocks, summarizes its records (record ordinals counted from 0 in the
- * chunk; the enrich step moves them into place) and stages the summaries in the run's own folder. Nothing
- * is lost to bad input: an unreadable record is quarantined with its bytes and location; where the
+ * Encoders of this worker, each used by one invocation at a time (invocations interleave at every await)
+ * and then put back, so their buffers and rendered-field caches serve the next chunks. The first one also
+ * warms the reader up (type feedback for every layout before V8 optimizes it).
+ */
+const idleEncoders: NdjsonEncoder[] = [];
+let warmedUp = false;
+function acquireEncoder(): NdjsonEncoder {
+  const encoder = idleEncoders.pop() ?? new NdjsonEncoder(1 << 16);
+  if (!warmedUp) {
+    warmUpFastPath(encoder);
+    warmedUp = true;
+  }
+  return encoder;
+}
+
+/**
+ * Reads one chunk of committed blocks and turns it into final rows in one pass — the same path as
+ * `flowlog process` (BlobSummarizer.pushNdjson: the byte-level reader, aggregation, enrichment, the row
+ * encoder) — and stages them in the run's own folder for emitChunk. Ids are final here: they depend on
+ * each record's byte offset in the blob, which the chunk knows by itself. Nothing is lost to bad input: an unreadable record is quarantined with its bytes and location; where the
  * document structure itself is broken, the bytes from the last good record to the end of that block are
  * quarantined and reading goes on at the next block (Azure writes one record per block). Idempotent: the
  * staging and quarantine names depend only on the input.
@@ -88,6 +104,9 @@ export async function parseChunk(
       "parseChunk needs {ref, key, generation, stagingPrefix (in the key's folder), chunk, eTag, scanStart}",
     );
   const { blobs, staging, config, counters } = appServices();
+  const loaded = await appServices().enricher();
+  const enricher = loaded.enabled ? loaded.enricher : null;
+  const enrichBefore = loaded.stats();
   const { chunk, ref, key, generation } = input;
   let bytes: Uint8Array;
   try {
@@ -113,10 +132,8 @@ export async function parseChunk(
         error: `${ref.name}, byte ${chunk.start}: chunk does not start between records`,
       };
   }
-  const blob = generationIdentity(
-    blobIdentityFromName(ref.name) ?? `${ref.container}/${ref.name}`,
-    generation,
-  );
+  const blob = blobIdentityOfRef(ref, generation);
+  const blobId = blobIdOf(blob);
   const quarantined: Promise<void>[] = [];
   const quarantine = (byteOffset: number, error: FlowLogError, raw: Uint8Array, end?: number) => {
     const located = locatedByOffset(error);
@@ -139,87 +156,101 @@ export async function parseChunk(
     );
   };
 
-  const summaries: FlowSummary[] = [];
-  const problems: FlowLogError[] = [];
-  const recordOffsets: number[] = [];
-  const stats = emptyStats();
-  let blockEnds: number[] | undefined;
-  let segmentStart = chunk.start;
-  let scanStart: ScanStart = input.scanStart;
-  let ordinal = 0;
-  let consumedEnd = chunk.start;
-  for (;;) {
-    const summarizer = new BlobSummarizer({
-      blob,
-      windowSeconds: config.windowSeconds,
-      start: scanStart,
-      byteOffset: segmentStart,
-      firstOrdinal: ordinal,
-      onBadRecord: (rec, error) => quarantine(rec.byteOffset, error, rec.bytes),
-    });
-    const found: FlowLogError[] = [];
-    summarizer.push(bytes.subarray(segmentStart - chunk.start), summaries, found);
-    summarizer.end(false, found);
-    problems.push(...found);
-    addStats(stats, summarizer.stats);
-    recordOffsets.push(...summarizer.recordOffsets);
-    ordinal = summarizer.nextOrdinal;
-    consumedEnd = Math.max(consumedEnd, summarizer.consumedEnd);
-    const broken = found.find((p) => p instanceof DocumentFormatError);
-    if (broken === undefined) break;
-    // Broken before any record of a chunk that does not start at the cursor: the chunk edge is inside a
-    // record (a record spread over blocks), not bad input; the run reads the range in one piece instead.
-    if (segmentStart === chunk.start && summarizer.stats.records === 0 && !input.atCursor)
-      return { kind: 'misaligned', error: broken.message };
-    // The document structure is broken inside this chunk: skip to the end of the block holding the error.
-    if (blockEnds === undefined) {
-      const snapshot = await blobs.snapshot(ref);
-      blockEnds = boundariesInRange(snapshot.blocks, chunk.start, chunk.end).map((b) => b.end);
-    }
-    const from = summarizer.consumedEnd;
-    const resume = blockEnds.find(
-      (end) => end > (broken.location.byteOffset ?? from) && end > from && end <= chunk.end,
-    );
-    const to = resume ?? chunk.end;
-    quarantine(from, broken, bytes.subarray(from - chunk.start, to - chunk.start), to);
-    counters.add('bytes.quarantined', to - from);
-    consumedEnd = to;
-    if (to >= chunk.end) break;
-    segmentStart = to;
-    scanStart = 'array-body';
+  const encoder = acquireEncoder();
+  try {
+    return await summarizeInto(encoder);
+  } finally {
+    encoder.take(); // empty, also after a throw
+    if (idleEncoders.length < 4) idleEncoders.push(encoder);
   }
-  await Promise.all(quarantined);
-  for (const p of problems) context.warn(locatedByOffset(p).message);
 
-  const encoder = new NdjsonEncoder();
-  for (const s of summaries) encoder.append(s);
-  const staged = stagedName(input.stagingPrefix, chunk, 'parsed');
-  await staging.put(staged, encoder.take());
-  record(
-    counters,
-    context,
-    {
-      'bytes.read': bytes.length,
-      'blocks.read': chunk.blocks,
-      'records.parsed': stats.records,
-      'records.quarantined': stats.recordsFailed,
-      'tuples.parsed': stats.tuples,
-      'tuples.failed': stats.tuplesFailed,
-      'summaries.built': stats.summaries,
-    },
-    { blob: key },
-  );
-  return {
-    kind: 'parsed',
-    staged,
-    records: stats.records,
-    tuples: stats.tuples,
-    summaries: stats.summaries,
-    consumedEnd,
-    recordOffsets,
-    problems: problems.length,
-    problemSamples: problems.slice(0, 3).map((p) => locatedByOffset(p).message.slice(0, 300)),
-  };
+  async function summarizeInto(encoder: NdjsonEncoder): Promise<ParseChunkResult> {
+    const problems: FlowLogError[] = [];
+    const recordOffsets: number[] = [];
+    const stats = emptyStats();
+    let blockEnds: number[] | undefined;
+    let segmentStart = chunk.start;
+    let scanStart: ScanStart = input.scanStart;
+    let ordinal = 0;
+    let consumedEnd = chunk.start;
+    for (;;) {
+      const summarizer = new BlobSummarizer({
+        blob,
+        blobId,
+        windowSeconds: config.windowSeconds,
+        start: scanStart,
+        byteOffset: segmentStart,
+        firstOrdinal: ordinal,
+        onBadRecord: (rec, error) => quarantine(rec.byteOffset, error, rec.bytes),
+      });
+      const found: FlowLogError[] = [];
+      summarizer.pushNdjson(bytes.subarray(segmentStart - chunk.start), encoder, found, enricher);
+      summarizer.end(false, found);
+      problems.push(...found);
+      addStats(stats, summarizer.stats);
+      recordOffsets.push(...summarizer.recordOffsets);
+      ordinal = summarizer.nextOrdinal;
+      consumedEnd = Math.max(consumedEnd, summarizer.consumedEnd);
+      const broken = found.find((p) => p instanceof DocumentFormatError);
+      if (broken === undefined) break;
+      // Broken before any record of a chunk that does not start at the cursor: the chunk edge is inside a
+      // record (a record spread over blocks), not bad input; the run reads the range in one piece instead.
+      if (segmentStart === chunk.start && summarizer.stats.records === 0 && !input.atCursor)
+        return { kind: 'misaligned', error: broken.message };
+      // The document structure is broken inside this chunk: skip to the end of the block holding the error.
+      if (blockEnds === undefined) {
+        const snapshot = await blobs.snapshot(ref);
+        blockEnds = boundariesInRange(snapshot.blocks, chunk.start, chunk.end).map((b) => b.end);
+      }
+      const from = summarizer.consumedEnd;
+      const resume = blockEnds.find(
+        (end) => end > (broken.location.byteOffset ?? from) && end > from && end <= chunk.end,
+      );
+      const to = resume ?? chunk.end;
+      quarantine(from, broken, bytes.subarray(from - chunk.start, to - chunk.start), to);
+      counters.add('bytes.quarantined', to - from);
+      consumedEnd = to;
+      if (to >= chunk.end) break;
+      segmentStart = to;
+      scanStart = 'array-body';
+    }
+    await Promise.all(quarantined);
+    for (const p of problems) context.warn(locatedByOffset(p).message);
+
+    const rows = encoder.take();
+    const staged = stagedName(input.stagingPrefix, chunk);
+    await staging.put(staged, rows);
+    const enrichAfter = loaded.stats();
+    record(
+      counters,
+      context,
+      {
+        'bytes.read': bytes.length,
+        'blocks.read': chunk.blocks,
+        'records.parsed': stats.records,
+        'records.quarantined': stats.recordsFailed,
+        'tuples.parsed': stats.tuples,
+        'tuples.failed': stats.tuplesFailed,
+        'summaries.built': stats.summaries,
+        'rows.bytes': rows.length,
+        'enrich.cacheHits': enrichAfter.hits - enrichBefore.hits,
+        'enrich.cacheMisses': enrichAfter.misses - enrichBefore.misses,
+      },
+      { blob: key },
+    );
+    return {
+      kind: 'parsed',
+      staged,
+      records: stats.records,
+      tuples: stats.tuples,
+      summaries: stats.summaries,
+      rowBytes: rows.length,
+      consumedEnd,
+      recordOffsets,
+      problems: problems.length,
+      problemSamples: problems.slice(0, 3).map((p) => locatedByOffset(p).message.slice(0, 300)),
+    };
+  }
 }
 
 df.app.activity(names.parseChunk, { handler: parseChunk });

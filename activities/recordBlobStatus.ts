@@ -5,6 +5,7 @@ import type { RecordBlobStatusInput } from '../app/contracts';
 import { record } from '../app/metrics';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
+import { blobIdentityOfRef, blobIdOf } from '../domain/blob-identity';
 import { type BlobState, lagBytes } from '../domain/blob-state';
 
 /** The ledger row an operator queries (failed / lagging blobs), derived from the entity state. */
@@ -31,6 +32,7 @@ export async function recordBlobStatus(
       account: ref.account,
       container: ref.container,
       name: ref.name,
+      blobId: blobIdOf(blobIdentityOfRef(ref, state.generation)),
       state: ledgerHealth(state),
       generation: state.generation,
       consumedBytes: state.cursor.byteOffset,

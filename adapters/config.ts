@@ -23,6 +23,9 @@ export interface AppConfig {
   readonly windowSeconds: number;
   readonly eventHub: Connection & { readonly hubName: string };
   readonly enrich: boolean;
+  /** Event body bound and compression for packed summary rows (FLOWLOG_EVENT_MAX_BYTES / _GZIP). */
+  readonly eventMaxBytes: number;
+  readonly eventGzip: boolean;
   readonly geoipPath?: string;
   readonly asnPath?: string;
   readonly serviceTagsPath?: string;
@@ -137,6 +140,9 @@ export function readAppConfig(env: Env = process.env): AppConfig {
   const enrichRaw = (setting(env, 'FLOWLOG_ENRICH') ?? 'true').toLowerCase();
   if (enrichRaw !== 'true' && enrichRaw !== 'false')
     throw new SettingsError('FLOWLOG_ENRICH', `must be true or false, got "${enrichRaw}"`);
+  const gzipRaw = (setting(env, 'FLOWLOG_EVENT_GZIP') ?? 'false').toLowerCase();
+  if (gzipRaw !== 'true' && gzipRaw !== 'false')
+    throw new SettingsError('FLOWLOG_EVENT_GZIP', `must be true or false, got "${gzipRaw}"`);
   const optional = (name: string) => {
     const v = setting(env, name);
     return v === undefined ? {} : { [camel(name)]: v };
@@ -153,6 +159,8 @@ export function readAppConfig(env: Env = process.env): AppConfig {
     windowSeconds: positive(env, 'FLOWLOG_WINDOW_SECONDS'),
     eventHub: { ...eventHub, hubName },
     enrich: enrichRaw === 'true',
+    eventMaxBytes: positive(env, 'FLOWLOG_EVENT_MAX_BYTES'),
+    eventGzip: gzipRaw === 'true',
     ...(optional('FLOWLOG_GEOIP_CITY_PATH') as { geoipPath?: string }),
     ...(optional('FLOWLOG_ASN_PATH') as { asnPath?: string }),
     ...(optional('FLOWLOG_SERVICE_TAGS_PATH') as { serviceTagsPath?: string }),

@@ -1,9 +1,15 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { type EventData, EventHubProducerClient } from '@azure/event-hubs';
 import { DefaultAzureCredential } from '@azure/identity';
+import type { FlowSummary } from '../domain/summary/schema';
+import { parseSummaryRow } from '../domain/summary/serialize';
 import type { AppConfig } from './config';
 import { ExternalError } from './errors';
 
 export interface EmitStats {
+  /** Summaries (rows) sent. */
+  rows: number;
+  /** Event Hubs events they went in. */
   events: number;
   batches: number;
   bytes: number;
@@ -49,17 +55,117 @@ function transient(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** One summary as an event: its serialized JSON, its id (messageId) and its resourceId (partition key). */
-export interface SummaryEvent {
-  readonly id: string;
-  readonly resourceId: string;
-  readonly body: Uint8Array;
+/** How rows are packed into events: body size bound and compression. */
+export interface EventPacking {
+  /** Largest event body (before compression), bytes; a row longer than this goes alone. */
+  readonly maxEventBytes: number;
+  /** gzip each body (event property `Compression: gzip`, which ADX's data connection reads). */
+  readonly gzip: boolean;
 }
 
 /**
- * Sends summaries to Event Hubs: one producer per worker, size-aware batches (createBatch/tryAdd, the
- * hub's 1 MiB limit), partition key = resourceId so one resource's summaries stay in order, body = the
- * summary JSON, messageId = its id. Delivery is at-least-once; the ids make it exactly-once downstream.
+ * Fits the smallest hub tier (Basic: 256 KB per event, properties and framing included) and keeps an
+ * event a few hundred rows: one event per block of a NIC-hour instead of one per summary.
+ */
+export const DEFAULT_PACKING: EventPacking = { maxEventBytes: 240_000, gzip: false };
+
+/** Event properties ADX's data connection routes by (case-sensitive; docs/azure-reference §7.1). */
+export const FORMAT_PROPERTY = 'Format';
+export const COMPRESSION_PROPERTY = 'Compression';
+/** Rows in an event: NDJSON, which ADX's `multijson` reads as objects separated by whitespace. */
+export const ROWS_FORMAT = 'multijson';
+
+const NEWLINE = 0x0a;
+const ID_OPEN = '{"id":"';
+
+/**
+ * Cuts staged NDJSON rows into event bodies of at most `maxEventBytes` at line ends (a single longer
+ * row is a body of its own). Each body keeps its lines whole: a body is a valid multijson unit.
+ */
+export function packRows(rows: Uint8Array, maxEventBytes: number): Uint8Array[] {
+  const bodies: Uint8Array[] = [];
+  let start = 0;
+  while (start < rows.length) {
+    let end = Math.min(rows.length, start + maxEventBytes);
+    if (end < rows.length) {
+      // back to the end of the last whole line inside the bound
+      let cut = end;
+      while (cut > start && rows[cut - 1] !== NEWLINE) cut--;
+      if (cut === start) {
+        // one row longer than the bound: it goes alone
+        cut = rows.indexOf(NEWLINE, end);
+        cut = cut < 0 ? rows.length : cut + 1;
+      }
+      end = cut;
+    }
+    bodies.push(rows.subarray(start, end));
+    start = end;
+  }
+  return bodies;
+}
+
+const ID_OPEN_BYTES = new TextEncoder().encode(ID_OPEN);
+const QUOTE = 0x22;
+
+/** True when body[at...] starts a summary row: `{"id":"` and 32 characters to the closing quote. */
+function startsRow(body: Uint8Array, at: number): boolean {
+  if (at + 40 > body.length) return false;
+  for (let k = 0; k < ID_OPEN_BYTES.length; k++) if (body[at + k] !== ID_OPEN_BYTES[k]) return false;
+  return body[at + 39] === QUOTE;
+}
+
+/**
+ * Rows in an NDJSON body, every line checked to start a summary row; a line that does not is reported
+ * with `source` and its byte offset (`base` = the body's offset in the staged file).
+ */
+function countRows(body: Uint8Array, base: number, source: string): number {
+  let n = 0;
+  for (let at = 0; at < body.length; ) {
+    if (!startsRow(body, at))
+      throw new ExternalError(
+        `${source}, byte ${base + at}: not a summary row (${Buffer.from(body.subarray(at, at + 40)).toString('utf8')}…); rerun the blob to stage its rows again`,
+        false,
+      );
+    n++;
+    const end = body.indexOf(NEWLINE, at);
+    at = end < 0 ? body.length : end + 1;
+  }
+  return n;
+}
+
+/**
+ * The summary rows of one received event, whatever its packing: gzip when its `Compression` property says
+ * so, then one JSON text per line. What consumers (the live view, replay, tests) read instead of assuming
+ * one summary per event.
+ */
+export function rowsOfEvent(body: unknown, properties?: Readonly<Record<string, unknown>>): string[] {
+  let bytes: Uint8Array;
+  if (body instanceof Uint8Array) bytes = body;
+  else if (typeof body === 'string') return body.split('\n').filter((l) => l.trim() !== '');
+  else if (body !== null && typeof body === 'object') return [JSON.stringify(body)];
+  else return [];
+  if (String(properties?.[COMPRESSION_PROPERTY] ?? '').toLowerCase() === 'gzip') bytes = gunzipSync(bytes);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+}
+
+/** The summaries of one received event (see rowsOfEvent), missing nullable fields as null. */
+export function summariesOfEvent(event: {
+  readonly body: unknown;
+  readonly bodyBytes?: Uint8Array | undefined;
+  readonly properties?: Readonly<Record<string, unknown>> | undefined;
+}): FlowSummary[] {
+  return rowsOfEvent(event.bodyBytes ?? event.body, event.properties).map(parseSummaryRow);
+}
+
+/**
+ * Sends staged summary rows to Event Hubs: one producer per worker; rows packed several to an event
+ * (NDJSON bodies up to `maxEventBytes`, optionally gzip, with the `Format: multijson` property), events
+ * in size-aware batches (createBatch/tryAdd, the hub's limit); partition key = the blob key so one blob's
+ * rows stay in order; messageId = the first row's id and the event's row count (the same for a resend).
+ * Delivery is at-least-once; the row ids make it exactly-once downstream (ADX's dedup view).
  */
 export class SummaryEmitter {
   private readonly producer: EventHubProducerClient;
@@ -67,11 +173,13 @@ export class SummaryEmitter {
   constructor(
     producer: EventHubProducerClient,
     private readonly retry: EmitRetryPolicy = DEFAULT_RETRY,
+    private readonly packing: EventPacking = DEFAULT_PACKING,
   ) {
     this.producer = producer;
   }
 
   static fromConfig(config: AppConfig, retry?: EmitRetryPolicy): SummaryEmitter {
+    const packing: EventPacking = { maxEventBytes: config.eventMaxBytes, gzip: config.eventGzip };
     const hub = config.eventHub;
     const producer =
       hub.kind === 'connection-string'
@@ -80,58 +188,77 @@ export class SummaryEmitter {
         : new EventHubProducerClient(hub.endpoint, hub.hubName, new DefaultAzureCredential(), {
             retryOptions: SDK_RETRY,
           });
-    return new SummaryEmitter(producer, retry);
+    return new SummaryEmitter(producer, retry, packing);
   }
 
-  async emit(summaries: readonly SummaryEvent[]): Promise<EmitStats> {
+  /**
+   * Sends NDJSON rows (serializeSummary lines, as parseChunk stages them). `source` names them in errors.
+   * A row that is not a summary line (`{"id":"<32 hex>"…`) fails the send permanently before anything
+   * is sent: staged files are only ever written by parseChunk, so that is damage to rerun, not retry.
+   */
+  async emitRows(rows: Uint8Array, partitionKey: string, source: string): Promise<EmitStats> {
     const started = Date.now();
-    const stats: EmitStats = { events: 0, batches: 0, bytes: 0, retries: 0, milliseconds: 0 };
-    const byResource = new Map<string, SummaryEvent[]>();
-    for (const s of summaries) {
-      let list = byResource.get(s.resourceId);
-      if (!list) {
-        list = [];
-        byResource.set(s.resourceId, list);
-      }
-      list.push(s);
+    const stats: EmitStats = { rows: 0, events: 0, batches: 0, bytes: 0, retries: 0, milliseconds: 0 };
+    const events: { event: EventData; rows: number }[] = [];
+    let at = 0;
+    for (const body of packRows(rows, this.packing.maxEventBytes)) {
+      const count = countRows(body, at, source);
+      at += body.length;
+      const firstId = Buffer.from(body.buffer, body.byteOffset + 7, 32).toString('latin1');
+      events.push({
+        rows: count,
+        event: {
+          body: this.packing.gzip ? gzipSync(body) : body,
+          messageId: `${firstId}+${count}`,
+          contentType: 'application/x-ndjson',
+          properties: {
+            [FORMAT_PROPERTY]: ROWS_FORMAT,
+            ...(this.packing.gzip ? { [COMPRESSION_PROPERTY]: 'gzip' } : {}),
+          },
+        },
+      });
     }
-    for (const [partitionKey, list] of byResource) {
-      let batch = await this.producer.createBatch({ partitionKey });
-      let pending: EventData[] = [];
-      for (const s of list) {
-        const event: EventData = {
-          body: s.body,
-          messageId: s.id,
-          contentType: 'application/json',
-        };
-        if (batch.tryAdd(event)) {
-          pending.push(event);
-          continue;
-        }
-        if (batch.count === 0)
-          throw new ExternalError(`summary ${s.id} is larger than an Event Hubs batch may be`, false);
-        await this.send(partitionKey, pending, stats);
-        batch = await this.producer.createBatch({ partitionKey });
-        pending = [];
-        if (!batch.tryAdd(event))
-          throw new ExternalError(`summary ${s.id} is larger than an Event Hubs batch may be`, false);
-        pending.push(event);
+    let batch = await this.producer.createBatch({ partitionKey });
+    let pending: { event: EventData; rows: number }[] = [];
+    for (const e of events) {
+      if (batch.tryAdd(e.event)) {
+        pending.push(e);
+        continue;
       }
-      if (pending.length > 0) await this.send(partitionKey, pending, stats);
+      if (batch.count === 0)
+        throw new ExternalError(
+          `${source}: an event of ${e.rows} row(s) is larger than an Event Hubs batch may be; lower FLOWLOG_EVENT_MAX_BYTES`,
+          false,
+        );
+      await this.send(partitionKey, pending, stats);
+      batch = await this.producer.createBatch({ partitionKey });
+      pending = [];
+      if (!batch.tryAdd(e.event))
+        throw new ExternalError(
+          `${source}: an event of ${e.rows} row(s) is larger than an Event Hubs batch may be; lower FLOWLOG_EVENT_MAX_BYTES`,
+          false,
+        );
+      pending.push(e);
     }
+    if (pending.length > 0) await this.send(partitionKey, pending, stats);
     stats.milliseconds = Date.now() - started;
     return stats;
   }
 
   /** Sends one batch's events, retrying transient failures with exponential backoff (a fresh batch each time). */
-  private async send(partitionKey: string, events: readonly EventData[], stats: EmitStats): Promise<void> {
+  private async send(
+    partitionKey: string,
+    events: readonly { event: EventData; rows: number }[],
+    stats: EmitStats,
+  ): Promise<void> {
     let delay = this.retry.firstDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {
         const batch = await this.producer.createBatch({ partitionKey });
-        for (const e of events) batch.tryAdd(e);
+        for (const e of events) batch.tryAdd(e.event);
         await this.producer.sendBatch(batch);
         stats.events += events.length;
+        for (const e of events) stats.rows += e.rows;
         stats.batches++;
         stats.bytes += batch.sizeInBytes;
         return;

@@ -12,6 +12,8 @@ export interface LedgerRow {
   readonly account: string;
   readonly container: string;
   readonly name: string;
+  /** The `blob` field of the blob's rows in its current generation (blobIdOf). */
+  readonly blobId: string;
   readonly state: BlobHealth;
   readonly generation: number;
   readonly consumedBytes: number;

@@ -141,6 +141,8 @@ export type ParseChunkResult =
       readonly records: number;
       readonly tuples: number;
       readonly summaries: number;
+      /** Bytes of the staged rows (NDJSON, enriched). */
+      readonly rowBytes: number;
       readonly consumedEnd: number;
       readonly recordOffsets: readonly number[];
       /** Records/tuples that could not be read; quarantined under `quarantine`. */
@@ -154,26 +156,19 @@ export type ParseChunkResult =
   /** A storage error retrying cannot cure (not authorised, not found): the run fails for an operator. */
   | { readonly kind: 'storage-failed'; readonly error: string };
 
-export interface EnrichChunkInput {
-  readonly staged: string;
-  readonly ordinalBase: number;
-  readonly output: string;
-}
-
-export interface EnrichChunkResult {
-  readonly staged: string;
-  readonly summaries: number;
-  readonly cacheHits: number;
-  readonly cacheMisses: number;
-}
-
 export interface EmitChunkInput {
+  /** Staged rows of one chunk (parseChunk's output). */
   readonly staged: string;
+  /** Event Hubs partition key: the blob key, so one blob's rows stay in order on one partition. */
+  readonly partitionKey: string;
 }
 
 export type EmitChunkResult =
   | {
       readonly kind: 'sent';
+      /** Summaries sent (rows). */
+      readonly rows: number;
+      /** Event Hubs events they went in (several rows per event). */
       readonly events: number;
       readonly batches: number;
       readonly bytes: number;
@@ -200,7 +195,7 @@ export interface RecordBlobStatusInput {
 export const blobStagingPrefix = (key: string) => `${key}/`;
 export const runStagingPrefix = (key: string, generation: number, token: number, round: number) =>
   `${blobStagingPrefix(key)}g${generation}/t${token}/r${round}/`;
-export const stagedName = (runPrefix: string, chunk: ReadChunk, stage: 'parsed' | 'enriched') =>
-  `${runPrefix}${chunk.start}-${chunk.end}.${stage}.ndjson`;
+export const stagedName = (runPrefix: string, chunk: ReadChunk) =>
+  `${runPrefix}${chunk.start}-${chunk.end}.rows.ndjson`;
 export const quarantineName = (key: string, generation: number, byteOffset: number) =>
   `quarantine/${key}/g${generation}/${byteOffset}.json`;

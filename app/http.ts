@@ -69,14 +69,14 @@ export function servedBlob(config: AppConfig, body: Record<string, unknown>): Bl
 export function rerunFrom(value: unknown): RerunFrom {
   if (value === undefined || value === 'checkpoint') return 'checkpoint';
   if (value === 'start') return 'start';
-  if (
-    typeof value === 'object' &&
-    value !== null &&
-    Number.isInteger((value as { record?: unknown }).record) &&
-    (value as { record: number }).record >= 0
-  )
-    return { record: (value as { record: number }).record };
-  throw new BadRequest('"from" must be "checkpoint", "start" or {"record": N}');
+  if (typeof value === 'object' && value !== null) {
+    const { record, offset } = value as { record?: unknown; offset?: unknown };
+    if (Number.isInteger(offset) && (offset as number) >= 0) return { offset: offset as number };
+    if (Number.isInteger(record) && (record as number) >= 0) return { record: record as number };
+  }
+  throw new BadRequest(
+    '"from" must be "checkpoint", "start", {"offset": B} (a row\'s recordOffset) or {"record": N} (the N-th record)',
+  );
 }
 
 /**

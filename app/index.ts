@@ -7,7 +7,6 @@ import '../orchestrators/processBlob';
 import '../orchestrators/bulkRerun';
 import '../activities/planBlobRead';
 import '../activities/parseChunk';
-import '../activities/enrichChunk';
 import '../activities/emitChunk';
 import '../activities/recordBlobStatus';
 import '../activities/listBulkTargets';

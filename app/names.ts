@@ -8,7 +8,6 @@ export const names = {
   processBlob: 'processBlob',
   planBlobRead: 'planBlobRead',
   parseChunk: 'parseChunk',
-  enrichChunk: 'enrichChunk',
   emitChunk: 'emitChunk',
   recordBlobStatus: 'recordBlobStatus',
   bulkRerun: 'bulkRerun',

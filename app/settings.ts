@@ -78,6 +78,22 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
     secret: false,
   },
   {
+    name: 'FLOWLOG_EVENT_MAX_BYTES',
+    description:
+      'Largest Event Hubs event body in bytes: summary rows are packed several to an event (NDJSON, read by the ADX data connection as multijson) up to this size. The default fits every hub tier (Basic allows 256 KB per event).',
+    required: false,
+    defaultValue: '240000',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_EVENT_GZIP',
+    description:
+      'true: gzip every event body (event property Compression=gzip, which the ADX data connection reads); fewer bytes on the hub for a little CPU.',
+    required: false,
+    defaultValue: 'false',
+    secret: false,
+  },
+  {
     name: 'FLOWLOG_ENRICH',
     description: 'Set to false to emit summaries without enrichment.',
     required: false,

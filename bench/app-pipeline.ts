@@ -7,11 +7,12 @@ import '../local/functions-host';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { summariesOfEvent } from '../adapters/event-hubs';
 import { resetStorageOps, storageOps, totalStorageOps } from '../adapters/storage-ops';
 import { names } from '../app/names';
 import { simulateToFolder } from '../cli/commands/simulate';
 import { collectInputs } from '../cli/files';
-import { blobIdentityFromName } from '../domain/blob-identity';
+import { blobIdentityFromName, blobIdOf } from '../domain/blob-identity';
 import { simulateBlobs } from '../domain/simulate/simulate';
 import { blobCreatedEvent } from '../local/azure-writer';
 import { NSG_CONTAINER, startOfflineStack, VNET_CONTAINER } from '../local/offline-stack';
@@ -44,10 +45,16 @@ export async function measureLatency(blobCount: number, ticks: number, tickMs: n
     ];
     const committedAt = new Map<string, number>();
     const firstOnHub = new Map<string, number>();
+    const wire = { events: 0, rows: 0, bytes: 0 };
     const off = stack.eventHubs.onEvent((e) => {
-      const body = e.body as { blob: string; recordOrdinal: number };
-      const k = `${body.blob}#${body.recordOrdinal}`;
-      if (!firstOnHub.has(k)) firstOnHub.set(k, performance.now());
+      const rows = summariesOfEvent(e);
+      wire.events++;
+      wire.rows += rows.length;
+      wire.bytes += e.bodyBytes?.length ?? 0;
+      for (const row of rows) {
+        const k = `${row.blob}#${row.recordOffset}`;
+        if (!firstOnHub.has(k)) firstOnHub.set(k, performance.now());
+      }
     });
     const historyPerRun: number[] = [];
     const offEpisodes = stack.host.durable.onEpisode((r) => {
@@ -66,7 +73,10 @@ export async function measureLatency(blobCount: number, ticks: number, tickMs: n
         await sleep(Math.max(0, tickStart + offsets[i]! - performance.now()));
         const container = b.logType === 'nsg' ? NSG_CONTAINER : VNET_CONTAINER;
         const commit = await stack.writer.forContainer(container).appendRecord(b.name, b.records[m]!);
-        committedAt.set(`${blobIdentityFromName(b.name)}#${m}`, performance.now());
+        committedAt.set(
+          `${blobIdOf(blobIdentityFromName(b.name)!)}#${commit.recordOffset}`,
+          performance.now(),
+        );
         deliveries.push(
           stack.host.sendEventGridEvent(
             names.blobCreated,
@@ -113,6 +123,8 @@ export async function measureLatency(blobCount: number, ticks: number, tickMs: n
         .join(', ')} | | |`,
       `| activity executions | ${((c.activityExecutions - counters0.activityExecutions) / blocks).toFixed(1)} | ${c.activityExecutions - counters0.activityExecutions} |`,
       `| entity operations | ${((c.entityOperations - counters0.entityOperations) / blocks).toFixed(1)} | ${c.entityOperations - counters0.entityOperations} |`,
+      `| hub events (several summaries each) | ${(wire.events / blocks).toFixed(2)} | ${wire.events} |`,
+      `| summaries on the hub (rows), bytes per row on the wire | ${(wire.rows / blocks).toFixed(1)} rows, ${(wire.bytes / Math.max(1, wire.rows)).toFixed(0)} B/row | ${wire.rows} rows, ${wire.bytes} B |`,
       `| orchestrator episodes | ${((c.orchestratorEpisodes - counters0.orchestratorEpisodes) / blocks).toFixed(1)} | ${c.orchestratorEpisodes - counters0.orchestratorEpisodes} |`,
       `| runs (orchestrations started) | ${((c.orchestrationsStarted - counters0.orchestrationsStarted) / blocks).toFixed(2)} | ${c.orchestrationsStarted - counters0.orchestrationsStarted} |`,
       '',

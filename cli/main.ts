@@ -30,6 +30,13 @@ const COMMANDS: Record<string, Command> = {
       return { run: m.runSimulate, usage: m.SIMULATE_USAGE };
     },
   },
+  'blob-id': {
+    summary: "the 16-hex id a blob's rows carry in their blob field",
+    load: () => {
+      const m = require('./commands/blob-id') as typeof import('./commands/blob-id');
+      return { run: m.runBlobId, usage: m.BLOB_ID_USAGE };
+    },
+  },
   replay: {
     summary: 'run the whole app offline over files, as Azure would deliver them',
     load: () => {

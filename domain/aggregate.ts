@@ -6,11 +6,14 @@ import { type FlowSummary, SUMMARY_SCHEMA_VERSION } from './summary/schema';
 import { isoSeconds } from './window';
 
 export interface AggregationContext {
-  /** Blob identity (see blob-identity.ts). */
+  /** Blob identity (see blob-identity.ts): part of every id, and the source named in messages. */
   readonly blob: string;
-  readonly recordOrdinal: number;
-  /** Byte offset of the record in its blob/file, for error messages. */
-  readonly byteOffset?: number;
+  /** The rows' `blob` field (blobIdOf(blob)). */
+  readonly blobId: string;
+  /** Byte offset of the record in its blob/file: part of every id, the rows' `recordOffset`. */
+  readonly byteOffset: number;
+  /** Position of the record in what was read, for messages only (ids never depend on it). */
+  readonly recordOrdinal?: number;
   readonly windowSeconds: number;
 }
 
@@ -39,6 +42,7 @@ interface Accumulator {
   bytesSrcToDst: number;
   packetsDstToSrc: number;
   bytesDstToSrc: number;
+  flowsEncrypted: number;
 }
 
 interface GroupState {
@@ -65,6 +69,7 @@ const CH_I = 73;
 const CH_O = 79;
 const CH_T = 84;
 const CH_U = 85;
+const CH_X = 88;
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 16777619;
@@ -223,6 +228,7 @@ export function aggregateRecord(
         let started = 0;
         let ended = 0;
         let denied = 0;
+        let encrypted = 0;
         const flag = s.charCodeAt(c6 + 1);
         let withCounters = false;
         if (vnet) {
@@ -230,6 +236,8 @@ export function aggregateRecord(
           if (flag === CH_B) started = 1;
           else if (flag === CH_E) ended = 1;
           else if (flag === CH_D) denied = 1;
+          // Encryption state between the 8th and 9th comma: `X` encrypted, anything else not.
+          encrypted = commas[8] === c7 + 2 && s.charCodeAt(c7 + 1) === CH_X ? 1 : 0;
           withCounters = true;
         } else {
           ok = ok && c7 === c6 + 2 && (flag === CH_A || flag === CH_D);
@@ -310,6 +318,7 @@ export function aggregateRecord(
             bytesSrcToDst: bytes1,
             packetsDstToSrc: pkts2,
             bytesDstToSrc: bytes2,
+            flowsEncrypted: encrypted,
           };
           byHash.set(slot, acc);
           state.ordered.push(acc);
@@ -322,6 +331,7 @@ export function aggregateRecord(
           acc.bytesSrcToDst += bytes1;
           acc.packetsDstToSrc += pkts2;
           acc.bytesDstToSrc += bytes2;
+          acc.flowsEncrypted += encrypted;
         }
         summed++;
         break;
@@ -346,7 +356,7 @@ function toSummary(
   if (group.seed === '')
     group.seed = groupSeed(
       ctx.blob,
-      ctx.recordOrdinal,
+      ctx.byteOffset,
       ctx.windowSeconds,
       logType,
       record.resourceId,
@@ -370,8 +380,8 @@ function toSummary(
   return {
     id,
     schemaVersion: SUMMARY_SCHEMA_VERSION,
-    blob: ctx.blob,
-    recordOrdinal: ctx.recordOrdinal,
+    blob: ctx.blobId,
+    recordOffset: ctx.byteOffset,
     recordTime: record.time,
     windowStart,
     windowSeconds: ctx.windowSeconds,
@@ -394,6 +404,7 @@ function toSummary(
     bytesSrcToDst: acc.bytesSrcToDst,
     packetsDstToSrc: acc.packetsDstToSrc,
     bytesDstToSrc: acc.bytesDstToSrc,
+    flowsEncrypted: logType === 'vnet' ? acc.flowsEncrypted : null,
     srcCountry: null,
     srcCity: null,
     srcLat: null,
@@ -421,13 +432,13 @@ const U = '\u001f';
 
 /**
  * Summary ids are MurmurHash3 x86 128 (32 hex) in two steps, so the long shared part is hashed once per
- * flow group: G = H("v1" U blob U recordOrdinal U windowSeconds U logType U resourceId U aclId-or-"" U
+ * flow group: G = H("v2" U blob identity U recordOffset U windowSeconds U logType U resourceId U aclId-or-"" U
  * macAddress U rule), then id = H(G U windowStartEpochSeconds U direction U decision U protocol U srcIp U
  * dstIp U dstPort), with U = U+001F and H over UTF-8.
  */
 export function groupSeed(
   blob: string,
-  recordOrdinal: number,
+  recordOffset: number,
   windowSeconds: number,
   logType: string,
   resourceId: string,
@@ -436,7 +447,7 @@ export function groupSeed(
   rule: string,
 ): string {
   return murmur128Hex(
-    `v1${U}${blob}${U}${recordOrdinal}${U}${windowSeconds}${U}${logType}${U}${resourceId}${U}${aclId ?? ''}${U}${macAddress}${U}${rule}`,
+    `v2${U}${blob}${U}${recordOffset}${U}${windowSeconds}${U}${logType}${U}${resourceId}${U}${aclId ?? ''}${U}${macAddress}${U}${rule}`,
   );
 }
 
@@ -464,8 +475,8 @@ function explain(s: string, layout: TupleLayout): string {
 function tupleError(ctx: AggregationContext, tupleIndex: number, what: string): TupleFormatError {
   const at: SourceLocation = {
     source: ctx.blob,
-    ...(ctx.byteOffset === undefined ? {} : { byteOffset: ctx.byteOffset }),
-    recordOrdinal: ctx.recordOrdinal,
+    byteOffset: ctx.byteOffset,
+    ...(ctx.recordOrdinal === undefined ? {} : { recordOrdinal: ctx.recordOrdinal }),
     tupleIndex,
   };
   return new TupleFormatError(
@@ -473,39 +484,4 @@ function tupleError(ctx: AggregationContext, tupleIndex: number, what: string): 
     at,
     `${what}; the tuple was skipped, the rest of the record was summed`,
   );
-}
-
-/** The id a summary must have, recomputed from its own fields (e.g. after its record ordinal changed). */
-export function summaryIdOf(s: FlowSummary): string {
-  const seed = groupSeed(
-    s.blob,
-    s.recordOrdinal,
-    s.windowSeconds,
-    s.logType,
-    s.resourceId,
-    s.aclId,
-    s.macAddress,
-    s.rule,
-  );
-  return summaryId(
-    seed,
-    Date.parse(s.windowStart) / 1000,
-    s.direction,
-    s.decision,
-    s.protocol,
-    s.srcIp,
-    s.dstIp,
-    s.dstPort,
-  );
-}
-
-/**
- * A summary of a chunk parsed on its own (record ordinals counted from 0) moved to its place in the blob:
- * ordinal + base, and the id that ordinal gives. Parallel parse activities use it.
- */
-export function rebaseOrdinal(s: FlowSummary, base: number): FlowSummary {
-  if (base === 0) return s;
-  const moved = { ...s, recordOrdinal: s.recordOrdinal + base };
-  moved.id = summaryIdOf(moved);
-  return moved;
 }

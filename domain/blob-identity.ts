@@ -4,6 +4,8 @@
  * of the blob on disk, so summary ids agree however the blob was read.
  */
 
+import { murmur128Hex } from './hash';
+
 const IDENTITY_START = /(?:^|\/)(resourceId=|flowLogResourceID=)/i;
 
 /** Azure's layout `y=YYYY/m=MM/d=DD/h=HH/m=00/macAddress=MAC/PT1H.json`, anchored at the end of the name. */
@@ -40,6 +42,26 @@ export function blobIdentityFromName(name: string): string | undefined {
  */
 export function generationIdentity(identity: string, generation: number): string {
   return generation > 0 ? `${identity}#g${generation}` : identity;
+}
+
+/**
+ * The `blob` field of a blob's rows: 16 hex characters, the first 64 bits of MurmurHash3 x86 128 of its
+ * (generation) identity. The identity itself (~300 bytes) is part of every id but is not repeated in
+ * every row; the ledger and `flowlog blob-id` show the pair.
+ */
+export function blobIdOf(identity: string): string {
+  return murmur128Hex(identity).slice(0, 16);
+}
+
+/**
+ * The identity a blob's rows are made with in the app: its Azure-layout identity, else `container/name`,
+ * with the generation appended (generationIdentity).
+ */
+export function blobIdentityOfRef(
+  ref: { readonly container: string; readonly name: string },
+  generation: number,
+): string {
+  return generationIdentity(blobIdentityFromName(ref.name) ?? `${ref.container}/${ref.name}`, generation);
 }
 
 /** Identity of a file: its Azure-layout tail when present, else its path relative to `root`. */

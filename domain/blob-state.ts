@@ -317,12 +317,19 @@ export function beginRound(
   };
 }
 
-export type RerunFrom = 'checkpoint' | 'start' | { readonly record: number };
+export type RerunFrom =
+  | 'checkpoint'
+  | 'start'
+  /** The record at byte offset B: what a row carries as `recordOffset`. */
+  | { readonly offset: number }
+  /** The N-th record (zero-based) of the blob. */
+  | { readonly record: number };
 
 /**
  * Operator rerun. `checkpoint` keeps the cursor (retry what failed); `start` reads the blob again from
- * byte 0 in the same generation, so the ids repeat and downstream dedup absorbs them; `record N` starts
- * at record N's offset (its block fingerprint is re-established by the next plan).
+ * byte 0 in the same generation, so the ids repeat and downstream dedup absorbs them; `offset B` starts
+ * at the record that begins at byte B (a row's recordOffset), `record N` at the N-th record's offset (its
+ * block fingerprint is re-established by the next plan). Either must be a record already read.
  */
 export function rerun(state: BlobState, from: RerunFrom): BlobState {
   const cleared = {
@@ -333,23 +340,31 @@ export function rerun(state: BlobState, from: RerunFrom): BlobState {
     hourComplete: false,
   };
   if (from === 'checkpoint') return { ...cleared, readLength: 0 };
-  if (from === 'start' || from.record <= 0)
-    return { ...cleared, cursor: INITIAL_CURSOR, readLength: 0, recordOffsets: [] };
-  const offset = state.recordOffsets[from.record];
+  let ordinal: number;
+  if (from === 'start') ordinal = 0;
+  else if ('offset' in from) {
+    ordinal = state.recordOffsets.indexOf(from.offset);
+    if (ordinal < 0)
+      throw new RangeError(
+        `no record read so far starts at byte ${from.offset} (${state.recordOffsets.length} records known; a row's recordOffset names one); rerun from start instead`,
+      );
+  } else ordinal = from.record;
+  if (ordinal <= 0) return { ...cleared, cursor: INITIAL_CURSOR, readLength: 0, recordOffsets: [] };
+  const offset = state.recordOffsets[ordinal];
   if (offset === undefined)
     throw new RangeError(
-      `record ${from.record} has not been read yet (${state.recordOffsets.length} records known); rerun from start instead`,
+      `record ${ordinal} has not been read yet (${state.recordOffsets.length} records known); rerun from start instead`,
     );
   return {
     ...cleared,
     cursor: {
       byteOffset: offset,
       blockIndex: -1,
-      recordOrdinal: from.record,
+      recordOrdinal: ordinal,
       fingerprint: UNKNOWN_FINGERPRINT,
     },
     readLength: 0,
-    recordOffsets: state.recordOffsets.slice(0, from.record),
+    recordOffsets: state.recordOffsets.slice(0, ordinal),
   };
 }
 

@@ -1,4 +1,5 @@
 import { aggregateRecord } from './aggregate';
+import { blobIdOf } from './blob-identity';
 import { DocumentFormatError, type FlowLogError, RecordFormatError } from './errors';
 import { readFlowRecord } from './formats/record';
 import { RecordBytesReader } from './formats/record-bytes';
@@ -42,6 +43,8 @@ export function addStats(into: SummarizeStats, from: SummarizeStats): void {
 export interface SummarizeOptions {
   /** Blob identity used in ids and messages. */
   readonly blob: string;
+  /** The rows' `blob` field; blobIdOf(blob) when not given. */
+  readonly blobId?: string;
   readonly windowSeconds: number;
   /** Called with the raw bytes of a record that could not be read, so it can be quarantined for rerun. */
   readonly onBadRecord?: (record: ScannedRecord, error: FlowLogError) => void;
@@ -92,6 +95,7 @@ export function summarizeRecord(
     flowRecord,
     {
       blob: options.blob,
+      blobId: options.blobId ?? blobIdOf(options.blob),
       recordOrdinal: record.ordinal,
       byteOffset: record.byteOffset,
       windowSeconds: options.windowSeconds,
@@ -117,7 +121,7 @@ export class BlobSummarizer {
   private documentError: FlowLogError | undefined;
 
   constructor(options: SummarizeOptions & { start?: ScanStart; byteOffset?: number; firstOrdinal?: number }) {
-    this.options = options;
+    this.options = { ...options, blobId: options.blobId ?? blobIdOf(options.blob) };
     this.scanner = new RecordScanner({
       source: options.blob,
       start: options.start ?? 'document',
@@ -159,9 +163,9 @@ export class BlobSummarizer {
     problems: FlowLogError[],
     enricher?: SummaryEnricherLike | null,
   ): void {
-    const write = (record: { ordinal: number; byteOffset: number }) => {
+    const write = (record: { byteOffset: number }) => {
       this.countFast(record.byteOffset);
-      this.stats.summaries += encoder.appendRecord(this.reader, this.placeOf(record.ordinal), enricher);
+      this.stats.summaries += encoder.appendRecord(this.reader, this.placeOf(record.byteOffset), enricher);
     };
     this.scan(
       chunk,
@@ -177,9 +181,9 @@ export class BlobSummarizer {
           encoder.append(s);
         }
       },
-      (bytes, start, ordinal, byteOffset) => {
+      (bytes, start, _ordinal, byteOffset) => {
         const end = this.reader.readAt(bytes, start, this.options.windowSeconds);
-        if (end > 0) write({ ordinal, byteOffset });
+        if (end > 0) write({ byteOffset });
         return end;
       },
     );
@@ -192,8 +196,13 @@ export class BlobSummarizer {
     this.stats.tuples += this.reader.tuples;
   }
 
-  private placeOf(ordinal: number): RecordPlace {
-    return { blob: this.options.blob, recordOrdinal: ordinal, windowSeconds: this.options.windowSeconds };
+  private placeOf(byteOffset: number): RecordPlace {
+    return {
+      blob: this.options.blob,
+      blobId: this.options.blobId ?? blobIdOf(this.options.blob),
+      recordOffset: byteOffset,
+      windowSeconds: this.options.windowSeconds,
+    };
   }
 
   /** Scans a chunk, handing records to `visit` as they are found (see RecordScanner.pushEach). */

@@ -10,6 +10,8 @@ export interface CommitInfo {
   readonly eTag: string;
   readonly url: string;
   readonly blocks: number;
+  /** Byte offset of the record just appended (where its `{` is), when the commit appended one. */
+  readonly recordOffset?: number;
 }
 
 const HEADER = '{"records":[';
@@ -44,7 +46,9 @@ export class AzureStyleBlobWriter {
     const id = blockId('D', ids.length, this.version(name));
     await client.stageBlock(id, body, body.length);
     ids.push(id);
-    return this.commit(name, ids);
+    const info = await this.commit(name, ids);
+    // The record ends just before the closing block.
+    return { ...info, recordOffset: info.contentLength - CLOSER.length - Buffer.byteLength(recordJson) };
   }
 
   /** Replaces the blob with a fresh one (new block ids): what a rewrite or re-creation looks like. */

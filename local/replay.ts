@@ -8,6 +8,7 @@
 // The Functions host shim must be installed before anything loads @azure/functions.
 import './functions-host';
 import { readFile } from 'node:fs/promises';
+import { summariesOfEvent } from '../adapters/event-hubs';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
 import { sweepOnce } from '../app/sweep';
@@ -284,22 +285,22 @@ export async function checkReplay(
   const hub = new Map<string, FlowSummary>();
   const samples: string[] = [];
   let differing = 0;
-  for (const e of hubEvents) {
-    const body = (e.body ?? JSON.parse(String(e.bodyBytes))) as FlowSummary;
-    const previous = hub.get(body.id);
-    if (previous && serializeSummary(previous) !== serializeSummary(body)) {
-      differing++;
-      if (samples.length < 6) samples.push(`sent with two bodies: ${body.id}`);
+  for (const e of hubEvents)
+    for (const body of summariesOfEvent(e)) {
+      const previous = hub.get(body.id);
+      if (previous && serializeSummary(previous) !== serializeSummary(body)) {
+        differing++;
+        if (samples.length < 6) samples.push(`sent with two bodies: ${body.id}`);
+      }
+      hub.set(body.id, body);
     }
-    hub.set(body.id, body);
-  }
   let lost = 0;
   for (const [id, want] of expected) {
     const got = hub.get(id);
     if (!got) {
       lost++;
       if (samples.length < 6)
-        samples.push(`lost: ${id} (record ${want.recordOrdinal} of ${want.resourceId})`);
+        samples.push(`lost: ${id} (record at byte ${want.recordOffset} of ${want.resourceId})`);
     } else if (serializeSummary(got) !== serializeSummary(want)) {
       differing++;
       if (samples.length < 6) samples.push(`differs: ${id}`);

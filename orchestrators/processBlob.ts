@@ -2,7 +2,6 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 import * as df from 'durable-functions';
 import {
   type EmitChunkResult,
-  type EnrichChunkResult,
   type ParseChunkInput,
   type ParseChunkResult,
   type PlanResult,
@@ -10,7 +9,6 @@ import {
   type ProcessBlobOutput,
   type RecordBlobStatusInput,
   runStagingPrefix,
-  stagedName,
 } from '../app/contracts';
 import { blobOps, names } from '../app/names';
 import { parseHourPath } from '../domain/blob-identity';
@@ -44,7 +42,8 @@ function fingerprintAt(boundaries: readonly BlockBoundary[], end: number): strin
 /**
  * One run over one blob. It first claims the blob on its entity (every event, sweep poke and operator
  * rerun starts an instance of its own; the entity grants at most one of them a token). The holder then
- * plans (block list → byte ranges), parses chunks in parallel, enriches, emits, and only then commits the
+ * plans (block list → byte ranges), turns chunks into enriched rows in parallel (parseChunk: ids final
+ * there, from each record's byte offset), emits them, and only then commits the
  * cursor with its token; a commit from a run whose token was replaced is refused. If more was committed
  * meanwhile it goes round again (continueAsNew, same token). Deterministic: time comes from
  * context.df.currentUtcDateTime, every decision from activity and entity results.
@@ -184,10 +183,9 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
         throw new RunFailedError(p.error);
       });
       let consumedEnd = cursor.byteOffset;
-      const ordinalBases: number[] = [];
+      // Records read so far (status only: ids never depend on it).
       let ordinal = cursor.recordOrdinal;
       for (const p of ok) {
-        ordinalBases.push(ordinal);
         ordinal += p.records;
         consumedEnd = Math.max(consumedEnd, p.consumedEnd);
         newRecordOffsets.push(...p.recordOffsets);
@@ -197,19 +195,13 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
         totals.problems += p.problems;
       }
 
-      // Enrich, then emit: each chunk's staged summaries move on by reference.
-      const enriched = (yield context.df.Task.all(
-        ok.map((p, i) =>
-          context.df.callActivityWithRetry(names.enrichChunk, retry, {
-            staged: p.staged,
-            ordinalBase: ordinalBases[i]!,
-            output: stagedName(runPrefix, chunks[i]!, 'enriched'),
-          }),
-        ),
-      )) as EnrichChunkResult[];
-      staged.push(...enriched.map((e) => e.staged));
+      // Emit: each chunk's staged rows move on by reference (a chunk without rows sends nothing).
       const emitted = (yield context.df.Task.all(
-        enriched.map((e) => context.df.callActivityWithRetry(names.emitChunk, retry, { staged: e.staged })),
+        ok
+          .filter((p) => p.summaries > 0)
+          .map((p) =>
+            context.df.callActivityWithRetry(names.emitChunk, retry, { staged: p.staged, partitionKey: key }),
+          ),
       )) as EmitChunkResult[];
       for (const e of emitted) {
         if (e.kind === 'failed') throw new RunFailedError(e.error);

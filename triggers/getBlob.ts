@@ -4,7 +4,7 @@ import { guarded, json } from '../app/http';
 import { names } from '../app/names';
 import { blobEntity } from '../app/runs';
 import { appServices } from '../app/services';
-import { parseHourPath } from '../domain/blob-identity';
+import { blobIdentityOfRef, blobIdOf, parseHourPath } from '../domain/blob-identity';
 import { type BlobState, lagBytes, withDefaults } from '../domain/blob-state';
 
 function hourOver(state: BlobState): boolean {
@@ -47,6 +47,8 @@ export async function getBlob(request: HttpRequest, context: InvocationContext):
     return json(200, {
       key,
       ref: state.ref,
+      // What this blob's rows carry as `blob` (ADX: FlowSummariesDedup | where blob == ...).
+      blobId: state.ref ? blobIdOf(blobIdentityOfRef(state.ref, state.generation)) : null,
       generation: state.generation,
       cursor: state.cursor,
       committedLength,

@@ -12,7 +12,7 @@ const ANSWER_WITHIN_MS = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * POST /api/blobs/rerun {blob | account+container+name, from: checkpoint | start | {record: N}}: asks the
+ * POST /api/blobs/rerun {blob | account+container+name, from: checkpoint | start | {offset: B} | {record: N}}: asks the
  * blob's entity for a rerun, which resets the cursor as asked and runs. 202 with the blob's status URL
  * when granted, 409 when a run is in progress (or the record is unknown). Ids repeat on a rerun, so
  * downstream dedup absorbs what was sent before.

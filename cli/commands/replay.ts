@@ -1,6 +1,7 @@
 // The local Functions host shim must be installed before anything loads @azure/functions.
 import '../../local/functions-host';
 import { createWriteStream } from 'node:fs';
+import { rowsOfEvent } from '../../adapters/event-hubs';
 import { startOfflineStack } from '../../local/offline-stack';
 import { checkReplay, type ReplayCheck, type ReplayResult, replay, replayTarget } from '../../local/replay';
 import { nonNegativeInt, parseCommandArgs, positiveInt, probability, UsageError } from '../args';
@@ -110,11 +111,11 @@ export async function runReplay(argv: readonly string[]): Promise<number> {
       if (check.lost + check.unexpected + check.differing > 0) failed = true;
       if (typeof values.out === 'string' && seed === firstSeed + seeds - 1) {
         const out = createWriteStream(values.out);
-        for (const e of result.hubEvents) {
-          const body = e.body ?? JSON.parse(String(e.bodyBytes));
-          if (!out.write(`${JSON.stringify(body)}\n`))
-            await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-        }
+        // One summary per line, as `flowlog process` writes them (events carry several rows each).
+        for (const e of result.hubEvents)
+          for (const row of rowsOfEvent(e.bodyBytes ?? e.body, e.properties))
+            if (!out.write(`${row}\n`))
+              await new Promise<void>((resolve) => out.once('drain', () => resolve()));
         await new Promise<void>((resolve, reject) =>
           out.end((err?: Error | null) => (err ? reject(err) : resolve())),
         );

@@ -192,11 +192,20 @@ export const PANELS: readonly PanelSpec[] = [
     query: (t) => `RuleHits(${t.from}, ${t.to})`,
   },
   {
+    key: 'unencrypted-flows',
+    title: 'Unencrypted VNet flows',
+    description:
+      'VNet flow logs: flows not encrypted by virtual network encryption per resource and NIC, and the share of all its flows.',
+    kind: 'table',
+    layout: { x: 0, y: 71, w: 24, h: 8 },
+    query: (t) => `UnencryptedFlows(${t.from}, ${t.to})`,
+  },
+  {
     key: 'blob-freshness',
     title: 'Per-blob freshness',
     description: 'Newest record per flow-log blob in the last 3 hours and its age (minutes).',
     kind: 'table',
-    layout: { x: 0, y: 71, w: 24, h: 8 },
+    layout: { x: 0, y: 79, w: 24, h: 8 },
     query: () => 'BlobFreshness(3h)',
   },
 ];

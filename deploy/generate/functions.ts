@@ -35,6 +35,7 @@ let hourly = ${ADX.hourlyView}
 union minute, hourly
 | extend bytes = bytesSrcToDst + bytesDstToSrc,
     packets = packetsSrcToDst + packetsDstToSrc,
+    flowsUnencrypted = iff(logType == "vnet", tuples - flowsEncrypted, long(null)),
     inbound = direction == "Inbound"
 | extend localIp = iff(inbound, dstIp, srcIp),
     remoteIp = iff(inbound, srcIp, dstIp),
@@ -293,13 +294,29 @@ Flows(t0, t1)
 | order by bytes desc`,
   },
   {
+    name: 'UnencryptedFlows',
+    params: RANGE,
+    doc: 'VNet flow logs: flows not encrypted by virtual network encryption, per resource and NIC, with the encrypted ones beside them and the share unencrypted (NSG flow logs carry no encryption state).',
+    trafficAnalytics: 'VNet encryption',
+    body: `Flows(start, end)
+| where logType == "vnet"
+| summarize unencryptedFlows = sum(flowsUnencrypted), encryptedFlows = sum(flowsEncrypted),
+    unencryptedBytes = sumif(bytes, flowsUnencrypted > 0), remoteIps = dcountif(remoteIp, flowsUnencrypted > 0),
+    lastWindow = max(windowStart)
+    by resourceName, resourceId, macAddress
+| where unencryptedFlows > 0
+| extend unencryptedShare = round(100.0 * unencryptedFlows / (unencryptedFlows + encryptedFlows), 1)
+| order by unencryptedFlows desc`,
+  },
+  {
     name: 'BlobFreshness',
     params: 'lookback:timespan = 3h',
-    doc: 'Per flow-log blob: newest record time, its age now, records and summaries seen (reads the dedup view directly: it needs the blob identity).',
+    doc: 'Per flow-log blob (its 16-hex blob id): newest record time, its age now, records and summaries seen, the resource and NIC (reads the dedup view directly: it needs the blob id).',
     body: `${ADX.dedupView}
 | where windowStart > ago(lookback)
-| summarize newestRecord = max(recordTime), newestWindow = max(windowStart), records = max(recordOrdinal) + 1,
-    summaries = count(), logType = take_any(logType), resourceId = take_any(resourceId)
+| summarize newestRecord = max(recordTime), newestWindow = max(windowStart), records = dcount(recordOffset),
+    summaries = count(), logType = take_any(logType), resourceId = take_any(resourceId),
+    macAddress = take_any(macAddress)
     by blob
 | extend ageMinutes = round((now() - newestRecord) / 1m, 1)
 | order by newestRecord desc`,

@@ -38,6 +38,7 @@ const CH_I = 0x49;
 const CH_O = 0x4f;
 const CH_T = 0x54;
 const CH_U = 0x55;
+const CH_X = 0x58;
 
 /** Byte classes inside a tuple string: 0 part of a field, 1 comma, 2 anything the fast path refuses. */
 const TUPLE_CLASS = new Uint8Array(256);
@@ -81,6 +82,12 @@ const K_MAC_ADDRESS = 6;
 const K_RECORDS = 7;
 
 const LOWER_RECORD_KEYS = RECORD_KEYS.map((k) => k.toLowerCase());
+
+/**
+ * Sums per accumulator in `sums`: tuples, flowsStarted, flowsEnded, flowsDenied, packets/bytes src→dst,
+ * packets/bytes dst→src, flowsEncrypted (VNet encryption state `X`; 0 for NSG).
+ */
+export const SUM_STRIDE = 9;
 
 /** One record's sums as RecordBytesReader leaves them: what NdjsonEncoder.appendRecord writes from. */
 export interface AggregatedRecord {
@@ -134,7 +141,7 @@ export class RecordBytesReader implements AggregatedRecord {
   accSrcEnd = new Int32Array(1024);
   accDstEnd = new Int32Array(1024);
   /** tuples, flowsStarted, flowsEnded, flowsDenied, packets/bytes src→dst, packets/bytes dst→src. */
-  sums = new Float64Array(1024 * 8);
+  sums = new Float64Array(1024 * SUM_STRIDE);
   private accGroup = new Int32Array(1024);
   private accHash = new Int32Array(1024);
   accAddressHash = new Int32Array(1024);
@@ -768,6 +775,7 @@ export class RecordBytesReader implements AggregatedRecord {
       let started = 0;
       let ended = 0;
       let denied = 0;
+      let encrypted = 0;
       let pkts1 = 0;
       let bytes1 = 0;
       let pkts2 = 0;
@@ -782,6 +790,8 @@ export class RecordBytesReader implements AggregatedRecord {
         else if (c !== CH_C) throw GIVE_UP;
         if (b[p + 1] !== COMMA) throw GIVE_UP;
         p += 2;
+        // encryption state: exactly `X` is encrypted, anything else (NX, NX_…, empty) is not
+        if (b[p] === CH_X && b[p + 1] === COMMA) encrypted = 1;
         c = b[p]!;
         while (TUPLE_CLASS[c] === 0) c = b[++p]!;
         if (c !== COMMA) throw GIVE_UP;
@@ -854,7 +864,7 @@ export class RecordBytesReader implements AggregatedRecord {
         acc = this.addAccumulator(group, h, slot, code, windowStart, src, srcEnd, dstEnd);
         this.accAddressHash[acc] = addressHash;
         const s = this.sums;
-        const o = acc * 8;
+        const o = acc * SUM_STRIDE;
         s[o] = 1;
         s[o + 1] = started;
         s[o + 2] = ended;
@@ -863,9 +873,10 @@ export class RecordBytesReader implements AggregatedRecord {
         s[o + 5] = bytes1;
         s[o + 6] = pkts2;
         s[o + 7] = bytes2;
+        s[o + 8] = encrypted;
       } else {
         const s = this.sums;
-        const o = acc * 8;
+        const o = acc * SUM_STRIDE;
         s[o]! += 1;
         s[o + 1]! += started;
         s[o + 2]! += ended;
@@ -874,6 +885,7 @@ export class RecordBytesReader implements AggregatedRecord {
         s[o + 5]! += bytes1;
         s[o + 6]! += pkts2;
         s[o + 7]! += bytes2;
+        s[o + 8]! += encrypted;
       }
       this.tuples++;
 
@@ -930,7 +942,7 @@ export class RecordBytesReader implements AggregatedRecord {
     const w = new Float64Array(n);
     w.set(this.accWindow);
     this.accWindow = w;
-    const s = new Float64Array(n * 8);
+    const s = new Float64Array(n * SUM_STRIDE);
     s.set(this.sums);
     this.sums = s;
   }

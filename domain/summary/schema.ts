@@ -6,7 +6,11 @@
  * docs/summary-schema.md. Adding a field here is the only way to add a field anywhere.
  */
 
-export const SUMMARY_SCHEMA_VERSION = 1;
+/**
+ * 2: ids from the record's byte offset (final where the record is read), `recordOffset` instead of
+ * `recordOrdinal`, `blob` as a 16-hex blob id, null fields left out of the row, VNet `flowsEncrypted`.
+ */
+export const SUMMARY_SCHEMA_VERSION = 2;
 
 /** Value kinds of the contract; each maps to one ADX column type. */
 export type FieldKind = 'string' | 'int' | 'long' | 'real' | 'datetime';
@@ -17,7 +21,10 @@ export interface FieldSpec {
   readonly name: string;
   readonly kind: FieldKind;
   readonly group: FieldGroup;
-  /** Null is allowed (enrichment fields and fields that only one log type has). */
+  /**
+   * Null is allowed (enrichment fields and fields that only one log type has). A null field is left out
+   * of the serialized row (ADX maps a missing path to null): rows carry only what they know.
+   */
   readonly nullable: boolean;
   readonly description: string;
   /**
@@ -110,7 +117,7 @@ export const SUMMARY_FIELDS = [
     group: 'identity',
     nullable: false,
     description:
-      'Deterministic id of this summary: a 128-bit hash of (blob, recordOrdinal, window, key). Reprocessing gives the same id; dedup on it.',
+      'Deterministic id of this summary: a 128-bit hash of (blob identity, recordOffset, window, key), final where the record is read. Reprocessing, any chunking of the blob, `flowlog process` and the app give the same id; dedup on it.',
   },
   {
     name: 'schemaVersion',
@@ -118,7 +125,7 @@ export const SUMMARY_FIELDS = [
     kind: 'int',
     group: 'identity',
     nullable: false,
-    description: 'Version of this contract (1).',
+    description: 'Version of this contract (2).',
   },
   {
     name: 'blob',
@@ -127,15 +134,16 @@ export const SUMMARY_FIELDS = [
     group: 'identity',
     nullable: false,
     description:
-      "Blob identity: the blob name from `resourceId=` / `flowLogResourceID=` on (outside the Azure layout: the path relative to the folder given). A blob rewritten from byte 0 within its hour (a new generation N ≥ 1) gives rows with `#gN` appended, so their ids never collide with the earlier content's rows.",
+      "Blob id: 16 hex characters, the first 64 bits of MurmurHash3 x86 128 of the blob identity (the blob name from `resourceId=` / `flowLogResourceID=` on; outside the Azure layout the path relative to the folder given; `#gN` appended for a blob rewritten from byte 0 within its hour, generation N ≥ 1). `GET /api/blobs`, `GET /api/blobs/{key}` and `flowlog blob-id <name>` show it next to the blob's name.",
   },
   {
-    name: 'recordOrdinal',
+    name: 'recordOffset',
     repeats: true,
     kind: 'long',
     group: 'identity',
     nullable: false,
-    description: 'Zero-based position of the source record in the blob.',
+    description:
+      'Byte offset of the source record in the blob (where its `{` is). `POST /api/blobs/rerun {from: {offset}}` reads the blob again from there.',
   },
   {
     name: 'recordTime',
@@ -293,6 +301,14 @@ export const SUMMARY_FIELDS = [
     group: 'measure',
     nullable: false,
     description: 'Bytes destination → source.',
+  },
+  {
+    name: 'flowsEncrypted',
+    kind: 'long',
+    group: 'measure',
+    nullable: true,
+    description:
+      'VNet only: tuples whose encryption state is `X` (encrypted by virtual network encryption); the others (`NX`, `NX_HW_NOT_SUPPORTED`, `NX_SW_NOT_READY`, `NX_NOT_ACCEPTED`, `NX_NOT_SUPPORTED`, `NX_LOCAL_DST`, `NX_FALLBACK`, …) are `tuples − flowsEncrypted` (not sent: derivable; `Flows()` gives it as `flowsUnencrypted`). Absent for NSG rows, which carry no encryption state.',
   },
   ...side('src', 'source'),
   ...side('dst', 'destination'),

@@ -1,5 +1,5 @@
 import { groupSeed } from '../aggregate';
-import { type AggregatedRecord, RecordBytesReader } from '../formats/record-bytes';
+import { type AggregatedRecord, RecordBytesReader, SUM_STRIDE } from '../formats/record-bytes';
 import { type MurmurPrefix, murmur128HexInto, murmurPrefix } from '../hash';
 import { isoSeconds } from '../window';
 import {
@@ -25,6 +25,18 @@ const IDENTIFIER = /^[A-Za-z][A-Za-z0-9]*$/;
 function renderExpression(name: string, kind: FieldKind): string {
   if (!IDENTIFIER.test(name)) throw new Error(`schema: field name "${name}" is not a plain identifier`);
   return kind === 'string' || kind === 'datetime' ? `str(s.${name})` : `num(s.${name})`;
+}
+
+/**
+ * `,"name":value` of one field, as a generated expression. A nullable field whose value is null (or
+ * undefined) renders as nothing: rows leave out what they do not know, ADX maps a missing path to null.
+ */
+function fieldExpression(
+  f: { readonly name: string; readonly kind: FieldKind; readonly nullable: boolean },
+  first = false,
+): string {
+  const text = `${JSON.stringify(`${first ? '{' : ','}${JSON.stringify(f.name)}:`)} + ${renderExpression(f.name, f.kind)}`;
+  return f.nullable ? `(s.${f.name} == null ? '' : ${text})` : text;
 }
 
 function str(value: string | null | undefined): string {
@@ -68,10 +80,8 @@ function compile(): Compiled {
   const last = repeating[repeating.length - 1]?.i ?? first - 1;
   if (repeating.length !== last - first + 1)
     throw new Error('schema: fields marked repeats must be contiguous');
-  const part = (i: number) => {
-    const f = SUMMARY_FIELDS[i]!;
-    return `${JSON.stringify(`${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`)} + ${renderExpression(f.name, f.kind)}`;
-  };
+  if (SUMMARY_FIELDS[0]?.nullable !== false) throw new Error('schema: the first field must not be nullable');
+  const part = (i: number) => fieldExpression(SUMMARY_FIELDS[i]!, i === 0);
   const join = (parts: string[]) => (parts.length > 0 ? parts.join(' + ') : "''");
   const render = (parts: string[]) => new Function('s', 'str', 'num', `return ${join(parts)};`) as Render;
   const head = SUMMARY_FIELDS.slice(0, first).map((_, i) => part(i));
@@ -106,6 +116,20 @@ const stringMemo: RepeatMemo = { text: '', bytes: new Uint8Array(0), values: [] 
 export function serializeSummary(summary: FlowSummary): string {
   repeated(summary, stringMemo);
   return `${compiled.head(summary, strFn, numFn)}${stringMemo.text}${compiled.tail(summary, strFn, numFn)}}`;
+}
+
+/**
+ * One serialized row read back as a summary: the fields a row leaves out (nullable ones that were null)
+ * are null again. Throws a SyntaxError for text that is not JSON, a TypeError for JSON that is not an
+ * object with a string id.
+ */
+export function parseSummaryRow(line: string): FlowSummary {
+  const parsed: unknown = JSON.parse(line);
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { id?: unknown }).id !== 'string')
+    throw new TypeError(`not a summary row: ${line.slice(0, 80)}`);
+  const row = parsed as Record<string, unknown>;
+  for (const f of SUMMARY_FIELDS) if (f.nullable && row[f.name] === undefined) row[f.name] = null;
+  return row as FlowSummary;
 }
 
 /** What a sender needs of a serialized summary besides its bytes: the message id and partition key. */
@@ -174,8 +198,12 @@ const ROW_TAILS_LIMIT = 65_536;
 
 /** Where a record read by RecordBytesReader came from: what its summaries' ids and identity fields need. */
 export interface RecordPlace {
+  /** Blob identity: part of the ids. */
   readonly blob: string;
-  readonly recordOrdinal: number;
+  /** The rows' `blob` field (blobIdOf(blob)). */
+  readonly blobId: string;
+  /** Byte offset of the record in the blob: part of the ids, the rows' `recordOffset`. */
+  readonly recordOffset: number;
   readonly windowSeconds: number;
 }
 
@@ -202,6 +230,9 @@ const FAST_MEASURES = [
   'bytesDstToSrc',
 ] as const;
 
+/** VNet only (null for NSG rows). */
+const ENCRYPTION_MEASURES = ['flowsEncrypted'] as const;
+
 /**
  * appendRecord writes bytes in a fixed field order; it is only used while the schema has exactly that
  * order (a test checks that it does), so a schema change can never make the two paths disagree.
@@ -210,7 +241,14 @@ function fastLayoutMatchesSchema(): boolean {
   const names = SUMMARY_FIELDS.map((f) => f.name as string);
   const repeating = SUMMARY_FIELDS.filter((f) => 'repeats' in f && f.repeats).map((f) => f.name as string);
   const enrichment = SUMMARY_FIELDS.filter((f) => f.group === 'enrichment').map((f) => f.name as string);
-  const expected = ['id', ...repeating, ...FAST_KEY_FIELDS, ...FAST_MEASURES, ...enrichment];
+  const expected = [
+    'id',
+    ...repeating,
+    ...FAST_KEY_FIELDS,
+    ...FAST_MEASURES,
+    ...ENCRYPTION_MEASURES,
+    ...enrichment,
+  ];
   const kinds = SUMMARY_FIELDS.filter((f) => (FAST_MEASURES as readonly string[]).includes(f.name)).every(
     (f) => f.kind === 'long' || f.kind === 'int',
   );
@@ -266,19 +304,17 @@ interface Middle {
   readonly id: Uint8Array;
 }
 const UNIT = 0x1f;
-/** All enrichment fields null, the closing brace and the newline. */
-const NULL_ENRICHMENT_TAIL = utf8(
-  `${SUMMARY_FIELDS.filter((f) => f.group === 'enrichment')
-    .map((f) => `,${JSON.stringify(f.name)}:null`)
-    .join('')}}\n`,
-);
+/** A row without enrichment ends here: every enrichment field is null, so none is written. */
+const NULL_ENRICHMENT_TAIL = utf8('}\n');
+/** `,"flowsEncrypted":` (VNet rows). */
+const ENCRYPTED_OPEN = utf8(`,${JSON.stringify(ENCRYPTION_MEASURES[0])}:`);
 const ENRICHMENT_FIELDS = SUMMARY_FIELDS.filter((f) => f.group === 'enrichment');
 type RenderEnrichment = (s: FlowSummary, str: (v: unknown) => string, num: (v: unknown) => string) => string;
 const renderEnrichment = new Function(
   's',
   'str',
   'num',
-  `return ${ENRICHMENT_FIELDS.map((f) => `${JSON.stringify(`,${JSON.stringify(f.name)}:`)} + ${renderExpression(f.name, f.kind)}`).join(' + ') || "''"} + '}\\n';`,
+  `return ${ENRICHMENT_FIELDS.map((f) => fieldExpression(f)).join(' + ') || "''"} + '}\\n';`,
 ) as RenderEnrichment;
 
 /** The enrichment fields of one side (src… or dst…) as last rendered for an address. */
@@ -309,7 +345,7 @@ const ENRICHMENT_PLAN = (() => {
       's',
       'str',
       'num',
-      `return ${fields.map((f) => `${JSON.stringify(`,${JSON.stringify(f.name)}:`)} + ${renderExpression(f.name, f.kind)}`).join(' + ') || "''"};`,
+      `return ${fields.map((f) => fieldExpression(f)).join(' + ') || "''"};`,
     ) as Render;
   const side = (fields: typeof ENRICHMENT_FIELDS): SidePlan => ({
     same: new Function(
@@ -457,7 +493,7 @@ export class NdjsonEncoder {
         const proto = (code >>> 16) & 255;
         const dirDec = ((code >>> 23) & 2) | ((code >>> 25) & 1);
         const sums = reader.sums;
-        const o8 = a * 8;
+        const o8 = a * SUM_STRIDE;
 
         const mid = this.middleOf(windowStart, dirDec, proto);
 
@@ -489,6 +525,10 @@ export class NdjsonEncoder {
         o = writeDstOpen(buf, o);
         for (let k = srcEnd + 1; k < dstEnd; k++) buf[o++] = b[k]!;
         o = writeNumbers(buf, o, dstPort, sums, o8, putInt, putNumber);
+        if (logType === 'vnet') {
+          o = put(buf, o, ENCRYPTED_OPEN);
+          o = putNumber(buf, o, sums[o8 + 8]!);
+        }
         this.length = o;
         if (enricher?.fieldsDependOnAddressesAndPort) {
           const tails = this.rowTails;
@@ -535,10 +575,10 @@ export class NdjsonEncoder {
     const code = reader.accCode[a]!;
     const srcEnd = reader.accSrcEnd[a]!;
     const sums = reader.sums;
-    const o8 = a * 8;
+    const o8 = a * SUM_STRIDE;
     s.id = id;
-    s.blob = place.blob;
-    s.recordOrdinal = place.recordOrdinal;
+    s.blob = place.blobId;
+    s.recordOffset = place.recordOffset;
     s.recordTime = reader.time;
     s.windowStart = isoSeconds(reader.accWindow[a]!);
     s.windowSeconds = place.windowSeconds;
@@ -561,6 +601,7 @@ export class NdjsonEncoder {
     s.bytesSrcToDst = sums[o8 + 5]!;
     s.packetsDstToSrc = sums[o8 + 6]!;
     s.bytesDstToSrc = sums[o8 + 7]!;
+    s.flowsEncrypted = logType === 'vnet' ? sums[o8 + 8]! : null;
     return s;
   }
 
@@ -575,7 +616,7 @@ export class NdjsonEncoder {
     const acl = reader.groupAcl[g]!;
     const seed = groupSeed(
       place.blob,
-      place.recordOrdinal,
+      place.recordOffset,
       place.windowSeconds,
       logType,
       reader.resourceId,
@@ -586,8 +627,8 @@ export class NdjsonEncoder {
     const seedBytes = utf8(seed);
     const template = {
       schemaVersion: SUMMARY_SCHEMA_VERSION,
-      blob: place.blob,
-      recordOrdinal: place.recordOrdinal,
+      blob: place.blobId,
+      recordOffset: place.recordOffset,
       recordTime: reader.time,
       windowSeconds: place.windowSeconds,
       logType,

@@ -6,8 +6,9 @@
 
 /** The summary fields the view reads (a subset of FlowSummary; enrichment fields are optional). */
 export interface SummaryFields {
+  /** The rows' 16-hex blob id (blobIdOf the identity). */
   readonly blob: string;
-  readonly recordOrdinal: number;
+  readonly recordOffset: number;
   readonly windowStart: string;
   readonly decision: string;
   readonly rule: string;
@@ -271,7 +272,7 @@ function isSummary(body: unknown): body is SummaryFields {
   const b = body as Record<string, unknown>;
   return (
     typeof b['blob'] === 'string' &&
-    typeof b['recordOrdinal'] === 'number' &&
+    typeof b['recordOffset'] === 'number' &&
     typeof b['windowStart'] === 'string' &&
     typeof b['srcIp'] === 'string' &&
     typeof b['dstIp'] === 'string' &&
@@ -364,9 +365,12 @@ export class LiveModel {
     this.phase = phase;
   }
 
-  /** A record block was committed (and its BlobCreated event is on its way) at `at`. */
-  commit(blob: string, recordOrdinal: number, at: number): void {
-    this.pending.set(`${blob}\u0000${recordOrdinal}`, at);
+  /**
+   * A record block was committed (and its BlobCreated event is on its way) at `at`: the blob's row id
+   * (blobIdOf) and the record's byte offset, which its summaries carry as `blob` and `recordOffset`.
+   */
+  commit(blobId: string, recordOffset: number, at: number): void {
+    this.pending.set(`${blobId}\u0000${recordOffset}`, at);
   }
 
   /** An event reached the hub at `at` (its enqueued time); bodies that are not summaries are counted apart. */
@@ -376,7 +380,7 @@ export class LiveModel {
       return;
     }
     this.hubEvents++;
-    const key = `${body.blob}\u0000${body.recordOrdinal}`;
+    const key = `${body.blob}\u0000${body.recordOffset}`;
     const committed = this.pending.get(key);
     if (committed !== undefined) {
       // First summary of that block: its end-to-end latency. Later ones (and redeliveries) are not samples.

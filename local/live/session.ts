@@ -7,10 +7,11 @@
  */
 // The Functions host shim must be installed before anything loads @azure/functions.
 import '../functions-host';
+import { summariesOfEvent } from '../../adapters/event-hubs';
 import { names } from '../../app/names';
 import { appServices } from '../../app/services';
 import { sweepOnce } from '../../app/sweep';
-import { blobIdentityFromName, parseHourPath } from '../../domain/blob-identity';
+import { blobIdentityFromName, blobIdOf, parseHourPath } from '../../domain/blob-identity';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import { blobCreatedEvent } from '../azure-writer';
@@ -75,6 +76,8 @@ interface TrackedBlob {
   readonly container: string;
   readonly name: string;
   readonly identity: string;
+  /** The `blob` field of its rows. */
+  readonly blobId: string;
   readonly logType: 'nsg' | 'vnet';
   readonly hourStart: number | undefined;
   committedRecords: number;
@@ -171,7 +174,16 @@ export class LiveSession {
         `Azurite ${new URL(stack.azurite.blobEndpoint).host}`,
       ],
     });
-    const offHub = stack.eventHubs.onEvent((e) => model.hubEvent(e.body, e.enqueuedTime.getTime()));
+    const offHub = stack.eventHubs.onEvent((e) => {
+      // Several summaries per event: each is a row of its own for the view.
+      let rows: unknown[];
+      try {
+        rows = summariesOfEvent(e);
+      } catch {
+        rows = [e.body];
+      }
+      for (const row of rows) model.hubEvent(row, e.enqueuedTime.getTime());
+    });
     const offEpisodes = stack.host.durable.onEpisode((r) => {
       if (r.name !== names.processBlob) return;
       if (r.runtimeStatus === 'Completed' || r.runtimeStatus === 'ContinuedAsNew') this.runs.completed++;
@@ -239,6 +251,7 @@ export class LiveSession {
         container: r.container,
         name: r.name,
         identity: blobIdentityFromName(r.name) ?? r.name,
+        blobId: blobIdOf(blobIdentityFromName(r.name) ?? r.name),
         logType: r.logType,
         hourStart: parseHourPath(r.name)?.hourStart.getTime(),
         committedRecords: 0,
@@ -263,7 +276,7 @@ export class LiveSession {
         t.committedLength = commit.contentLength;
         this.counts.blocks++;
         if (r.time && (this.dataTime === null || r.time > this.dataTime)) this.dataTime = r.time;
-        this.model.commit(t.identity, r.ordinal, at);
+        this.model.commit(t.blobId, commit.recordOffset ?? -1, at);
         if (r.lastOfBlob) {
           t.current = false;
           t.finishedAt = at;

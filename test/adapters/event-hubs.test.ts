@@ -2,11 +2,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readAppConfig } from '../../adapters/config';
 import { ExternalError } from '../../adapters/errors';
-import { SEND_ATTEMPTS, SummaryEmitter, type SummaryEvent } from '../../adapters/event-hubs';
+import {
+  COMPRESSION_PROPERTY,
+  FORMAT_PROPERTY,
+  packRows,
+  ROWS_FORMAT,
+  rowsOfEvent,
+  SEND_ATTEMPTS,
+  SummaryEmitter,
+} from '../../adapters/event-hubs';
+import { murmur128Hex } from '../../domain/hash';
 import { seededRandom } from '../../domain/simulate/simulate';
 import { type EventHubsServer, startEventHubsServer } from '../../local/eventhubs';
 
-const HUBS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
+const HUBS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
 let server: EventHubsServer;
 before(async () => {
   // A small batch limit: several batches per emit with a few dozen summaries.
@@ -18,35 +27,119 @@ before(async () => {
 after(async () => server.stop());
 
 /** The emitter as the app builds it (SDK retry settings included), for one hub of the test server. */
-function emitterFor(hub: string): SummaryEmitter {
+function emitterFor(hub: string, settings: Record<string, string> = {}): SummaryEmitter {
   const config = readAppConfig({
     AzureWebJobsStorage: 'UseDevelopmentStorage=true',
     FLOWLOG_SOURCE_ACCOUNTS: 'acct',
     FLOWLOG_SOURCE_CONNECTION_STRINGS: JSON.stringify({ acct: 'UseDevelopmentStorage=true' }),
     EventHubConnection: server.connectionString(hub),
+    // ~3 rows of ~330 bytes per event: several events per batch and several batches per emit.
+    FLOWLOG_EVENT_MAX_BYTES: '1000',
+    ...settings,
   });
   return SummaryEmitter.fromConfig(config, { attempts: SEND_ATTEMPTS, firstDelayMs: 5, maxDelayMs: 20 });
 }
 
-function summaries(n: number, prefix: string): SummaryEvent[] {
-  return Array.from({ length: n }, (_, i) => ({
-    id: `${prefix}-${String(i).padStart(4, '0')}`,
-    resourceId: `/r/${i % 3}`,
-    body: Buffer.from(JSON.stringify({ id: `${prefix}-${i}`, pad: 'x'.repeat(300) })),
-  }));
+/** `n` rows as parseChunk stages them (one JSON object per line, id first), and their ids. */
+function rows(n: number, prefix: string): { bytes: Uint8Array; ids: string[] } {
+  const ids = Array.from({ length: n }, (_, i) => murmur128Hex(`${prefix}-${i}`));
+  const text = ids.map((id, i) => `${JSON.stringify({ id, n: i, pad: 'x'.repeat(280) })}\n`).join('');
+  return { bytes: new TextEncoder().encode(text), ids };
+}
+
+/** Every row stored on a hub, in arrival order, with the event it came in. */
+function storedRows(hub: string): { id: string; messageId: string; partitionKey: string | undefined }[] {
+  return server.events(hub).flatMap((e) =>
+    rowsOfEvent(e.bodyBytes ?? e.body, e.properties).map((line) => ({
+      id: (JSON.parse(line) as { id: string }).id,
+      messageId: String(e.messageId),
+      partitionKey: e.partitionKey,
+    })),
+  );
 }
 
 describe('SummaryEmitter', () => {
-  test('several batches per emit: every summary arrives once, with its id and partition key', async () => {
+  test('packRows: whole lines, bodies within the bound, a longer row alone, nothing lost', () => {
+    const text = ['{"id":"a"}', `{"id":"b","pad":"${'x'.repeat(50)}"}`, '{"id":"c"}', '{"id":"d"}']
+      .map((l) => `${l}\n`)
+      .join('');
+    const bytes = new TextEncoder().encode(text);
+    const bodies = packRows(bytes, 30).map((b) => new TextDecoder().decode(b));
+    assert.deepEqual(bodies, [
+      '{"id":"a"}\n',
+      `{"id":"b","pad":"${'x'.repeat(50)}"}\n`,
+      '{"id":"c"}\n{"id":"d"}\n',
+    ]);
+    assert.equal(bodies.join(''), text);
+    assert.deepEqual(packRows(bytes, 1 << 20).length, 1);
+    assert.deepEqual(packRows(new Uint8Array(0), 100), []);
+  });
+
+  test('several rows per event, several events per batch, several batches per emit: every row once', async () => {
     const emitter = emitterFor('a');
     try {
-      const events = summaries(40, 'a');
-      const stats = await emitter.emit(events);
-      assert.equal(stats.events, 40);
-      assert.ok(stats.batches >= 6, `${stats.batches} batches`);
-      const stored = server.events('a');
-      assert.deepEqual(stored.map((e) => e.messageId).sort(), events.map((e) => e.id).sort());
-      for (const e of stored) assert.equal(e.partitionKey, `/r/${Number(String(e.messageId).slice(2)) % 3}`);
+      const { bytes, ids } = rows(40, 'a');
+      const stats = await emitter.emitRows(bytes, 'blob-key-a', 'test rows');
+      assert.equal(stats.rows, 40);
+      assert.ok(stats.events >= 12 && stats.events <= 20, `${stats.events} events for 40 rows of ~330 bytes`);
+      assert.ok(stats.batches >= 3, `${stats.batches} batches`);
+      const stored = storedRows('a');
+      assert.deepEqual(
+        stored.map((r) => r.id),
+        ids,
+        'every row once, in order',
+      );
+      for (const e of server.events('a')) {
+        assert.equal(e.partitionKey, 'blob-key-a');
+        assert.equal(e.properties[FORMAT_PROPERTY], ROWS_FORMAT);
+        assert.equal(e.properties[COMPRESSION_PROPERTY], undefined);
+        const inEvent = rowsOfEvent(e.bodyBytes ?? e.body, e.properties);
+        assert.equal(
+          String(e.messageId),
+          `${(JSON.parse(inEvent[0]!) as { id: string }).id}+${inEvent.length}`,
+        );
+      }
+    } finally {
+      await emitter.close();
+    }
+  });
+
+  test('gzip: bodies compressed with the Compression property; rows read back the same', async () => {
+    const emitter = emitterFor('g', { FLOWLOG_EVENT_GZIP: 'true', FLOWLOG_EVENT_MAX_BYTES: '240000' });
+    try {
+      // 40 rows, 13 KB: one event, which gzipped fits the test hub's 4 KB messages.
+      const { bytes, ids } = rows(40, 'g');
+      const stats = await emitter.emitRows(bytes, 'k', 'test rows');
+      assert.equal(stats.rows, 40);
+      assert.equal(stats.events, 1);
+      const [event] = server.events('g');
+      assert.equal(event?.properties[COMPRESSION_PROPERTY], 'gzip');
+      assert.ok((event?.bodyBytes?.length ?? 0) < bytes.length / 5, 'repetitive rows compress > 5x');
+      assert.deepEqual(
+        storedRows('g').map((r) => r.id),
+        ids,
+      );
+    } finally {
+      await emitter.close();
+    }
+  });
+
+  test('a staged line that is not a summary row fails permanently, naming the file and byte, before sending', async () => {
+    const emitter = emitterFor('f');
+    try {
+      const { bytes } = rows(5, 'f');
+      const broken = new Uint8Array([...bytes, ...new TextEncoder().encode('not a row\n')]);
+      const error = await emitter.emitRows(broken, 'k', 'staged rows x.ndjson').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof ExternalError, String(error));
+      assert.equal(error.retryable, false);
+      assert.match(
+        error.message,
+        new RegExp(`^staged rows x\\.ndjson, byte ${bytes.length}: not a summary row`),
+      );
+      assert.equal(server.events('f').length, 0, 'nothing sent');
     } finally {
       await emitter.close();
     }
@@ -57,7 +150,7 @@ describe('SummaryEmitter', () => {
     try {
       const before = server.counters.sends;
       server.faults.failNextSends(100, 'com.microsoft:server-busy');
-      const error = await emitter.emit(summaries(1, 'b')).then(
+      const error = await emitter.emitRows(rows(1, 'b').bytes, 'k', 'test').then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -77,12 +170,12 @@ describe('SummaryEmitter', () => {
     const emitter = emitterFor('c');
     try {
       server.faults.failNextSends(2, 'com.microsoft:server-busy');
-      const stats = await emitter.emit(summaries(3, 'c'));
+      const stats = await emitter.emitRows(rows(3, 'c').bytes, 'k', 'test');
       assert.equal(stats.retries, 2);
-      assert.equal(server.events('c').length, 3);
+      assert.equal(storedRows('c').length, 3);
       const before = server.counters.sends;
       server.faults.failNextSends(1, 'amqp:not-found');
-      const error = await emitter.emit(summaries(1, 'c2')).then(
+      const error = await emitter.emitRows(rows(1, 'c2').bytes, 'k', 'test').then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -99,20 +192,20 @@ describe('SummaryEmitter', () => {
     const emitter = emitterFor('d');
     try {
       server.faults.failSendProbability(0.25, seededRandom(9));
-      const calls = Array.from({ length: 8 }, (_, i) => summaries(30, `d${i}`));
+      const calls = Array.from({ length: 8 }, (_, i) => rows(30, `d${i}`));
       const results = await Promise.all(
         calls.map((c) =>
-          emitter.emit(c).then(
-            (s) => s.events,
+          emitter.emitRows(c.bytes, 'k', 'test').then(
+            (s) => s.rows,
             () => 0,
           ),
         ),
       );
       server.faults.reset();
-      const stored = new Set(server.events('d').map((e) => String(e.messageId)));
-      for (const [i, events] of results.entries()) {
-        if (events === 0) continue;
-        for (const s of calls[i]!) assert.ok(stored.has(s.id), `${s.id} reported sent but not stored`);
+      const stored = new Set(storedRows('d').map((r) => r.id));
+      for (const [i, sent] of results.entries()) {
+        if (sent === 0) continue;
+        for (const id of calls[i]!.ids) assert.ok(stored.has(id), `${id} reported sent but not stored`);
       }
       assert.ok(results.some((n) => n > 0));
       assert.ok(server.counters.faultsInjected > 0);

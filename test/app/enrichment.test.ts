@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { summariesOfEvent } from '../../adapters/event-hubs';
 import { names } from '../../app/names';
 import { simulateBlobs } from '../../domain/simulate/simulate';
-import type { FlowSummary } from '../../domain/summary/schema';
 import { blobCreatedEvent } from '../../local/azure-writer';
 import { LOCAL_HUB, NSG_CONTAINER, startOfflineStack } from '../../local/offline-stack';
 
@@ -28,7 +28,7 @@ test('the app enriches what it emits (installed GeoIP/ASN data, IANA names)', as
       );
     }
     await stack.host.waitForIdle({ timeoutMs: 120_000 });
-    const rows = stack.eventHubs.events(LOCAL_HUB).map((e) => e.body as FlowSummary);
+    const rows = stack.eventHubs.events(LOCAL_HUB).flatMap((e) => summariesOfEvent(e));
     const google = rows.find((s) => s.dstIp === '8.8.8.8');
     assert.ok(google, 'a flow to 8.8.8.8');
     assert.deepEqual([google.dstCountry, google.dstAsn, google.l7Protocol], ['US', 15169, 'domain']);

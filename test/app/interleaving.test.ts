@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { summariesOfEvent } from '../../adapters/event-hubs';
 import { names } from '../../app/names';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
@@ -79,7 +80,7 @@ describe('interleaving: an event at any point of an active run is never lost', (
       const events = stack.eventHubs.events(LOCAL_HUB).slice(before);
       const expected = expectedSummaries(blob.name, blobText({ ...blob, records: blob.records.slice(0, 2) }));
       assert.equal(assertSameSummaries(dedupById(events), expected), undefined);
-      assert.equal(events.length, expected.length, 'no block read twice');
+      assert.equal(events.flatMap((e) => summariesOfEvent(e)).length, expected.length, 'no block read twice');
     });
   }
 });

@@ -3,11 +3,12 @@
 // rerun from its ordinal.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { summariesOfEvent } from '../../adapters/event-hubs';
 import type { ProcessBlobOutput } from '../../app/contracts';
 import { names } from '../../app/names';
 import { blobKeyOfInstance } from '../../app/runs';
 import { appServices } from '../../app/services';
-import { blobIdentityFromName } from '../../domain/blob-identity';
+import { blobIdentityFromName, blobIdOf } from '../../domain/blob-identity';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import type { FlowLogError } from '../../domain/errors';
@@ -82,7 +83,7 @@ describe('operator paths', () => {
     assert.equal((await appServices().ledger.get(key))?.state, 'ok');
     const mine = stack.eventHubs
       .events(LOCAL_HUB)
-      .filter((e) => (e.body as { blob: string }).blob.includes(b.name.slice(11, 60)));
+      .filter((e) => summariesOfEvent(e)[0]?.blob === blobIdOf(blobIdentityFromName(b.name)!));
     assert.equal(assertSameSummaries(dedupById(mine), expectedSummaries(b.name, blobText(b))), undefined);
   });
 
@@ -136,19 +137,20 @@ describe('operator paths', () => {
       ['unknown-version'],
     );
     assert.ok(
-      expected.every((x) => x.recordOrdinal !== 1),
+      expected.every((x) => x.recordOffset !== offset),
       'flowlog process skips it too',
     );
-    // After a fix, the operator reruns from record 1: records 1 and 2 are read again, same ids.
+    assert.ok(expected.some((x) => x.recordOffset > offset));
+    // After a fix, the operator reruns from the record's offset: records 1 and 2 are read again, same ids.
     const before = stack.eventHubs.events(LOCAL_HUB).length;
-    const r = await rerunRequest(stack, b.name, { record: 1 });
+    const r = await rerunRequest(stack, b.name, { offset });
     assert.equal(r.status, 202);
     await stack.host.waitForIdle({ timeoutMs: 60_000, fastForward: true });
     const again = stack.eventHubs.events(LOCAL_HUB).slice(before);
     assert.equal(
       assertSameSummaries(
         dedupById(again),
-        expected.filter((x) => x.recordOrdinal >= 1),
+        expected.filter((x) => x.recordOffset >= offset),
       ),
       undefined,
     );

@@ -106,10 +106,16 @@ describe('parseChunk: a broken document loses nothing', () => {
       [quarantined.raw, quarantined.byteOffset, quarantined.name],
       [',"this block is not a record"', brokenStart, b.name],
     );
-    // The summaries of the four good records are staged; their ordinals are 0..3 in order.
+    // The rows of the four good records are staged, at those records' offsets (the result lists them).
     const staged = (await appServices().staging.get(result.staged)).toString('utf8').trim().split('\n');
-    const ordinals = new Set(staged.map((l) => (JSON.parse(l) as { recordOrdinal: number }).recordOrdinal));
-    assert.deepEqual([...ordinals].sort(), [0, 1, 2, 3]);
+    const offsets = new Set(staged.map((l) => (JSON.parse(l) as { recordOffset: number }).recordOffset));
+    assert.equal(result.kind, 'parsed');
+    assert.equal(result.kind === 'parsed' ? result.recordOffsets.length : 0, 4);
+    assert.deepEqual(
+      [...offsets].sort((x, y) => x - y),
+      result.kind === 'parsed' ? [...result.recordOffsets] : [],
+    );
+    assert.ok([...offsets].every((o) => o !== brokenStart));
   });
 });
 

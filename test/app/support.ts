@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { summariesOfEvent } from '../../adapters/event-hubs';
 import { blobIdentityFromName } from '../../domain/blob-identity';
 import type { FlowLogError } from '../../domain/errors';
 import { type SimulatedBlob, simulateBlobs } from '../../domain/simulate/simulate';
@@ -28,17 +29,25 @@ export function expectedFromFile(path: string, name: string): FlowSummary[] {
   return expectedSummaries(name, readFileSync(path, 'utf8'));
 }
 
+/** Every summary row on the local hub, in arrival order (several per event; duplicates kept). */
+export function hubRows(stack: OfflineStack, hub = 'flow-summaries'): FlowSummary[] {
+  return stack.eventHubs.events(hub).flatMap((e) => summariesOfEvent(e));
+}
+
 /** Hub events deduplicated by id (what ADX's dedup view keeps), as summaries. */
 export function dedupById(events: readonly ReceivedEvent[]): Map<string, FlowSummary> {
   const byId = new Map<string, FlowSummary>();
   for (const e of events) {
-    const body = (e.body ?? JSON.parse(String(e.bodyBytes))) as FlowSummary;
-    const previous = byId.get(body.id);
-    if (previous && serializeSummary(previous) !== serializeSummary(body))
-      throw new Error(`id ${body.id} sent with two different bodies`);
-    byId.set(body.id, body);
-    if (e.messageId !== body.id)
-      throw new Error(`messageId ${String(e.messageId)} differs from the body id ${body.id}`);
+    const rows = summariesOfEvent(e);
+    if (rows.length === 0) throw new Error(`event ${String(e.messageId)} carries no summary`);
+    if (e.messageId !== `${rows[0]!.id}+${rows.length}`)
+      throw new Error(`messageId ${String(e.messageId)} is not the first row's id and the row count`);
+    for (const body of rows) {
+      const previous = byId.get(body.id);
+      if (previous && serializeSummary(previous) !== serializeSummary(body))
+        throw new Error(`id ${body.id} sent with two different bodies`);
+      byId.set(body.id, body);
+    }
   }
   return byId;
 }
@@ -51,7 +60,8 @@ export function assertSameSummaries(
     return `expected ${expected.length} distinct summaries, got ${actual.size}`;
   for (const e of expected) {
     const a = actual.get(e.id);
-    if (!a) return `missing summary ${e.id} (${e.srcIp}→${e.dstIp}:${e.dstPort} record ${e.recordOrdinal})`;
+    if (!a)
+      return `missing summary ${e.id} (${e.srcIp}→${e.dstIp}:${e.dstPort} record at byte ${e.recordOffset})`;
     if (serializeSummary(a) !== serializeSummary(e))
       return `summary ${e.id} differs:\n${serializeSummary(a)}\n${serializeSummary(e)}`;
   }

@@ -68,9 +68,9 @@ test("a late second run of a round's cleanup (at-least-once) never touches the n
     JSON.parse(
       stack.host.durable.readEntityState(names.blobStateEntity, key).stateJson ?? 'null',
     ) as BlobState;
-  // Every cleanup runs twice; the second run lands in the next round, right before its enrich step (after
-  // that round's parse staged its summaries).
-  stack.host.faults.duplicateActivity(names.recordBlobStatus, 100, { beforeNext: names.enrichChunk });
+  // Every cleanup runs twice; the second run lands in the next round, right before its emit step (after
+  // that round's parse staged its rows).
+  stack.host.faults.duplicateActivity(names.recordBlobStatus, 100, { beforeNext: names.emitChunk });
   stack.eventHubs.faults.delayReplies(300);
   for (const record of b.records) {
     const info = await stack.writer.appendRecord(b.name, record);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { aggregateRecord } from '../../domain/aggregate';
+import { blobIdOf } from '../../domain/blob-identity';
 import { type FlowLogError, TupleFormatError } from '../../domain/errors';
 import { type FlowRecord, readFlowRecord } from '../../domain/formats/record';
 import { parseTuple } from '../../domain/formats/tuple';
@@ -30,7 +31,8 @@ function referenceAggregate(record: FlowRecord, windowSeconds: number) {
         t.direction,
         t.decision,
       ].join('|');
-      const v = sums.get(k) ?? [0, 0, 0, 0, 0, 0, 0, 0];
+      const v = sums.get(k) ?? [0, 0, 0, 0, 0, 0, 0, 0, 0];
+      const vnet = t.encryption !== null;
       const add = [
         1,
         t.state === 'B' ? 1 : 0,
@@ -40,6 +42,7 @@ function referenceAggregate(record: FlowRecord, windowSeconds: number) {
         t.bytesSrcToDst,
         t.packetsDstToSrc,
         t.bytesDstToSrc,
+        vnet && t.encryption === 'X' ? 1 : 0,
       ];
       sums.set(
         k,
@@ -76,13 +79,14 @@ function fastAsMap(summaries: readonly FlowSummary[]) {
       s.bytesSrcToDst,
       s.packetsDstToSrc,
       s.bytesDstToSrc,
+      s.flowsEncrypted ?? 0,
     ]);
   }
   return m;
 }
 
 const at = { source: 'test' };
-const ctx = (windowSeconds = 60) => ({ blob: 'b', recordOrdinal: 0, windowSeconds });
+const ctx = (windowSeconds = 60) => ({ blob: 'b', blobId: blobIdOf('b'), byteOffset: 0, windowSeconds });
 
 const vnetTuple = fc
   .record({
@@ -227,7 +231,13 @@ describe('aggregation', () => {
     const out: FlowSummary[] = [];
     aggregateRecord(
       record,
-      { blob: 'blob.json', recordOrdinal: 7, byteOffset: 1234, windowSeconds: 60 },
+      {
+        blob: 'blob.json',
+        blobId: blobIdOf('blob.json'),
+        recordOrdinal: 7,
+        byteOffset: 1234,
+        windowSeconds: 60,
+      },
       out,
       problems,
     );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { blobIdOf } from '../../domain/blob-identity';
 import { Enricher, LabelIndex, parseLabelsCsv } from '../../domain/enrich';
 import { RecordBytesReader } from '../../domain/formats/record-bytes';
 import { simulateBlobs } from '../../domain/simulate/simulate';
@@ -117,7 +118,7 @@ describe('RowTails (rendered enrichment by address bytes, port and protocol)', (
     const enricher = new Enricher({ labels: labels('before') });
     const encoder = new NdjsonEncoder();
     const reader = new RecordBytesReader();
-    const place = { blob: blob.name, recordOrdinal: 0, windowSeconds: 60 };
+    const place = { blob: blob.name, blobId: blobIdOf(blob.name), recordOffset: 0, windowSeconds: 60 };
     const write = () => {
       for (const record of blob.records) {
         assert.ok(reader.read(enc.encode(record), 60));

@@ -29,7 +29,7 @@ function knownEvents() {
       srcIp: '10.0.0.1',
       dstIp: '20.60.128.4',
       windowStart: W2,
-      recordOrdinal: 1,
+      recordOffset: 1,
       bytesSrcToDst: 200,
       packetsSrcToDst: 1,
     }),
@@ -156,12 +156,12 @@ describe('live model', () => {
     const model = new LiveModel(t0);
     for (let k = 0; k < 10; k++) model.commit(NSG_BLOB, k, t0);
     for (let k = 0; k < 10; k++)
-      model.hubEvent(summary({ srcIp: '10.0.0.1', dstIp: '8.8.8.8', recordOrdinal: k }), t0 + (k + 1) * 100);
+      model.hubEvent(summary({ srcIp: '10.0.0.1', dstIp: '8.8.8.8', recordOffset: k }), t0 + (k + 1) * 100);
     // A second summary of a block, and a redelivered one, are not new samples.
-    model.hubEvent(summary({ srcIp: '10.0.0.2', dstIp: '8.8.8.8', recordOrdinal: 3 }), t0 + 5000);
+    model.hubEvent(summary({ srcIp: '10.0.0.2', dstIp: '8.8.8.8', recordOffset: 3 }), t0 + 5000);
     // A summary of another blob with the same ordinal is no sample either: that blob committed nothing.
     model.hubEvent(
-      summary({ srcIp: '10.0.0.2', dstIp: '8.8.8.8', blob: VNET_BLOB, recordOrdinal: 0 }),
+      summary({ srcIp: '10.0.0.2', dstIp: '8.8.8.8', blob: VNET_BLOB, recordOffset: 0 }),
       t0 + 5000,
     );
     assert.deepEqual(model.view(t0 + 5000).latency, { samples: 10, p50: 500, p99: 1000, max: 1000 });

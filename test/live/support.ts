@@ -11,7 +11,7 @@ export function summary(
 ): SummaryFields {
   return {
     blob: NSG_BLOB,
-    recordOrdinal: 0,
+    recordOffset: 0,
     windowStart: '2026-11-30T03:00:00Z',
     decision: 'Allow',
     rule: 'DefaultRule_AllowInternetOutBound',
