@@ -20,8 +20,17 @@ function coord(v: number): string {
   return v.toFixed(4);
 }
 
-/** The lines describing one address (first line: the address itself). */
-export function formatAddressInfoText(info: AddressInfo): string[] {
+/** Where a dataset with one source (service tags, labels) was read from, as `flowlog lookup` shows it. */
+function sourceOf(sources: readonly DataSourceInfo[] | undefined, dataset: string): string | null {
+  const s = sources?.find((x) => x.dataset === dataset);
+  return s === undefined || s.locations.length === 0 ? null : `${s.locations.join(', ')} (${s.name})`;
+}
+
+/**
+ * The lines describing one address (first line: the address itself); with `sources`, which file gave
+ * each field group (`from` lines).
+ */
+export function formatAddressInfoText(info: AddressInfo, sources?: readonly DataSourceInfo[]): string[] {
   const head =
     info.address !== null && info.address !== info.input.trim()
       ? `${info.input} (${info.address})`
@@ -40,23 +49,30 @@ export function formatAddressInfoText(info: AddressInfo): string[] {
         ? ` (${coord(info.geo.lat)}, ${coord(info.geo.lon)})`
         : '';
     lines.push(row('location', `${place || 'unknown'}${at}`));
+    if (info.answeredBy.geo !== null) lines.push(row('  from', info.answeredBy.geo));
   }
   if (info.asn !== null) {
     const ms = info.microsoftAsn ? ' [Microsoft: counts as Azure]' : '';
     lines.push(row('AS', `AS${info.asn.asn}${info.asn.org === null ? '' : ` ${info.asn.org}`}${ms}`));
+    if (info.answeredBy.asn !== null) lines.push(row('  from', info.answeredBy.asn));
   }
   if (info.serviceTag !== null) {
     const t = info.serviceTag;
     lines.push(
       row('service tag', `${t.tag.name}${t.tag.region === null ? '' : ` (${t.tag.region})`} ${t.prefix}`),
     );
+    const from = sourceOf(sources, 'service tags');
+    if (from !== null) lines.push(row('  from', from));
   }
   const otherTags = info.serviceTags.filter((t) => t !== info.serviceTag && !sameTag(t, info.serviceTag));
   if (otherTags.length > 0) {
     lines.push(row('also in', otherTags.map((t) => `${t.tag.name} ${t.prefix}`).join(', ')));
   }
-  if (info.label !== null)
+  if (info.label !== null) {
     lines.push(row('label', `${info.label.label} (${info.label.kind}) ${info.label.cidr}`));
+    const from = sourceOf(sources, 'labels');
+    if (from !== null) lines.push(row('  from', from));
+  }
   const otherLabels = info.labels.filter((l) => l !== info.label);
   if (otherLabels.length > 0) {
     lines.push(row('other labels', otherLabels.map((l) => `${l.label} (${l.kind}) ${l.cidr}`).join(', ')));
@@ -88,7 +104,7 @@ export function formatSourcesText(sources: readonly DataSourceInfo[]): string[] 
 
 /** Text for `flowlog lookup`: one block per address, then the data sources when given. */
 export function formatLookupText(infos: readonly AddressInfo[], sources?: readonly DataSourceInfo[]): string {
-  const blocks = infos.map((i) => formatAddressInfoText(i).join('\n'));
+  const blocks = infos.map((i) => formatAddressInfoText(i, sources).join('\n'));
   if (sources !== undefined) blocks.push(['data sources:', ...formatSourcesText(sources)].join('\n'));
   return `${blocks.join('\n\n')}\n`;
 }
