@@ -103,14 +103,14 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
   {
     name: 'FLOWLOG_GEOIP_CITY_PATH',
     description:
-      'Path of a City MMDB (GeoLite2/GeoIP2/DB-IP); default: the DB-IP lite data installed from npm.',
+      'Path(s), comma-separated, of City or Country MMDBs (MaxMind GeoLite2/GeoIP2, DB-IP, IPinfo; layout recognised per record); default: the DB-IP lite data installed from npm.',
     required: false,
     secret: false,
   },
   {
     name: 'FLOWLOG_ASN_PATH',
     description:
-      'Path of an ASN database (MMDB, or the @ip-location-db CSV); default: the data installed from npm.',
+      'Path(s), comma-separated, of ASN databases: MMDBs (MaxMind GeoLite2-ASN/GeoIP2-ISP, IPinfo ASN or Lite) or @ip-location-db range CSVs; default: the data installed from npm.',
     required: false,
     secret: false,
   },

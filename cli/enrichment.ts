@@ -64,8 +64,10 @@ export function lookupFormat(): Pick<
   return require('../adapters/enrichment') as typeof import('../adapters/enrichment');
 }
 
-export const ENRICHMENT_FLAGS_HELP = `  --geoip PATH          GeoIP City MMDB file(s), comma-separated      (default: DB-IP City Lite, installed)
-  --asn PATH            ASN MMDB or CSV file(s), comma-separated      (default: ip-location-db ASN, installed)
+export const ENRICHMENT_FLAGS_HELP = `  --geoip PATH          City/Country MMDB file(s), comma-separated: MaxMind GeoLite2/GeoIP2, DB-IP, IPinfo
+                                                                (default: DB-IP City Lite, installed)
+  --asn PATH            ASN MMDB (GeoLite2-ASN, IPinfo ASN/Lite) or range CSV file(s), comma-separated
+                                                                (default: ip-location-db ASN, installed)
   --service-tags PATH   Azure ServiceTags_Public_*.json, a path or blob URL              (default: none)
   --labels PATH         topology and threat labels CSV (cidr,label,kind)                  (default: none)
   --no-enrich           no enrichment data at all`;
