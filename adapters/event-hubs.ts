@@ -76,6 +76,8 @@ export const COMPRESSION_PROPERTY = 'Compression';
 export const ROWS_FORMAT = 'multijson';
 
 const NEWLINE = 0x0a;
+/** Room for an event's AMQP framing, message id and properties inside the hub's size bound. */
+const EVENT_OVERHEAD_BYTES = 512;
 const ID_OPEN = '{"id":"';
 
 /**
@@ -199,50 +201,66 @@ export class SummaryEmitter {
   async emitRows(rows: Uint8Array, partitionKey: string, source: string): Promise<EmitStats> {
     const started = Date.now();
     const stats: EmitStats = { rows: 0, events: 0, batches: 0, bytes: 0, retries: 0, milliseconds: 0 };
-    const events: { event: EventData; rows: number }[] = [];
-    let at = 0;
-    for (const body of packRows(rows, this.packing.maxEventBytes)) {
-      const count = countRows(body, at, source);
-      at += body.length;
-      const firstId = Buffer.from(body.buffer, body.byteOffset + 7, 32).toString('latin1');
-      events.push({
-        rows: count,
-        event: {
-          body: this.packing.gzip ? gzipSync(body) : body,
-          messageId: `${firstId}+${count}`,
-          contentType: 'application/x-ndjson',
-          properties: {
-            [FORMAT_PROPERTY]: ROWS_FORMAT,
-            ...(this.packing.gzip ? { [COMPRESSION_PROPERTY]: 'gzip' } : {}),
-          },
-        },
-      });
-    }
     let batch = await this.producer.createBatch({ partitionKey });
+    // The hub's own bound (1 MB Standard, 256 KB Basic; AMQP framing and properties on top of the body)
+    // wins over the setting when smaller, so a small hub gets smaller events, never a refusal.
+    const bound = Math.max(
+      1024,
+      Math.min(this.packing.maxEventBytes, batch.maxSizeInBytes - EVENT_OVERHEAD_BYTES),
+    );
     let pending: { event: EventData; rows: number }[] = [];
-    for (const e of events) {
+    const add = async (e: { event: EventData; rows: number }): Promise<boolean> => {
       if (batch.tryAdd(e.event)) {
         pending.push(e);
-        continue;
+        return true;
       }
-      if (batch.count === 0)
-        throw new ExternalError(
-          `${source}: an event of ${e.rows} row(s) is larger than an Event Hubs batch may be; lower FLOWLOG_EVENT_MAX_BYTES`,
-          false,
-        );
+      if (batch.count === 0) return false;
       await this.send(partitionKey, pending, stats);
       batch = await this.producer.createBatch({ partitionKey });
       pending = [];
-      if (!batch.tryAdd(e.event))
-        throw new ExternalError(
-          `${source}: an event of ${e.rows} row(s) is larger than an Event Hubs batch may be; lower FLOWLOG_EVENT_MAX_BYTES`,
-          false,
-        );
-      pending.push(e);
-    }
+      return add(e);
+    };
+    /** Sends the rows in `body` (at `at` in the staged file) as events within `limit` bytes each. */
+    const sendBodies = async (body: Uint8Array, at: number, limit: number): Promise<void> => {
+      let offset = at;
+      for (const part of packRows(body, limit)) {
+        const e = this.eventOf(part, offset, source);
+        if (!(await add(e))) {
+          // Larger than the hub takes even alone: split it, down to a single row.
+          if (e.rows <= 1)
+            throw new ExternalError(
+              `${source}, byte ${offset}: one summary row of ${part.length} bytes is larger than the hub accepts in an event`,
+              false,
+            );
+          await sendBodies(part, offset, Math.max(1, Math.floor(part.length / 2)));
+        }
+        offset += part.length;
+      }
+    };
+    // Every line is checked before anything is sent: a damaged staged file sends nothing.
+    countRows(rows, 0, source);
+    await sendBodies(rows, 0, bound);
     if (pending.length > 0) await this.send(partitionKey, pending, stats);
     stats.milliseconds = Date.now() - started;
     return stats;
+  }
+
+  /** One event of rows (`body`, at `at` in the staged file). */
+  private eventOf(body: Uint8Array, at: number, source: string): { event: EventData; rows: number } {
+    const count = countRows(body, at, source);
+    const firstId = Buffer.from(body.buffer, body.byteOffset + 7, 32).toString('latin1');
+    return {
+      rows: count,
+      event: {
+        body: this.packing.gzip ? gzipSync(body) : body,
+        messageId: `${firstId}+${count}`,
+        contentType: 'application/x-ndjson',
+        properties: {
+          [FORMAT_PROPERTY]: ROWS_FORMAT,
+          ...(this.packing.gzip ? { [COMPRESSION_PROPERTY]: 'gzip' } : {}),
+        },
+      },
+    };
   }
 
   /** Sends one batch's events, retrying transient failures with exponential backoff (a fresh batch each time). */

@@ -61,7 +61,9 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'growing blobs, many chunks and batches, faults everywhere, lost and duplicated events',
-    stack: { parseChunkBytes: 3000, maxMessageSize: 6000 },
+    // Events of at most 900 bytes of rows (a row or two) on a hub whose batches take 2,500: a few events per batch
+    // and several batches per emit.
+    stack: { parseChunkBytes: 3000, maxMessageSize: 2500, settings: { FLOWLOG_EVENT_MAX_BYTES: '900' } },
     replay: { chaos: 0.2 },
     expect: { chunksPerRun: 'some', batchesPerEmit: true, faults: true },
   },
