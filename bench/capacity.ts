@@ -7,7 +7,8 @@
  * of this process (Functions host + app) apart from the emulator process (Azurite + Event Hubs).
  *
  *   node dist/bench/capacity.js [--points 300:child,1000:child,1000:in-process] [--minutes 5]
- *     [--interval 60] [--quick] [--write docs/benchmarks.md]
+ *     [--interval 60] [--quick] [--write docs/benchmarks.md] [--profile-emulators DIR]
+ * Profile the main process with `node --cpu-prof dist/bench/capacity.js ...`.
  */
 import '../local/functions-host';
 import { performance } from 'node:perf_hooks';
@@ -137,8 +138,11 @@ async function calibrateWriter(stack: OfflineStack): Promise<{ main: number; emu
 }
 
 async function runPoint(point: Point, minutes: number, intervalMs: number, say: (s: string) => void) {
+  const profileDir = arg('profile-emulators');
   const stack = await startOfflineStack({
     emulators: point.mode,
+    // The child is started with its own flags (node's own --cpu-prof applies to this process only).
+    ...(profileDir !== undefined ? { emulatorExecArgv: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
     retainEvents: 20_000,
     azurite: { blobGcIntervalMs: 10_000 },
     enrich: false,
@@ -263,6 +267,7 @@ async function runPoint(point: Point, minutes: number, intervalMs: number, say: 
     const emuEnd = await emulatorCpuMs(stack);
     const steadyBlocks = committedAt.length - steadyFrom.block;
     const arrivedInWindow = arrivedAt.filter((t) => t !== undefined && t >= steadyFromDate).length;
+    const processed = Math.max(1, arrivedInWindow);
     const backlogAtEnd = committedAt.length - arrivedAt.filter((x) => x !== undefined).length;
     writing = false;
     clearInterval(sweep);
@@ -301,16 +306,17 @@ async function runPoint(point: Point, minutes: number, intervalMs: number, say: 
       max: latencies[latencies.length - 1] ?? Number.NaN,
       backlogAtEnd,
       drainS,
-      mainCpuMsPerBlock: mainCpu / steadyBlocks,
-      appCpuMsPerBlock: (mainCpu - observer - calibration.main * steadyBlocks) / steadyBlocks,
-      emulatorCpuMsPerBlock: emuEnd && steadyEmu ? (emuEnd.ms - steadyEmu.ms) / steadyBlocks : null,
+      mainCpuMsPerBlock: mainCpu / processed,
+      // The writer's appends are per committed block, the app's work per processed block.
+      appCpuMsPerBlock: (mainCpu - observer - calibration.main * steadyBlocks) / processed,
+      emulatorCpuMsPerBlock: emuEnd && steadyEmu ? (emuEnd.ms - steadyEmu.ms) / processed : null,
       emulatorNetMsPerBlock:
         emuEnd && steadyEmu && calibration.emulator !== null
-          ? (emuEnd.ms - steadyEmu.ms) / steadyBlocks - calibration.emulator
+          ? (emuEnd.ms - steadyEmu.ms - calibration.emulator * steadyBlocks) / processed
           : null,
       mainElu: elu,
       writerMsPerBlock: calibration.main,
-      observerMsPerBlock: observer / steadyBlocks,
+      observerMsPerBlock: observer / processed,
       redelivered,
       givenUp,
       failedRuns,
@@ -356,7 +362,7 @@ function render(results: readonly PointResult[], cores: number): string {
         `| ${r.nics} | ${r.mode} | ${f1(r.committed / r.steadyS)} | ${f1(r.arrived / r.steadyS)} | ${f0(r.p50)} | ${f0(r.p90)} | ${f0(r.p99)} | ${f0(r.max)} | ${r.p99 <= 2000 ? 'met' : 'NOT met'} | ${r.backlogAtEnd} | ${r.drainS === null ? '> 120' : r.drainS.toFixed(1)} | ${r.failedRuns} | ${r.redelivered} (${r.givenUp} given up) |`,
     ),
     '',
-    'CPU per block in the steady window. Main process: Functions host + app + the bench\'s writer and hub observer; "host + app" subtracts the writer (calibrated alone: the same appends with no events) and the observer (timed). Emulator process: Azurite + Event Hubs server; "net" subtracts Azurite\'s share of the writer\'s appends (same calibration). Main-thread busy: event-loop utilisation of the main process.',
+    'CPU per block processed (reaching the hub) in the steady window; a stack that falls behind processes fewer blocks than are committed, so this is what each processed block cost. Main process: Functions host + app + the bench\'s writer and hub observer; "host + app" subtracts the writer (calibrated alone: the same appends with no events) and the observer (timed). Emulator process: Azurite + Event Hubs server; "net" subtracts Azurite\'s share of the writer\'s appends (same calibration). Main-thread busy: event-loop utilisation of the main process.',
     '',
     '| NICs | emulators | main process ms/block | host + app ms/block | writer ms/block | observer ms/block | emulator process ms/block | emulators net ms/block | main-thread busy | RSS main / emulators MB |',
     '|---|---|---|---|---|---|---|---|---|---|',
