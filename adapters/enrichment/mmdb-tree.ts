@@ -18,7 +18,7 @@ import type { IpAddress } from '../../domain/enrich';
 const PAGE_BITS = 16;
 const PAGE = 1 << PAGE_BITS;
 /** The share of a file read on demand after which the rest is read ahead (PagedSource.readAhead). */
-const READ_AHEAD_SHARE = 0.125;
+const READ_AHEAD_SHARE = 0.5;
 /** Data section offsets start this many bytes after the search tree (16 zero bytes separate them). */
 const DATA_SEPARATOR = 16;
 
