@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   if (port === null) throw new Error('process-worker runs as a worker thread');
   const data = workerData as ProcessWorkerData;
   const post = (m: FromProcessWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
-  const { processFiles, StopError } = require('./commands/process') as typeof import('./commands/process');
+  const { processFiles, StopError } = require('./process-files') as typeof import('./process-files');
 
   let fileWaiter: ((file: InputFile | null) => void) | undefined;
   const writeWaiters = new Map<number, (bytes: Uint8Array) => void>();

@@ -1,0 +1,135 @@
+/**
+ * `npm run bench:rows`: what the streaming path puts on the wire per NIC-hour, measured the way the app
+ * makes it. Each simulated blob is read block by block (one record per block, as Azure commits them and
+ * as parseChunk reads them: BlobSummarizer.pushNdjson from the record's byte offset, enriched with the
+ * installed data), and each block's rows are packed into events exactly as the emitter packs them
+ * (packRows with FLOWLOG_EVENT_MAX_BYTES' default; gzip measured per event). Contract v1 sent one event
+ * per summary; its row size is given by the reference run recorded in docs/benchmarks.md.
+ */
+import { gzipSync } from 'node:zlib';
+import { loadEnricher } from '../adapters/enrichment';
+import { DEFAULT_PACKING, packRows } from '../adapters/event-hubs';
+import { blobIdentityFromName } from '../domain/blob-identity';
+import type { FlowLogError } from '../domain/errors';
+import { HEADER_BLOCK_SIZE } from '../domain/framing/blocks';
+import { type SimulationOptions, simulateBlobs } from '../domain/simulate/simulate';
+import { BlobSummarizer, warmUpFastPath } from '../domain/summarize';
+import { NdjsonEncoder, type SummaryEnricherLike } from '../domain/summary/serialize';
+import { runSection } from './markdown';
+
+interface WireFigures {
+  readonly blobs: number;
+  readonly blocks: number;
+  readonly tuples: number;
+  readonly rows: number;
+  readonly rowBytes: number;
+  readonly events: number;
+  readonly gzipBytes: number;
+  readonly largestBlockRows: number;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+
+async function measure(
+  options: SimulationOptions,
+  enricher: SummaryEnricherLike | null,
+): Promise<WireFigures> {
+  const encoder = new NdjsonEncoder();
+  warmUpFastPath(encoder);
+  const problems: FlowLogError[] = [];
+  const f = {
+    blobs: 0,
+    blocks: 0,
+    tuples: 0,
+    rows: 0,
+    rowBytes: 0,
+    events: 0,
+    gzipBytes: 0,
+    largestBlockRows: 0,
+  };
+  const text = new TextEncoder();
+  for (const blob of simulateBlobs(options)) {
+    f.blobs++;
+    const identity = blobIdentityFromName(blob.name) ?? blob.name;
+    let offset = HEADER_BLOCK_SIZE;
+    for (const [i, record] of blob.records.entries()) {
+      const block = text.encode(i === 0 ? record : `,${record}`);
+      const summarizer = new BlobSummarizer({
+        blob: identity,
+        windowSeconds: 60,
+        start: 'array-body',
+        byteOffset: offset,
+      });
+      summarizer.pushNdjson(block, encoder, problems, enricher);
+      summarizer.end(false, problems);
+      offset += block.length;
+      const rows = encoder.take();
+      f.blocks++;
+      f.tuples += summarizer.stats.tuples;
+      f.rows += summarizer.stats.summaries;
+      f.rowBytes += rows.length;
+      f.largestBlockRows = Math.max(f.largestBlockRows, summarizer.stats.summaries);
+      for (const body of packRows(rows, DEFAULT_PACKING.maxEventBytes)) {
+        f.events++;
+        f.gzipBytes += gzipSync(body).length;
+      }
+    }
+  }
+  if (problems.length > 0) throw new Error(`bench data has problems: ${problems[0]?.message}`);
+  return f;
+}
+
+async function build(quick: boolean): Promise<string> {
+  const loaded = await loadEnricher({ enabled: true });
+  const sets: { name: string; command: string; options: SimulationOptions }[] = [
+    {
+      name: 'key-dense (heavy hitters)',
+      command: 'flowlog simulate --nsgs 6 --vnets 6 --hours 1 --flows-per-minute 600 --seed 1',
+      options: {
+        nsgs: quick ? 2 : 6,
+        vnets: quick ? 2 : 6,
+        hours: 1,
+        flowsPerMinute: 600,
+        seed: 1,
+        start: new Date('2026-11-30T00:00:00Z'),
+      },
+    },
+    {
+      name: 'internet-facing (long tail of public addresses)',
+      command:
+        'flowlog simulate --nsgs 6 --vnets 6 --hours 1 --flows-per-minute 600 --long-tail 200000 --seed 2',
+      options: {
+        nsgs: quick ? 2 : 6,
+        vnets: quick ? 2 : 6,
+        hours: 1,
+        flowsPerMinute: 600,
+        seed: 2,
+        start: new Date('2026-11-30T00:00:00Z'),
+        longTail: 200_000,
+      },
+    },
+  ];
+  const lines = [
+    '## Rows and events on the wire (streaming path)',
+    '',
+    `Written by \`npm run bench:rows\` (bench/rows.ts) on ${new Date().toISOString()}. Each simulated blob is read block by block as the app reads it (one record per block; \`BlobSummarizer.pushNdjson\` from the record's byte offset, all enrichment on with the installed data), and each block's rows are packed into events as \`emitChunk\` packs them (\`packRows\`, ${fmt(DEFAULT_PACKING.maxEventBytes)}-byte bodies; gzip per event as \`FLOWLOG_EVENT_GZIP=true\` sends them). Contract v1 sent one event per summary.`,
+    '',
+    '| set | NIC-hours | tuples | summaries | bytes / row (v2) | events / NIC-hour (v2) | events / NIC-hour (v1: one per summary) | fewer events | gzip bytes / row on the wire | largest block (rows) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const set of sets) {
+    for (const enrich of [true, false]) {
+      const f = await measure(set.options, enrich ? loaded.enricher : null);
+      lines.push(
+        `| ${set.name}${enrich ? ', enriched' : ', not enriched'} | ${f.blobs} | ${fmt(f.tuples)} | ${fmt(f.rows)} | ${fmt(f.rowBytes / f.rows)} | ${fmt(f.events / f.blobs, 1)} | ${fmt(f.rows / f.blobs)} | ${fmt(f.rows / f.events)}× | ${fmt(f.gzipBytes / f.rows)} | ${fmt(f.largestBlockRows)} |`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    `Inputs: ${sets.map((s) => `\`${s.command}\``).join('; ')}${quick ? ' (--quick: 2 + 2 NICs)' : ''}.`,
+  );
+  return lines.join('\n');
+}
+
+runSection('## Rows and events on the wire', build);
