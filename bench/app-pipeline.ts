@@ -16,7 +16,7 @@ import { blobIdentityFromName, blobIdOf } from '../domain/blob-identity';
 import { simulateBlobs } from '../domain/simulate/simulate';
 import { blobCreatedEvent } from '../local/azure-writer';
 import { NSG_CONTAINER, startOfflineStack, VNET_CONTAINER } from '../local/offline-stack';
-import { replay, replayTarget } from '../local/replay';
+import { checkReplay, replay, replayTarget } from '../local/replay';
 import { runSection } from './markdown';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -153,8 +153,14 @@ export async function measureReplay(chaos: number): Promise<string> {
       files.map((f) => replayTarget(f.path, f.identity)),
       { chaos, seed: 11, timeoutMs: 900_000 },
     );
-    const distinct = new Set(r.hubEvents.map((e) => e.messageId)).size;
-    return `| ${chaos} | ${r.blobs} | ${r.records} | ${sim.tuples} | ${r.seconds.toFixed(1)} | ${(r.records / r.seconds).toFixed(1)} | ${(sim.tuples / r.seconds / 1000).toFixed(1)} k | ${r.eventsDropped} | ${r.hubEvents.length} | ${distinct} |`;
+    const rows = r.hubEvents.flatMap((e) => summariesOfEvent(e));
+    const distinct = new Set(rows.map((row) => row.id)).size;
+    const check = await checkReplay(
+      r.hubEvents,
+      files.map((f) => replayTarget(f.path, f.identity)),
+      60,
+    );
+    return `| ${chaos} | ${r.blobs} | ${r.records} | ${sim.tuples} | ${r.seconds.toFixed(1)} | ${(r.records / r.seconds).toFixed(1)} | ${(sim.tuples / r.seconds / 1000).toFixed(1)} k | ${r.eventsDropped} | ${r.hubEvents.length} | ${rows.length} | ${distinct} | ${check.lost} / ${check.unexpected} / ${check.differing} |`;
   } finally {
     await stack.stop();
   }
@@ -175,8 +181,8 @@ export async function appSection(quick: boolean): Promise<string> {
     '',
     'Every record committed as its own block with a BlobCreated event (10 % duplicated, 15 % late); with chaos, that share of activity executions and hub sends fails and of events is lost (the sweep finds them).',
     '',
-    '| chaos | blobs | records (blocks) | tuples | seconds | blocks/s | tuples/s | events lost | hub events | distinct ids |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| chaos | blobs | records (blocks) | tuples | seconds | blocks/s | tuples/s | events lost | hub events | rows on the hub | distinct row ids | rows lost / double counted / differing vs `flowlog process` |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
   ].join('\n');
