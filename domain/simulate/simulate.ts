@@ -9,6 +9,8 @@
  * in the next hour's blob.
  */
 
+import { seededRandom } from '../random';
+
 export interface SimulationOptions {
   readonly nsgs: number;
   readonly vnets: number;
@@ -46,16 +48,7 @@ export interface SimulatedBlob {
 export const NSG_CONTAINER = 'insights-logs-networksecuritygroupflowevent';
 export const VNET_CONTAINER = 'insights-logs-flowlogflowevent';
 
-/** mulberry32: small, fast, good enough for synthetic traffic. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 interface Nic {
   readonly logType: 'nsg' | 'vnet';

@@ -8,6 +8,8 @@
  * the same task), as happens on Azure when a work item's lease is lost or its message reappears.
  */
 
+import { seededRandom } from '../../domain/random';
+
 export interface ActivityCall {
   readonly name: string;
   readonly input: unknown;
@@ -34,17 +36,7 @@ export interface ChaosOptions {
   error?: Error | string;
 }
 
-/** mulberry32: tiny, seedable, good enough to make chaos runs reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 function errorFactory(error: Error | string | undefined, fallback: string): () => Error {
   if (error instanceof Error) return () => error;
