@@ -132,49 +132,6 @@ export function parseSummaryRow(line: string): FlowSummary {
   return row as FlowSummary;
 }
 
-/** What a sender needs of a serialized summary besides its bytes: the message id and partition key. */
-export interface SummaryLineKeys {
-  readonly id: string;
-  readonly resourceId: string;
-}
-
-const RESOURCE_ID_KEY = ',"resourceId":"';
-
-/**
- * The id and resourceId of one serializeSummary line, read without parsing the whole line (the id is its
- * first field; resourceId is found by its key and its JSON string read up to the closing quote). Null
- * when the line is not a summary (then the caller reports it).
- */
-export function summaryLineKeys(line: string): SummaryLineKeys | null {
-  if (line.startsWith('{"id":"') && line.charCodeAt(39) === 0x22) {
-    const at = line.indexOf(RESOURCE_ID_KEY);
-    if (at > 0) {
-      const open = at + RESOURCE_ID_KEY.length - 1;
-      let close = open + 1;
-      let escaped = false;
-      for (; close < line.length; close++) {
-        const c = line.charCodeAt(close);
-        if (escaped) escaped = false;
-        else if (c === 0x5c) escaped = true;
-        else if (c === 0x22) break;
-      }
-      if (close < line.length) {
-        const text = line.slice(open, close + 1);
-        const resourceId = text.indexOf('\\') < 0 ? text.slice(1, -1) : (JSON.parse(text) as string);
-        return { id: line.slice(7, 39), resourceId };
-      }
-    }
-  }
-  try {
-    const parsed: unknown = JSON.parse(line);
-    if (typeof parsed !== 'object' || parsed === null) return null;
-    const { id, resourceId } = parsed as Record<string, unknown>;
-    return typeof id === 'string' && typeof resourceId === 'string' ? { id, resourceId } : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Something that fills a summary's enrichment fields in place (domain/enrich's SummaryEnricher). */
 export interface SummaryEnricherLike {
   enrich(summary: FlowSummary): void;
