@@ -475,7 +475,7 @@ export function renderStatusLine(v: LiveView): string {
     `[${formatElapsed(v.now - v.startedAt)}] ${v.phase}`,
     `data ${shortTime(wr?.dataTime ?? null)}`,
     `blocks ${formatCount(wr?.blocks ?? 0)}`,
-    `hub ${formatCount(v.totals.hubEvents)} events (${formatRate(v.rates.hubEvents)}/s)`,
+    `hub ${formatCount(v.totals.hubEvents)} summaries (${formatRate(v.rates.hubEvents)}/s)`,
     `tuples/s ${formatRate(v.rates.tuples)}`,
     `latency p50 ${formatMs(lat.p50)} p99 ${formatMs(lat.p99)}`,
     `lag ${formatBytes(b.lagBytes)}/${b.lagBlocks} blk (${b.lagging} of ${b.shown} behind)`,

@@ -175,7 +175,7 @@ describe('live screen', () => {
   test('status line and exit summary', () => {
     const view = sampleView();
     const status = renderStatusLine(view);
-    assert.match(status, /^\[00:00:01\] running · data 11-30 03:04 · blocks 10 · hub 3 events/);
+    assert.match(status, /^\[00:00:01\] running · data 11-30 03:04 · blocks 10 · hub 3 summaries/);
     assert.match(status, /lag 2\.3 kB\/2 blk \(2 of 3 behind\)/);
     const summaryLines = renderSummary(view);
     assert.match(summaryLines[0]!, /10 blocks written to 8 blobs, 3 summaries reached the hub/);
