@@ -1,18 +1,10 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { BlobHealth } from '../adapters/ledger';
+import { ledgerHealth, ledgerRowOf } from '../adapters/ledger';
 import type { RecordBlobStatusInput } from '../app/contracts';
 import { record } from '../app/metrics';
 import { names } from '../app/names';
 import { appServices } from '../app/services';
-import { blobIdentityOfRef, blobIdOf } from '../domain/blob-identity';
-import { type BlobState, lagBytes } from '../domain/blob-state';
-
-/** The ledger row an operator queries (failed / lagging blobs), derived from the entity state. */
-export function ledgerHealth(state: BlobState): BlobHealth {
-  if (state.lastError !== null && state.failureCount > 0) return 'failed';
-  return lagBytes(state) > 0 ? 'lagging' : 'ok';
-}
 
 /**
  * End of a run (or of a round that read nothing): the ledger row, written only if it is newer than the
@@ -27,31 +19,14 @@ export async function recordBlobStatus(
   const { state, ref } = input;
   const { ledger, staging, counters } = appServices();
   if (state) {
-    const written = await ledger.upsertIfNewer({
-      key: input.key,
-      account: ref.account,
-      container: ref.container,
-      name: ref.name,
-      blobId: blobIdOf(blobIdentityOfRef(ref, state.generation)),
-      state: ledgerHealth(state),
-      generation: state.generation,
-      consumedBytes: state.cursor.byteOffset,
-      observedLength: state.observedLength,
-      lagBytes: lagBytes(state),
-      records: state.cursor.recordOrdinal,
-      failureCount: state.failureCount,
-      lastError: state.lastError ?? '',
-      hourComplete: state.hourComplete,
-      updatedAt: state.lastRunAt ?? new Date(0).toISOString(),
-      revision: state.revision,
-    });
+    const written = await ledger.upsertIfNewer(ledgerRowOf(input.key, ref, state));
     if (!written) counters.add('ledger.staleWritesSkipped');
     const health = ledgerHealth(state);
     record(
       counters,
       context,
       { [health === 'failed' ? 'runs.failed' : 'runs.completed']: 1 },
-      { blob: input.key, health },
+      { blob: input.key, health, hourComplete: state.hourComplete },
     );
   }
   const removed =

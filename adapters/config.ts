@@ -36,6 +36,8 @@ export interface AppConfig {
   readonly parseChunkBytes: number;
   /** A run without progress for this long is replaced and terminated (FLOWLOG_STUCK_RUN_MINUTES). */
   readonly stuckRunMs: number;
+  /** The grace after a blob's hour before it can be complete (FLOWLOG_HOUR_GRACE_MINUTES). */
+  readonly hourGraceMs: number;
   /** Reruns a bulk job runs at once, and blobs it takes at most. */
   readonly bulkConcurrency: number;
   readonly bulkMaxBlobs: number;
@@ -170,6 +172,7 @@ export function readAppConfig(env: Env = process.env): AppConfig {
     stagingContainer: setting(env, 'FLOWLOG_STAGING_CONTAINER') ?? 'flowlog-staging',
     parseChunkBytes: positive(env, 'FLOWLOG_PARSE_CHUNK_BYTES'),
     stuckRunMs: positiveMinutes(env, 'FLOWLOG_STUCK_RUN_MINUTES'),
+    hourGraceMs: positiveMinutes(env, 'FLOWLOG_HOUR_GRACE_MINUTES'),
     bulkConcurrency: positive(env, 'FLOWLOG_BULK_CONCURRENCY'),
     bulkMaxBlobs: positive(env, 'FLOWLOG_BULK_MAX_BLOBS'),
   };

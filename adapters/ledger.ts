@@ -1,4 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
+import { blobIdentityOfRef, blobIdOf } from '../domain/blob-identity';
+import type { BlobRef } from '../domain/blob-ref';
+import { type BlobState, lagBytes } from '../domain/blob-state';
 import { tableClient } from './clients';
 import type { AppConfig } from './config';
 import { ExternalError, isRetryable } from './errors';
@@ -22,7 +25,10 @@ export interface LedgerRow {
   readonly records: number;
   readonly failureCount: number;
   readonly lastError: string;
+  /** The entity's decision (domain/blob-state.ts hourStatus): hour and grace over, read to its end. */
   readonly hourComplete: boolean;
+  /** When it became complete ('' while it is not; absent in rows written before it existed). */
+  readonly hourCompletedAt?: string;
   readonly updatedAt: string;
   /** The entity state's revision this row was written from: an older one never replaces a newer one. */
   readonly revision: number;
@@ -37,6 +43,101 @@ export interface LedgerQuery {
   readonly hours?: readonly string[];
   readonly beforeHour?: string;
   readonly limit?: number;
+}
+
+/** The ledger row an operator queries (failed / lagging blobs), derived from the entity state. */
+export function ledgerHealth(state: BlobState): BlobHealth {
+  if (state.lastError !== null && state.failureCount > 0) return 'failed';
+  return lagBytes(state) > 0 ? 'lagging' : 'ok';
+}
+
+/** The row of a blob's entity state; `updatedAt` defaults to the state's last run. */
+export function ledgerRowOf(key: string, ref: BlobRef, state: BlobState, updatedAt?: string): LedgerRow {
+  return {
+    key,
+    account: ref.account,
+    container: ref.container,
+    name: ref.name,
+    blobId: blobIdOf(blobIdentityOfRef(ref, state.generation)),
+    state: ledgerHealth(state),
+    generation: state.generation,
+    consumedBytes: state.cursor.byteOffset,
+    observedLength: state.observedLength,
+    lagBytes: lagBytes(state),
+    records: state.cursor.recordOrdinal,
+    failureCount: state.failureCount,
+    lastError: state.lastError ?? '',
+    hourComplete: state.hourComplete,
+    hourCompletedAt: state.hourCompletedAt ?? '',
+    updatedAt: updatedAt ?? state.lastRunAt ?? new Date(0).toISOString(),
+    revision: state.revision,
+  };
+}
+
+/** Where a blob stands in its hour, for GET /api/hours: one of these per blob, in this order. */
+export type HourBlobState = 'failed' | 'lagging' | 'complete' | 'pending';
+
+export function hourBlobState(row: LedgerRow): HourBlobState {
+  if (row.state === 'failed') return 'failed';
+  if (row.state === 'lagging' || row.lagBytes > 0) return 'lagging';
+  // Read to what was seen; not complete yet: the hour or its grace is not over, or the sweep has not
+  // settled it yet (it does within its interval once the grace is over).
+  return row.hourComplete ? 'complete' : 'pending';
+}
+
+/** One hour across all blobs the ledger knows (every blob of the hour once an event or the sweep saw it). */
+export interface HourSummary {
+  /** `yyyymmddhh`, the ledger partition. */
+  readonly hour: string;
+  readonly blobs: number;
+  readonly complete: number;
+  readonly lagging: number;
+  readonly failed: number;
+  readonly pending: number;
+  /** Every blob seen is complete (false for an hour without blobs). */
+  readonly allComplete: boolean;
+  readonly lagBytes: number;
+  /** Blob keys per state, at most `maxKeys` each (`truncated` says whether any list was cut). */
+  readonly keys: Readonly<Record<HourBlobState, readonly string[]>>;
+  readonly truncated: boolean;
+}
+
+/** Counts one hour's rows in a single pass, keeping at most `maxKeys` keys per state. */
+export class HourTally {
+  private readonly counts: Record<HourBlobState, number> = { failed: 0, lagging: 0, complete: 0, pending: 0 };
+  private readonly keys: Record<HourBlobState, string[]> = {
+    failed: [],
+    lagging: [],
+    complete: [],
+    pending: [],
+  };
+  private lag = 0;
+
+  constructor(
+    readonly hour: string,
+    private readonly maxKeys: number,
+  ) {}
+
+  add(row: LedgerRow): void {
+    const state = hourBlobState(row);
+    this.counts[state]++;
+    this.lag += row.lagBytes;
+    if (this.keys[state].length < this.maxKeys) this.keys[state].push(row.key);
+  }
+
+  summary(): HourSummary {
+    const c = this.counts;
+    const blobs = c.failed + c.lagging + c.complete + c.pending;
+    return {
+      hour: this.hour,
+      blobs,
+      ...c,
+      allComplete: blobs > 0 && c.complete === blobs,
+      lagBytes: this.lag,
+      keys: this.keys,
+      truncated: (Object.keys(c) as HourBlobState[]).some((s) => c[s] > this.keys[s].length),
+    };
+  }
 }
 
 /** `yyyymmddhh` of an instant, the ledger's partition key format. */
@@ -134,6 +235,31 @@ export class Ledger {
       if (rows.length >= limit) break;
     }
     return rows.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  /** One hour across all its blobs: one partition query, every row read (only the columns needed). */
+  async summarizeHour(hour: string, maxKeys: number): Promise<HourSummary> {
+    const table = await this.table();
+    const tally = new HourTally(hour, maxKeys);
+    countStorageOp('tableRead');
+    try {
+      for await (const e of table.listEntities<LedgerRow>({
+        queryOptions: {
+          filter: `PartitionKey eq '${hour.replace(/'/g, '')}'`,
+          select: ['key', 'state', 'lagBytes', 'hourComplete'],
+        },
+      }))
+        tally.add(strip(e));
+    } catch (cause) {
+      throw new ExternalError(
+        `ledger hour ${hour}: read failed (${(cause as Error).message})`,
+        isRetryable(cause),
+        {
+          cause,
+        },
+      );
+    }
+    return tally.summary();
   }
 
   /** Deletes the rows of one blob; missing rows are fine. */

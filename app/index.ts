@@ -20,4 +20,5 @@ import '../triggers/replayRange';
 import '../triggers/rerunFailed';
 import '../triggers/getBlob';
 import '../triggers/listBlobs';
+import '../triggers/listHours';
 import '../triggers/getJob';

@@ -19,6 +19,7 @@ export const names = {
   rerunFailed: 'rerunFailed',
   getBlob: 'getBlob',
   listBlobs: 'listBlobs',
+  listHours: 'listHours',
 } as const;
 
 /** Entity operations of blobState. */
@@ -30,6 +31,8 @@ export const blobOps = {
   commit: 'commit',
   fail: 'fail',
   newGeneration: 'newGeneration',
+  /** The sweep: the blob's hour and grace are over and it was read to its end; mark it complete, no run. */
+  settleHour: 'settleHour',
   get: 'get',
   forget: 'forget',
 } as const;

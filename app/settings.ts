@@ -176,6 +176,14 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
     defaultValue: '30',
     secret: false,
   },
+  {
+    name: 'FLOWLOG_HOUR_GRACE_MINUTES',
+    description:
+      "A blob's hour is complete once the hour plus this grace is over and everything committed was read (set by the run's commit or the sweep; a later block reopens it). Azure commits an hour's last blocks for a few minutes after the hour ends.",
+    required: false,
+    defaultValue: '15',
+    secret: false,
+  },
   // Enrichment data refreshed from Azure with the app's identity (triggers/refreshTopology.ts,
   // triggers/refreshServiceTags.ts; docs/enrichment.md).
   {

@@ -1,9 +1,10 @@
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import * as df from 'durable-functions';
-import { listFlowLogBlobs } from '../adapters/blob-listing';
-import { hourPartition } from '../adapters/ledger';
+import { type ListedBlob, listFlowLogBlobs } from '../adapters/blob-listing';
+import { hourPartition, type LedgerRow, ledgerRowOf } from '../adapters/ledger';
 import { blobKey } from '../domain/blob-ref';
+import { type BlobState, hourEndOf, settleHour, withDefaults } from '../domain/blob-state';
 import { blobStagingPrefix } from './contracts';
 import { record } from './metrics';
 import { blobOps } from './names';
@@ -20,12 +21,15 @@ export interface SweepResult {
    * bound: those are terminated here): the poke's claim replaced them.
    */
   readonly deadRuns: string[];
+  /** Blobs whose hour this sweep marked complete (their hour and grace over, read to their end): no run. */
+  readonly settled: string[];
 }
 
 /**
  * Finds blobs of the current and previous hour whose committed length is ahead of what was read, and pokes
  * them like an event would. Event Grid can deliver late (documented: hours) or not at all, and the
- * previous hour's blob keeps receiving its last blocks after the hour turns.
+ * previous hour's blob keeps receiving its last blocks after the hour turns. A blob read to its end whose
+ * hour and grace are over is marked complete instead (settleHour), without a run.
  */
 export async function sweepOnce(
   client: DurableClient,
@@ -39,11 +43,16 @@ export async function sweepOnce(
   const known = new Map((await services.ledger.list({ hours })).map((row) => [row.key, row]));
   const poked: string[] = [];
   const deadRuns: string[] = [];
+  const settled: string[] = [];
   for (const blob of listed) {
     const key = blobKey(blob.ref);
     const row = known.get(key);
     // Data ends 2 bytes before contentLength (the closing `]}`).
-    if (row && row.state !== 'failed' && row.consumedBytes >= blob.contentLength - 2) continue;
+    if (row && row.state !== 'failed' && row.consumedBytes >= blob.contentLength - 2) {
+      if (!row.hourComplete && row.state === 'ok' && (await settle(client, services, now, blob, row)))
+        settled.push(key);
+      continue;
+    }
     // Behind: a run may hold the blob. One that ended without releasing it, or made no progress past the
     // bound, is replaced by this poke's claim (and terminated if it is still going), so even a run that
     // never stops can no longer commit.
@@ -75,8 +84,44 @@ export async function sweepOnce(
     'sweep.blobsListed': listed.length,
     'sweep.blobsPoked': poked.length,
     'sweep.deadRunsReplaced': deadRuns.length,
+    'sweep.hoursSettled': settled.length,
   });
-  return { listed: listed.length, poked, deadRuns };
+  return { listed: listed.length, poked, deadRuns, settled };
+}
+
+/**
+ * A caught-up blob whose ledger row is not complete: if its hour plus the grace is over, read the entity
+ * and judge it with the entity's own rule; when that says complete, signal the entity to decide it on its
+ * latest state and write the row of the state judged. Its revision stays (settling is not a run's change),
+ * so if a block came meanwhile, the run that reads it writes a newer row. Once per blob-hour: then the
+ * row is complete.
+ */
+async function settle(
+  client: DurableClient,
+  services: AppServices,
+  now: Date,
+  blob: ListedBlob,
+  row: LedgerRow,
+): Promise<boolean> {
+  const graceMs = services.config.hourGraceMs;
+  const hourEnd = hourEndOf(blob.ref);
+  if (hourEnd === undefined || now.getTime() < hourEnd + graceMs) return false;
+  const key = row.key;
+  const read = await client.readEntityState<BlobState>(blobEntity(key));
+  if (!read.entityExists || !read.entityState) return false;
+  const state = withDefaults(read.entityState);
+  const check = { at: now.toISOString(), contentLength: blob.contentLength, graceMs };
+  const { state: next, verdict } = settleHour(state, check);
+  if (verdict.status !== 'complete') return false;
+  // Complete already (a run's ledger write of the same revision landed after an earlier sweep's): only
+  // the row is behind.
+  if (verdict.changed)
+    await client.signalEntity(blobEntity(key), blobOps.settleHour, {
+      at: check.at,
+      contentLength: check.contentLength,
+    });
+  await services.ledger.upsertIfNewer(ledgerRowOf(key, blob.ref, next, now.toISOString()));
+  return true;
 }
 
 /** Hours of finished blobs kept (entity state, run history, ledger row) before housekeeping removes them. */

@@ -1,4 +1,5 @@
 import { compareSequencers } from './blob-event';
+import { parseHourPath } from './blob-identity';
 import type { BlobRef } from './blob-ref';
 import { type BlobCursor, fingerprintOf, INITIAL_CURSOR } from './framing/blocks';
 
@@ -35,8 +36,15 @@ export interface BlobState {
   readonly stats: BlobStats;
   /** Start offset of each record consumed, by ordinal (for rerun from record N). */
   readonly recordOffsets: readonly number[];
-  /** The hour is over and everything committed was read. */
+  /**
+   * The blob's hour and its grace are over and everything committed was read (`hourCompleteAt`). Set by a
+   * run's commit or the sweep's `settleHour`; cleared by an observation of more than was read.
+   */
   readonly hourComplete: boolean;
+  /** When hourComplete last became true (null while it is false). */
+  readonly hourCompletedAt: string | null;
+  /** Times the blob was found to have grown after its hour was marked complete. */
+  readonly hourReopened: number;
   readonly lastRunAt: string | null;
   readonly lastEventAt: string | null;
   /** The one run allowed to change this state, or null when none is active. */
@@ -78,6 +86,8 @@ export const emptyBlobState = (): BlobState => ({
   stats: { runs: 0, blocks: 0, records: 0, tuples: 0, summaries: 0, events: 0, problems: 0 },
   recordOffsets: [],
   hourComplete: false,
+  hourCompletedAt: null,
+  hourReopened: 0,
   lastRunAt: null,
   lastEventAt: null,
   run: null,
@@ -111,11 +121,17 @@ export interface Observation {
   readonly at: string;
 }
 
-/** A BlobCreated event or a sweep listing: remember the largest length; never moves the cursor. */
+/**
+ * A BlobCreated event or a sweep listing: remember the largest length; never moves the cursor. A length
+ * beyond what was read reopens a complete hour (Azure committed a block after all): it is not complete
+ * until a run has read it.
+ */
 export function observe(state: BlobState, o: Observation): BlobState {
   const newer = o.contentLength > state.observedLength;
+  const reopens = state.hourComplete && o.contentLength > state.readLength;
   return {
     ...state,
+    ...(reopens ? { hourComplete: false, hourCompletedAt: null, hourReopened: state.hourReopened + 1 } : {}),
     ref: state.ref ?? o.ref,
     observedLength: Math.max(state.observedLength, o.contentLength),
     observations: state.observations + 1,
@@ -141,6 +157,92 @@ export function isStale(state: BlobState, contentLength: number, sequencer = '')
   return older && contentLength < state.readLength;
 }
 
+/** Default of FLOWLOG_HOUR_GRACE_MINUTES: Azure still commits an hour's last blocks minutes after it ends. */
+export const DEFAULT_HOUR_GRACE_MS = 15 * 60_000;
+
+const HOUR_MS = 3_600_000;
+
+/** End of the blob's UTC hour (ms), from the `y=/m=/d=/h=` path; undefined when the name has none. */
+export function hourEndOf(ref: BlobRef | null): number | undefined {
+  const hour = ref ? parseHourPath(ref.name) : undefined;
+  return hour === undefined ? undefined : hour.hourStart.getTime() + HOUR_MS;
+}
+
+/**
+ * Everything seen committed was read: a run read up to a length no event or listing exceeded, and the
+ * cursor stands at that length's closer (the last complete record). A failed blob never is.
+ */
+export function readToEnd(state: BlobState): boolean {
+  return (
+    state.readLength > 0 &&
+    state.observedLength <= state.readLength &&
+    state.cursor.byteOffset >= state.readLength - CLOSER &&
+    state.lastError === null
+  );
+}
+
+/** Why a blob's hour is not complete (or `complete`). */
+export type HourStatus =
+  | 'complete'
+  /** The name carries no hour (not a flow-log path): never complete. */
+  | 'unknown-hour'
+  /** The hour, or its grace after the end, is not over at `listedAt`. */
+  | 'in-grace'
+  /** A run holds the blob: its commit decides. */
+  | 'running'
+  | 'failed'
+  /** More is committed (or was observed) than was read. */
+  | 'behind';
+
+/**
+ * Whether the blob's hour is complete, judged from the state and a look at the blob at `listedAt` (the
+ * plan's block list, or the sweep's listing): the hour plus `graceMs` was over by then, so Azure's late
+ * blocks for it are in what was listed, and everything listed was read. `committedLength`: what the look
+ * saw (a run passes its readLength).
+ */
+export function hourStatus(
+  state: BlobState,
+  listedAt: string,
+  committedLength: number,
+  graceMs: number,
+): HourStatus {
+  const end = hourEndOf(state.ref);
+  if (end === undefined) return 'unknown-hour';
+  if (!(Date.parse(listedAt) >= end + graceMs)) return 'in-grace';
+  if (state.lastError !== null) return 'failed';
+  if (state.run !== null) return 'running';
+  if (committedLength > state.readLength || !readToEnd(state)) return 'behind';
+  return 'complete';
+}
+
+/** hourComplete set (or cleared) with its timestamp kept from the first time it became true. */
+function withHourComplete(state: BlobState, complete: boolean, at: string): BlobState {
+  if (!complete) return { ...state, hourComplete: false, hourCompletedAt: null };
+  return { ...state, hourComplete: true, hourCompletedAt: state.hourCompletedAt ?? at };
+}
+
+export interface HourCheck {
+  /** When the sweep listed the blob. */
+  readonly at: string;
+  /** The committed length the listing showed. */
+  readonly contentLength: number;
+  readonly graceMs: number;
+}
+
+/**
+ * The sweep saw the blob, its hour and grace over, no longer than what was read: mark the hour complete
+ * without a run. Only the entity applies it (it sees the latest state); the revision is not bumped, so a
+ * run's later ledger write always wins over the sweep's row of this state.
+ */
+export function settleHour(
+  state: BlobState,
+  check: HourCheck,
+): { state: BlobState; verdict: { status: HourStatus; changed: boolean } } {
+  const status = hourStatus(state, check.at, check.contentLength, check.graceMs);
+  if (status !== 'complete' || state.hourComplete) return { state, verdict: { status, changed: false } };
+  return { state: withHourComplete(state, true, check.at), verdict: { status, changed: true } };
+}
+
 export interface RunCommit {
   /** The token the run's claim was granted: a commit from any other run is refused. */
   readonly token: number;
@@ -152,7 +254,11 @@ export interface RunCommit {
   readonly eTag: string;
   readonly newRecordOffsets: readonly number[];
   readonly stats: Omit<BlobStats, 'runs'>;
-  readonly hourComplete: boolean;
+  /**
+   * When this round's plan listed the blocks (before it, so the listing is no older): the hour is complete
+   * only if its grace was over by then. Absent (a run started by an older version): `at`.
+   */
+  readonly listedAt?: string;
   readonly at: string;
 }
 
@@ -194,6 +300,7 @@ function appendIncreasing(known: readonly number[], added: readonly number[]): n
 export function commitRun(
   state: BlobState,
   c: RunCommit,
+  hourGraceMs = DEFAULT_HOUR_GRACE_MS,
 ): { state: BlobState; verdict: RunVerdict<{ more: boolean }> } {
   if (!holds(state, c.token)) return { state, verdict: superseded(state, c.token) };
   const refuse = (error: string) => ({
@@ -237,12 +344,13 @@ export function commitRun(
       events: s.events + c.stats.events,
       problems: s.problems + c.stats.problems,
     },
-    hourComplete: c.hourComplete,
     lastRunAt: c.at,
     run: more && state.run !== null ? { ...state.run, lastProgressAt: c.at } : null,
     revision: state.revision + 1,
   };
-  return { state: next, verdict: { ok: true, more } };
+  // A run going round again is `running`: its last round decides.
+  const complete = hourStatus(next, c.listedAt ?? c.at, c.readLength, hourGraceMs) === 'complete';
+  return { state: withHourComplete(next, complete, c.at), verdict: { ok: true, more } };
 }
 
 export interface RunFailure {
@@ -289,6 +397,7 @@ export function newGeneration(
       observedLength: 0,
       recordOffsets: [],
       hourComplete: false,
+      hourCompletedAt: null,
       lastError: `new generation: ${reason}`.slice(0, 2000),
       revision: state.revision + 1,
     },
@@ -338,6 +447,7 @@ export function rerun(state: BlobState, from: RerunFrom): BlobState {
     failureCount: 0,
     failurePermanent: false,
     hourComplete: false,
+    hourCompletedAt: null,
   };
   if (from === 'checkpoint') return { ...cleared, readLength: 0 };
   let ordinal: number;

@@ -10,9 +10,11 @@ import {
   commitRun,
   emptyBlobState,
   failRunWith,
+  type HourCheck,
   newGeneration,
   type RunCommit,
   type RunFailure,
+  settleHour,
   withDefaults,
 } from '../domain/blob-state';
 
@@ -44,6 +46,7 @@ function handle(context: EntityContext<BlobState>): void {
       const { state: next, verdict } = claim(state, input as unknown as ClaimRequest);
       context.df.setState(next);
       const { counters } = appServices();
+      if (next.hourReopened > state.hourReopened) counters.add('hours.reopened');
       if (verdict.kind === 'granted') {
         counters.add('runs.started');
         if (verdict.replaced !== undefined) counters.add('runs.stuckReplaced');
@@ -66,9 +69,31 @@ function handle(context: EntityContext<BlobState>): void {
         invalid('{token, generation, cursor, readLength, ...}');
         return;
       }
-      const { state: next, verdict } = commitRun(state, input as unknown as RunCommit);
+      const { config, counters } = appServices();
+      const { state: next, verdict } = commitRun(state, input as unknown as RunCommit, config.hourGraceMs);
       context.df.setState(next);
+      if (next.hourComplete && !state.hourComplete) counters.add('hours.completed');
       context.df.return({ ...verdict, state: compactState(next) });
+      return;
+    }
+    case blobOps.settleHour: {
+      // Signalled by the sweep (nothing waits for the answer): it wrote the ledger row this decides.
+      if (!has(input, 'at', 'contentLength')) {
+        invalid('{at, contentLength}');
+        return;
+      }
+      const { config, counters } = appServices();
+      const check: HourCheck = {
+        at: String(input.at),
+        contentLength: Number(input.contentLength),
+        graceMs: config.hourGraceMs,
+      };
+      const { state: next, verdict } = settleHour(state, check);
+      if (verdict.changed) {
+        context.df.setState(next);
+        counters.add('hours.completed');
+      }
+      context.df.return(verdict);
       return;
     }
     case blobOps.fail: {

@@ -11,13 +11,9 @@ import {
   runStagingPrefix,
 } from '../app/contracts';
 import { blobOps, names } from '../app/names';
-import { parseHourPath } from '../domain/blob-identity';
 import type { BlobState, ClaimVerdict, RunVerdict } from '../domain/blob-state';
 import { type BlobCursor, type BlockBoundary, cursorAt } from '../domain/framing/blocks';
 import type { ReadChunk } from '../domain/read-chunks';
-
-/** A blob's hour is complete when the hour plus this grace is over and everything committed was read. */
-const HOUR_GRACE_MS = 15 * 60_000;
 
 /**
  * A run failed in a way retrying cannot cure (a permanent storage or hub error, a refused commit): the
@@ -100,6 +96,9 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
   });
 
   try {
+    // Before the plan, so its block list is no older: the entity calls the hour complete only if the
+    // hour plus FLOWLOG_HOUR_GRACE_MINUTES was over by then and the run read all it listed.
+    const listedAt = now();
     const plan = (yield context.df.callActivityWithRetry(names.planBlobRead, retry, {
       ref,
       cursor: begin.cursor,
@@ -116,10 +115,6 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
       return { kind: 'new-generation', token } satisfies ProcessBlobOutput;
     }
 
-    const hour = parseHourPath(ref.name);
-    const hourOver =
-      hour !== undefined &&
-      context.df.currentUtcDateTime.getTime() > hour.hourStart.getTime() + 3_600_000 + HOUR_GRACE_MS;
     let cursor = begin.cursor;
     const totals = { blocks: 0, records: 0, tuples: 0, summaries: 0, events: 0, problems: 0 };
     const newRecordOffsets: number[] = [];
@@ -221,7 +216,7 @@ const processBlob: OrchestrationHandler = function* (context: OrchestrationConte
       eTag: plan.eTag,
       newRecordOffsets,
       stats: totals,
-      hourComplete: hourOver && readLength > 0,
+      listedAt,
       at: now(),
     })) as RunVerdict<{ more: boolean }> & { state: BlobState };
     if (!committed.ok && committed.reason === 'superseded') {

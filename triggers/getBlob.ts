@@ -4,12 +4,27 @@ import { guarded, json } from '../app/http';
 import { names } from '../app/names';
 import { blobEntity } from '../app/runs';
 import { appServices } from '../app/services';
-import { blobIdentityOfRef, blobIdOf, parseHourPath } from '../domain/blob-identity';
-import { type BlobState, lagBytes, withDefaults } from '../domain/blob-state';
+import { blobIdentityOfRef, blobIdOf } from '../domain/blob-identity';
+import { type BlobState, hourEndOf, hourStatus, lagBytes, withDefaults } from '../domain/blob-state';
 
-function hourOver(state: BlobState): boolean {
-  const hour = state.ref ? parseHourPath(state.ref.name) : undefined;
-  return hour !== undefined && Date.now() > hour.hourStart.getTime() + 75 * 60_000;
+/**
+ * The blob's hour: when it ends and can be complete, whether it is, and what it would be judged now from
+ * the state and the committed length just read (`in-grace`, `behind`, `running`, `failed`, `complete`).
+ */
+function hourView(state: BlobState, committedLength: number | null) {
+  const end = hourEndOf(state.ref);
+  const graceMs = appServices().config.hourGraceMs;
+  return {
+    end: end === undefined ? null : new Date(end).toISOString(),
+    completeFrom: end === undefined ? null : new Date(end + graceMs).toISOString(),
+    complete: state.hourComplete,
+    completedAt: state.hourCompletedAt,
+    reopened: state.hourReopened,
+    status:
+      state.hourComplete && (committedLength ?? 0) <= state.readLength
+        ? 'complete'
+        : hourStatus(state, new Date().toISOString(), committedLength ?? state.observedLength, graceMs),
+  };
 }
 
 /**
@@ -59,10 +74,9 @@ export async function getBlob(request: HttpRequest, context: InvocationContext):
       lagBlocks,
       lastError: state.lastError,
       failureCount: state.failureCount,
-      // Complete: the hour (plus a 15-minute grace for Azure's last block) is over and nothing is behind.
-      hourComplete:
-        hourOver(state) &&
-        (committedLength === null ? lagBytes(state) : committedLength - 2 - state.cursor.byteOffset) <= 0,
+      // The entity's decision (set by a run's commit or the sweep); `hour.status` says why it is not yet.
+      hourComplete: state.hourComplete,
+      hour: hourView(state, committedLength),
       stats: state.stats,
       lastRunAt: state.lastRunAt,
       lastEventAt: state.lastEventAt,

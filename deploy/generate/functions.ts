@@ -321,6 +321,35 @@ Flows(t0, t1)
 | extend ageMinutes = round((now() - newestRecord) / 1m, 1)
 | order by newestRecord desc`,
   },
+  {
+    name: 'NicHourCompleteness',
+    params: `${RANGE}, grace:timespan = 15m, asOf:datetime = datetime(null)`,
+    doc: 'Per NIC (macAddress, resourceId) and UTC hour in [start, end), from the rows alone: minutes of the hour with rows, records, newest record time, last arrival (ingestion_time() of the first copy of each row) and a state: open (the hour plus grace is not over at asOf, default now), missing (no rows, though the NIC has rows in other hours of the range), lagging (rows for it arrived within the last grace), complete (rows in all 60 minutes, nothing arriving), partial (minutes without rows: quiet or lost, rows cannot tell; GET /api/hours can). Windows are bounded to [start - 1h, end) to prune; a tuple older than that in a record is not counted.',
+    body: `let t = iff(isnull(asOf), now(), asOf);
+let h0 = bin(start, 1h);
+let nicHours = ${ADX.dedupView}
+    | where windowStart >= h0 - 1h and windowStart < end and recordTime >= h0 and recordTime < end
+    | summarize minutes = array_length(make_set(bin(recordTime, 1m), 120)),
+        records = dcount(strcat(blob, ":", recordOffset)), newestRecord = max(recordTime),
+        lastArrival = max(ingestion_time()), blobs = make_set(blob, 10), logType = take_any(logType)
+        by macAddress, resourceId, hour = bin(recordTime, 1h);
+let nics = nicHours | distinct macAddress, resourceId | extend joinKey = 1;
+let hours = range hour from h0 to end - 1s step 1h | extend joinKey = 1;
+nics
+| join kind=inner hours on joinKey
+| project macAddress, resourceId, hour
+| join kind=leftouter nicHours on macAddress, resourceId, hour
+| project hour, macAddress, resourceId, logType, minutes = coalesce(minutes, 0), records = coalesce(records, 0),
+    newestRecord, lastArrival, blobs
+| extend state = case(
+    t < hour + 1h + grace, "open",
+    minutes == 0, "missing",
+    lastArrival > t - grace, "lagging",
+    minutes >= 60, "complete",
+    "partial")
+| extend newestRecordBeforeEndMinutes = round((hour + 1h - newestRecord) / 1m, 1)
+| order by hour asc, macAddress asc`,
+  },
 ];
 
 export const ALL_FUNCTIONS: readonly KqlFunction[] = [...BASE_FUNCTIONS, ...ANALYSIS_FUNCTIONS];

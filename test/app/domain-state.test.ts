@@ -176,7 +176,6 @@ describe('per-blob state', () => {
     eTag: 'e',
     newRecordOffsets: offsets,
     stats,
-    hourComplete: false,
     at,
   });
 

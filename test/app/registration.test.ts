@@ -46,6 +46,7 @@ describe('the app as the Functions host sees it', () => {
       'getJob httpTrigger durableClient jobs/{id} GET function',
       'listBlobs httpTrigger  blobs GET function',
       'listBulkTargets activityTrigger    ',
+      'listHours httpTrigger  hours GET function',
       'parseChunk activityTrigger    ',
       'planBlobRead activityTrigger    ',
       'processBlob orchestrationTrigger    ',

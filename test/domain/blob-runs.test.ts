@@ -139,7 +139,6 @@ function commit(world: World, run: RunMemory, atMs: number): void {
     eTag: 'e',
     newRecordOffsets: offsets,
     stats: { blocks: to - from, records: to - from, tuples: 0, summaries: 0, events: 0, problems: 0 },
-    hourComplete: false,
     at: at(atMs),
   });
   world.state = r.state;
