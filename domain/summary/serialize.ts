@@ -152,6 +152,10 @@ export interface SummaryEnricherLike {
  * is ~0.5 KB, and with many distinct addresses most combinations never repeat (64 Ki ≈ 32 MB).
  */
 const ROW_TAILS_LIMIT = 65_536;
+/** See NdjsonEncoder.tailsPaying. */
+const TAILS_SAMPLE = 8192;
+const TAILS_MIN_REUSE = 0.25;
+const TAILS_PAUSE = 65_536;
 
 /** Where a record read by RecordBytesReader came from: what its summaries' ids and identity fields need. */
 export interface RecordPlace {
@@ -381,6 +385,10 @@ export class NdjsonEncoder {
   private readonly srcSides = new Map<string, SideMemo>();
   private readonly dstSides = new Map<string, SideMemo>();
   private readonly restBytes = new Map<string | null, Map<string | null, Uint8Array>>();
+  /** Rows since the last check that added to / reused from rowTails, and rows left with it paused. */
+  private tailsAdded = 0;
+  private tailsReused = 0;
+  private tailsPausedFor = 0;
   /** The summary handed to an enricher by appendRecord, reused for every row. */
   private scratch: FlowSummary | undefined;
 
@@ -490,17 +498,23 @@ export class NdjsonEncoder {
         if (enricher?.fieldsDependOnAddressesAndPort) {
           const tails = this.rowTails;
           const addressHash = reader.accAddressHash[a]!;
-          const slot = tails.find(b, src, dstEnd, code & 0xffffff, addressHash);
+          const useTails = this.tailsPaying();
+          const slot = useTails ? tails.find(b, src, dstEnd, code & 0xffffff, addressHash) : -1;
           if (slot >= 0) {
             reused++;
+            this.tailsReused++;
             this.reserve(tails.tailLength(slot));
             this.length = tails.copyTail(slot, this.buffer, this.length);
           } else {
-            const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
+            // Only what the fields depend on: the addresses, port and protocol.
+            const s = this.fillAddressesAndPort(reader, a);
             enricher.enrich(s);
             const from = this.length;
             this.writeEnrichment(s);
-            tails.add(slot, b, src, dstEnd, code & 0xffffff, this.buffer, from, this.length, addressHash);
+            if (useTails) {
+              this.tailsAdded++;
+              tails.add(slot, b, src, dstEnd, code & 0xffffff, this.buffer, from, this.length, addressHash);
+            }
           }
         } else if (enricher) {
           const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
@@ -516,6 +530,47 @@ export class NdjsonEncoder {
     }
     if (reused > 0) enricher?.reused?.(reused);
     return written;
+  }
+
+  /**
+   * Whether keeping rendered tails pays: on traffic where (addresses, port, protocol) combinations rarely
+   * repeat (an internet-facing NIC's long tail) every probe and copy into the table is work no row reuses.
+   * Measured over windows of TAILS_SAMPLE rows: below TAILS_MIN_REUSE reuse the table is left alone for
+   * the next TAILS_PAUSE rows, then tried again (traffic changes).
+   */
+  private tailsPaying(): boolean {
+    if (this.tailsPausedFor > 0) {
+      this.tailsPausedFor--;
+      return false;
+    }
+    const seen = this.tailsAdded + this.tailsReused;
+    if (seen >= TAILS_SAMPLE) {
+      const paying = this.tailsReused >= TAILS_MIN_REUSE * seen;
+      this.tailsAdded = 0;
+      this.tailsReused = 0;
+      if (!paying) {
+        this.tailsPausedFor = TAILS_PAUSE;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The reused summary handed to an enricher whose fields depend only on a row's addresses, port and
+   * protocol (SummaryEnricherLike.fieldsDependOnAddressesAndPort): only those are set (no id, window or
+   * measure strings are made for it).
+   */
+  private fillAddressesAndPort(reader: AggregatedRecord, a: number): FlowSummary {
+    const s = this.scratchSummary();
+    const b = reader.bytes;
+    const code = reader.accCode[a]!;
+    const srcEnd = reader.accSrcEnd[a]!;
+    s.protocol = RecordBytesReader.protocolOf(code);
+    s.srcIp = this.addresses.text(b, reader.accSrc[a]!, srcEnd);
+    s.dstIp = this.addresses.text(b, srcEnd + 1, reader.accDstEnd[a]!);
+    s.dstPort = code & 0xffff;
+    return s;
   }
 
   /** The reused summary handed to enrichers, filled with row `a` of `reader`. */
