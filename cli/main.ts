@@ -37,6 +37,13 @@ const COMMANDS: Record<string, Command> = {
       return { run: m.runBlobId, usage: m.BLOB_ID_USAGE };
     },
   },
+  report: {
+    summary: 'the dashboard as one self-contained HTML page, from flow logs or summaries',
+    load: () => {
+      const m = require('./commands/report') as typeof import('./commands/report');
+      return { run: m.runReport, usage: m.REPORT_USAGE };
+    },
+  },
   replay: {
     summary: 'run the whole app offline over files, as Azure would deliver them',
     load: () => {

@@ -1,5 +1,6 @@
 // The local Functions host shim must be installed before anything loads @azure/functions.
 import '../../local/functions-host';
+import { LiveDashboard } from '../../local/dashboard/live-feed';
 import type { LiveView } from '../../local/live/model';
 import { renderFrame, renderStatusLine, renderSummary } from '../../local/live/render';
 import { type LiveResult, LiveSession, type StopReason } from '../../local/live/session';
@@ -32,6 +33,10 @@ App:
   --no-enrich              no enrichment (GeoIP, ASN, service tags are on by default; the data loads in
                            ~0.1 s from the on-disk cache, ~1 s the first time on a machine)
   --window SECONDS         summary window                                       (default 60)
+Dashboard:
+  --dashboard-port N       port of the live web dashboard on 127.0.0.1 (the same panels as the Grafana
+                           dashboard, from the summaries on the hub); taken: any free port  (default 8077)
+  --no-dashboard           no web dashboard
 Run:
   --duration SECONDS       stop by itself after this long; 0 = until Ctrl-C     (default 0)
   --no-ui                  a plain status line every 5 s instead of the live screen (the default when
@@ -79,6 +84,8 @@ export interface LiveOptions {
   readonly windowSeconds: number;
   readonly durationMs: number;
   readonly ui: boolean;
+  /** The web dashboard's port (0: any free one), or null for none. */
+  readonly dashboardPort: number | null;
 }
 
 const REPORT_EVERY_MS = 5000;
@@ -106,6 +113,8 @@ export function parseLiveArgs(argv: readonly string[], stdoutIsTty: boolean): Li
     window: { type: 'string' },
     duration: { type: 'string' },
     'no-ui': { type: 'boolean' },
+    'dashboard-port': { type: 'string' },
+    'no-dashboard': { type: 'boolean' },
   });
   if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -131,6 +140,8 @@ export function parseLiveArgs(argv: readonly string[], stdoutIsTty: boolean): Li
     windowSeconds: positiveInt(str('window'), 'window', 60),
     durationMs: Math.round(seconds(str('duration'), 'duration', 0, true) * 1000),
     ui: values['no-ui'] !== true && stdoutIsTty,
+    dashboardPort:
+      values['no-dashboard'] === true ? null : nonNegativeInt(str('dashboard-port'), 'dashboard-port', 8077),
   };
   if (options.minutesPerHour > 60) throw new UsageError('--minutes-per-hour is at most 60');
   if (fromFolder === undefined && options.nsgs + options.vnets === 0)
@@ -173,6 +184,16 @@ async function openTraffic(o: LiveOptions): Promise<TrafficSource> {
   });
 }
 
+/** The web dashboard on the port asked for, or on any free port when that one is taken. */
+async function startDashboard(port: number): Promise<LiveDashboard> {
+  try {
+    return await LiveDashboard.start(port, 'live session');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw error;
+    return LiveDashboard.start(0, 'live session');
+  }
+}
+
 /** Runs the live demo with parsed options; resolves with the session's result once it stopped. */
 export async function runLiveSession(options: LiveOptions, io: LiveIo): Promise<LiveResult> {
   const signals = io.signals ?? process;
@@ -186,6 +207,7 @@ export async function runLiveSession(options: LiveOptions, io: LiveIo): Promise<
   let lastReport = Date.now();
   let lastLogAt = 0;
   let lastView: LiveView | undefined;
+  let dashboard: LiveDashboard | undefined;
 
   const draw = () => {
     if (screen && lastView)
@@ -207,7 +229,10 @@ export async function runLiveSession(options: LiveOptions, io: LiveIo): Promise<
   signals.on('SIGTERM', requestStop);
   try {
     const traffic = await openTraffic(options);
+    dashboard = options.dashboardPort === null ? undefined : await startDashboard(options.dashboardPort);
+    if (dashboard) say(`dashboard: ${dashboard.url}`);
     session = await LiveSession.start({
+      ...dashboard?.sessionOptions(),
       traffic,
       intervalMs: options.intervalMs,
       enrich: options.enrich,
@@ -232,6 +257,7 @@ export async function runLiveSession(options: LiveOptions, io: LiveIo): Promise<
         }
       },
     });
+    dashboard?.attach(session);
     if (screen)
       screen.enter({
         onResize: draw,
@@ -250,6 +276,7 @@ export async function runLiveSession(options: LiveOptions, io: LiveIo): Promise<
     return result;
   } finally {
     screen?.leave();
+    await dashboard?.close();
     signals.off('SIGINT', requestStop);
     signals.off('SIGTERM', requestStop);
   }

@@ -14,6 +14,7 @@ import { sweepOnce } from '../../app/sweep';
 import { blobIdentityFromName, blobIdOf, parseHourPath } from '../../domain/blob-identity';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
+import type { FlowSummary } from '../../domain/summary/schema';
 import { blobCreatedEvent } from '../azure-writer';
 import type { LogRecord } from '../functions-host';
 import { LOCAL_HUB, type OfflineStack, startOfflineStack } from '../offline-stack';
@@ -55,6 +56,10 @@ export interface LiveSessionOptions {
   readonly detail?: string;
   readonly model?: LiveModelOptions;
   readonly onFrame?: (view: LiveView) => void;
+  /** The summaries of each event that reaches the hub (the live dashboard's feed). */
+  readonly onSummaries?: (rows: readonly FlowSummary[]) => void;
+  /** More local endpoints for the header (the dashboard's URL). */
+  readonly endpoints?: readonly string[];
   /** Progress before the first frame and during stop ("starting the offline stack", ...). */
   readonly onMessage?: (text: string) => void;
 }
@@ -157,6 +162,11 @@ export class LiveSession {
     return this.stopping;
   }
 
+  /** The blobs shown: key, the `blob` id their rows carry, and name (the dashboard's per-blob lag). */
+  blobIdentities(): { key: string; blobId: string; name: string }[] {
+    return [...this.tracked.values()].map((t) => ({ key: t.key, blobId: t.blobId, name: t.name }));
+  }
+
   /** The running stack (tests look inside). */
   get offlineStack(): OfflineStack {
     return this.stack;
@@ -172,16 +182,19 @@ export class LiveSession {
         `API ${stack.host.origin}/api/blobs (x-functions-key: ${stack.host.keys.function}; rerun/replay: ${stack.host.keys.master})`,
         `Event Hub amqp://127.0.0.1:${ehPort}/${LOCAL_HUB}`,
         `Azurite ${new URL(stack.azurite.blobEndpoint).host}`,
+        ...(options.endpoints ?? []),
       ],
     });
     const offHub = stack.eventHubs.onEvent((e) => {
       // Several summaries per event: each is a row of its own for the view.
       let rows: unknown[];
+      let summaries: FlowSummary[] | undefined;
       try {
-        rows = summariesOfEvent(e);
+        rows = summaries = summariesOfEvent(e);
       } catch {
         rows = [e.body];
       }
+      if (summaries) options.onSummaries?.(summaries);
       for (const row of rows) model.hubEvent(row, e.enqueuedTime.getTime());
     });
     const offEpisodes = stack.host.durable.onEpisode((r) => {

@@ -1,0 +1,811 @@
+/**
+ * The local dashboard's panels, computed from summary rows the way the KQL functions of deploy/adx compute
+ * them in ADX (deploy/generate/functions.ts): the same dedup by `id`, the same `Flows()` view (bytes,
+ * packets, the local/remote side of each flow, `remotePublic`, the hourly rollup for ranges over 2 days)
+ * and the same summarize of each function. docs/dashboard.md lists which function each panel mirrors;
+ * test/dashboard/panels.test.ts holds both definitions side by side.
+ *
+ * Pure: rows in, plain data out. The live dashboard's server and the `flowlog report` page (in the browser)
+ * both call it, so the two show the same numbers for the same rows.
+ */
+import type { FlowSummary } from '../summary/schema';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/** Flows() reads the hourly rollup for ranges longer than this (ADX.hourlyThreshold). */
+export const HOURLY_THRESHOLD_MS = 2 * 24 * HOUR;
+/** BlobFreshness(lookback = 3h). */
+export const FRESHNESS_LOOKBACK_MS = 3 * HOUR;
+
+/** The flow types whose remote side is public or private (Flows(): PUBLIC_TYPES, PRIVATE_TYPES). */
+const PUBLIC_TYPES = new Set(['ExternalPublic', 'MaliciousFlow', 'AzurePublic']);
+const PRIVATE_TYPES = new Set(['IntraVNet', 'InterVNet', 'S2S', 'P2S', 'UnknownPrivate']);
+
+/**
+ * The rule that counts a flow logged twice only once (a flow between two logged NICs is in both NICs'
+ * logs). It receives Flows()'s rows of the range, deduplicated by id, and returns the rows to count. The
+ * identity (every row counts) until the project's rule is plugged in.
+ */
+export type CountOnceRule = (rows: readonly FlowSummary[]) => readonly FlowSummary[];
+
+export interface PanelQuery {
+  /** Window starts in [from, to), epoch milliseconds (the dashboard's time range). */
+  readonly from: number;
+  readonly to: number;
+  /** Only this NSG / VNet flow-log target (`resourceId`, as written), or all. */
+  readonly resourceId?: string | null;
+  /** FlowTimeline's step; default: about 120 buckets over the range. */
+  readonly stepMs?: number;
+  /** Rows in each top-N table (the dashboards ask for 20). */
+  readonly top?: number;
+  /** `now()` for BlobFreshness: its lookback and the age of each blob's newest record. */
+  readonly now: number;
+  readonly countOnce?: CountOnceRule;
+}
+
+// ---------------------------------------------------------------------------------------------- Flows()
+
+/** One row of `Flows(start, end)`: the summary plus the columns the function extends it with. */
+export interface FlowRow {
+  readonly s: FlowSummary;
+  /** windowStart in ms (the hour on the rollup). */
+  readonly windowStart: number;
+  readonly bytes: number;
+  readonly packets: number;
+  readonly inbound: boolean;
+  readonly localIp: string;
+  readonly remoteIp: string;
+  readonly localLabel: string | null;
+  readonly remoteLabel: string | null;
+  readonly remoteCountry: string | null;
+  readonly remoteCity: string | null;
+  readonly remoteLat: number | null;
+  readonly remoteLon: number | null;
+  readonly remoteAsn: number | null;
+  readonly remoteAsOrg: string | null;
+  readonly remoteServiceTag: string | null;
+  readonly resourceName: string;
+  readonly remotePublic: boolean;
+}
+
+const empty = (v: string | null | undefined): boolean => v === null || v === undefined || v === '';
+
+/** Kusto's ipv4_is_private: RFC 1918 ranges; null (not false) for anything that is not IPv4. */
+export function ipv4IsPrivate(ip: string): boolean | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!m) return null;
+  const o = m.slice(1).map(Number);
+  if (o.some((x) => x > 255)) return null;
+  const [a, b] = o as [number, number];
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+}
+
+/** Flows()'s `remotePublic`: coalesce(case(public type, private type, has a country, not private), false). */
+export function remoteIsPublic(
+  flowType: string | null,
+  remoteCountry: string | null,
+  remoteIp: string,
+): boolean {
+  if (flowType !== null && PUBLIC_TYPES.has(flowType)) return true;
+  if (flowType !== null && PRIVATE_TYPES.has(flowType)) return false;
+  if (!empty(remoteCountry)) return true;
+  const isPrivate = ipv4IsPrivate(remoteIp);
+  return isPrivate === null ? false : !isPrivate;
+}
+
+export function flowRow(s: FlowSummary, windowStart: number): FlowRow {
+  const inbound = s.direction === 'Inbound';
+  const remoteIp = inbound ? s.srcIp : s.dstIp;
+  const remoteCountry = inbound ? s.srcCountry : s.dstCountry;
+  const parts = s.resourceId.split('/');
+  return {
+    s,
+    windowStart,
+    bytes: s.bytesSrcToDst + s.bytesDstToSrc,
+    packets: s.packetsSrcToDst + s.packetsDstToSrc,
+    inbound,
+    localIp: inbound ? s.dstIp : s.srcIp,
+    remoteIp,
+    localLabel: inbound ? s.dstLabel : s.srcLabel,
+    remoteLabel: inbound ? s.srcLabel : s.dstLabel,
+    remoteCountry,
+    remoteCity: inbound ? s.srcCity : s.dstCity,
+    remoteLat: inbound ? s.srcLat : s.dstLat,
+    remoteLon: inbound ? s.srcLon : s.dstLon,
+    remoteAsn: inbound ? s.srcAsn : s.dstAsn,
+    remoteAsOrg: inbound ? s.srcAsOrg : s.dstAsOrg,
+    remoteServiceTag: inbound ? s.srcServiceTag : s.dstServiceTag,
+    resourceName: parts[parts.length - 1] ?? '',
+    remotePublic: remoteIsPublic(s.flowType, remoteCountry, remoteIp),
+  };
+}
+
+/** Kusto's bin(t, size) for epoch milliseconds. */
+export function bin(t: number, size: number): number {
+  return Math.floor(t / size) * size;
+}
+
+/**
+ * `Flows(start, end)` over deduplicated rows: windowStart in [start, end), or for ranges longer than 2 days
+ * the hourly rollup (windowStart rounded to its hour, the range rounded out to whole hours). Then the
+ * count-once rule.
+ */
+export function flows(
+  rows: Iterable<FlowSummary>,
+  from: number,
+  to: number,
+  countOnce?: CountOnceRule,
+): { rows: FlowRow[]; hourly: boolean } {
+  const hourly = to - from > HOURLY_THRESHOLD_MS;
+  const lower = hourly ? bin(from, HOUR) : from;
+  const picked: { s: FlowSummary; t: number }[] = [];
+  for (const s of rows) {
+    const start = Date.parse(s.windowStart);
+    const t = hourly ? bin(start, HOUR) : start;
+    if (t >= lower && t < to) picked.push({ s, t });
+  }
+  let kept: readonly FlowSummary[] = picked.map((p) => p.s);
+  const when = new Map<FlowSummary, number>(picked.map((p) => [p.s, p.t]));
+  if (countOnce) kept = countOnce(kept);
+  return {
+    rows: kept.map((s) => flowRow(s, when.get(s) ?? Date.parse(s.windowStart))),
+    hourly,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- summarize
+
+/** A group of a `summarize ... by key`: the rows in input order. */
+function groupBy<K>(rows: readonly FlowRow[], key: (r: FlowRow) => K, keyText: (k: K) => string) {
+  const groups = new Map<string, { key: K; rows: FlowRow[] }>();
+  for (const r of rows) {
+    const k = key(r);
+    const text = keyText(k);
+    let g = groups.get(text);
+    if (!g) {
+      g = { key: k, rows: [] };
+      groups.set(text, g);
+    }
+    g.rows.push(r);
+  }
+  return [...groups.values()];
+}
+
+const sum = (rows: readonly FlowRow[], f: (r: FlowRow) => number): number => {
+  let total = 0;
+  for (const r of rows) total += f(r);
+  return total;
+};
+const sumIf = (rows: readonly FlowRow[], f: (r: FlowRow) => number, p: (r: FlowRow) => boolean) =>
+  sum(rows, (r) => (p(r) ? f(r) : 0));
+/** dcount: exact here (ADX estimates it; equal for the small sets a dashboard shows). */
+const dcount = <T>(rows: readonly FlowRow[], f: (r: FlowRow) => T | null): number => {
+  const seen = new Set<T>();
+  for (const r of rows) {
+    const v = f(r);
+    if (v !== null && v !== '') seen.add(v);
+  }
+  return seen.size;
+};
+/** take_any: a value of the group, here the first that is not empty. */
+const takeAny = <T>(rows: readonly FlowRow[], f: (r: FlowRow) => T | null): T | null => {
+  for (const r of rows) {
+    const v = f(r);
+    if (v !== null && v !== '') return v;
+  }
+  return null;
+};
+const maxTime = (rows: readonly FlowRow[]): string =>
+  new Date(Math.max(...rows.map((r) => r.windowStart))).toISOString();
+const makeSet = <T>(rows: readonly FlowRow[], f: (r: FlowRow) => T | null, limit: number): T[] => {
+  const out = new Set<T>();
+  for (const r of rows) {
+    const v = f(r);
+    if (v !== null && v !== '' && out.size < limit) out.add(v);
+  }
+  return [...out];
+};
+const avg = (rows: readonly FlowRow[], f: (r: FlowRow) => number | null): number | null => {
+  let n = 0;
+  let total = 0;
+  for (const r of rows) {
+    const v = f(r);
+    if (v !== null) {
+      n++;
+      total += v;
+    }
+  }
+  return n === 0 ? null : total / n;
+};
+
+/** `top n by col desc` (and `order by col desc`): ties in a stable order of the group key. */
+function topBy<T>(items: T[], value: (x: T) => number, tie: (x: T) => string, n = Infinity): T[] {
+  return items
+    .sort((a, b) => value(b) - value(a) || (tie(a) < tie(b) ? -1 : tie(a) > tie(b) ? 1 : 0))
+    .slice(0, n);
+}
+
+// ---------------------------------------------------------------------------------------------- panels
+
+/** FlowTimeline(start, end, step): per bucket and decision. */
+export interface TimelineRow {
+  readonly windowStart: string;
+  readonly decision: string;
+  readonly bytes: number;
+  readonly packets: number;
+  readonly tuples: number;
+  readonly flowsStarted: number;
+  readonly flowsDenied: number;
+}
+
+export function flowTimeline(rows: readonly FlowRow[], hourly: boolean, stepMs: number): TimelineRow[] {
+  const bucket = Math.max(stepMs, hourly ? HOUR : MINUTE);
+  return groupBy(
+    rows,
+    (r) => ({ t: bin(r.windowStart, bucket), decision: r.s.decision }),
+    (k) => `${k.t} ${k.decision}`,
+  )
+    .map((g) => ({
+      windowStart: new Date(g.key.t).toISOString(),
+      decision: g.key.decision,
+      bytes: sum(g.rows, (r) => r.bytes),
+      packets: sum(g.rows, (r) => r.packets),
+      tuples: sum(g.rows, (r) => r.s.tuples),
+      flowsStarted: sum(g.rows, (r) => r.s.flowsStarted),
+      flowsDenied: sum(g.rows, (r) => r.s.flowsDenied),
+    }))
+    .sort((a, b) =>
+      a.windowStart < b.windowStart
+        ? -1
+        : a.windowStart > b.windowStart
+          ? 1
+          : a.decision < b.decision
+            ? -1
+            : 1,
+    );
+}
+
+/** TopTalkers(start, end, n). */
+export interface TalkerRow {
+  readonly localIp: string;
+  readonly bytes: number;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly tuples: number;
+  readonly flowsStarted: number;
+  readonly flowsDenied: number;
+  readonly peers: number;
+  readonly label: string | null;
+  readonly macAddress: string | null;
+}
+
+export function topTalkers(rows: readonly FlowRow[], n: number): TalkerRow[] {
+  const out = groupBy(
+    rows,
+    (r) => r.localIp,
+    (k) => k,
+  ).map((g) => ({
+    localIp: g.key,
+    bytes: sum(g.rows, (r) => r.bytes),
+    bytesSent: sum(g.rows, (r) => (r.inbound ? r.s.bytesDstToSrc : r.s.bytesSrcToDst)),
+    bytesReceived: sum(g.rows, (r) => (r.inbound ? r.s.bytesSrcToDst : r.s.bytesDstToSrc)),
+    tuples: sum(g.rows, (r) => r.s.tuples),
+    flowsStarted: sum(g.rows, (r) => r.s.flowsStarted),
+    flowsDenied: sum(g.rows, (r) => r.s.flowsDenied),
+    peers: dcount(g.rows, (r) => r.remoteIp),
+    label: takeAny(g.rows, (r) => r.localLabel),
+    macAddress: takeAny(g.rows, (r) => r.s.macAddress),
+  }));
+  return topBy(
+    out,
+    (x) => x.bytes,
+    (x) => x.localIp,
+    n,
+  );
+}
+
+/** TopConversations(start, end, n). */
+export interface ConversationRow {
+  readonly srcIp: string;
+  readonly dstIp: string;
+  readonly bytes: number;
+  readonly packets: number;
+  readonly tuples: number;
+  readonly flowsStarted: number;
+  readonly flowsDenied: number;
+  readonly ports: number;
+  readonly srcCountry: string | null;
+  readonly dstCountry: string | null;
+  readonly flowType: string | null;
+}
+
+export function topConversations(rows: readonly FlowRow[], n: number): ConversationRow[] {
+  const out = groupBy(
+    rows,
+    (r) => [r.s.srcIp, r.s.dstIp] as const,
+    (k) => `${k[0]} ${k[1]}`,
+  ).map((g) => ({
+    srcIp: g.key[0],
+    dstIp: g.key[1],
+    bytes: sum(g.rows, (r) => r.bytes),
+    packets: sum(g.rows, (r) => r.packets),
+    tuples: sum(g.rows, (r) => r.s.tuples),
+    flowsStarted: sum(g.rows, (r) => r.s.flowsStarted),
+    flowsDenied: sum(g.rows, (r) => r.s.flowsDenied),
+    ports: dcount(g.rows, (r) => r.s.dstPort),
+    srcCountry: takeAny(g.rows, (r) => r.s.srcCountry),
+    dstCountry: takeAny(g.rows, (r) => r.s.dstCountry),
+    flowType: takeAny(g.rows, (r) => r.s.flowType),
+  }));
+  return topBy(
+    out,
+    (x) => x.bytes,
+    (x) => `${x.srcIp} ${x.dstIp}`,
+    n,
+  );
+}
+
+const deniedInbound = (rows: readonly FlowRow[]) => rows.filter((r) => r.inbound && r.s.decision === 'Deny');
+
+/** DeniedInboundBySource(start, end, n). `topPorts` (the most denied destination ports) is the dashboard's own addition. */
+export interface DeniedSourceRow {
+  readonly srcIp: string;
+  readonly deniedFlows: number;
+  readonly targets: number;
+  readonly ports: number;
+  readonly rules: string[];
+  readonly country: string | null;
+  readonly asOrg: string | null;
+  readonly flowType: string | null;
+  readonly lastSeen: string;
+  readonly topPorts: number[];
+}
+
+export function deniedInboundBySource(rows: readonly FlowRow[], n: number): DeniedSourceRow[] {
+  const out = groupBy(
+    deniedInbound(rows),
+    (r) => r.s.srcIp,
+    (k) => k,
+  ).map((g) => {
+    const byPort = new Map<number, number>();
+    for (const r of g.rows) byPort.set(r.s.dstPort, (byPort.get(r.s.dstPort) ?? 0) + r.s.flowsDenied);
+    return {
+      srcIp: g.key,
+      deniedFlows: sum(g.rows, (r) => r.s.flowsDenied),
+      targets: dcount(g.rows, (r) => r.localIp),
+      ports: dcount(g.rows, (r) => r.s.dstPort),
+      rules: makeSet(g.rows, (r) => r.s.rule, 10),
+      country: takeAny(g.rows, (r) => r.s.srcCountry),
+      asOrg: takeAny(g.rows, (r) => r.s.srcAsOrg),
+      flowType: takeAny(g.rows, (r) => r.s.flowType),
+      lastSeen: maxTime(g.rows),
+      topPorts: topBy(
+        [...byPort],
+        (p) => p[1],
+        (p) => String(p[0]).padStart(5, '0'),
+        5,
+      ).map((p) => p[0]),
+    };
+  });
+  return topBy(
+    out,
+    (x) => x.deniedFlows,
+    (x) => x.srcIp,
+    n,
+  );
+}
+
+/** DeniedInboundByCountry(start, end). */
+export interface DeniedCountryRow {
+  readonly country: string;
+  readonly deniedFlows: number;
+  readonly sources: number;
+  readonly lat: number | null;
+  readonly lon: number | null;
+}
+
+export function deniedInboundByCountry(rows: readonly FlowRow[]): DeniedCountryRow[] {
+  const out = groupBy(
+    deniedInbound(rows),
+    (r) => (empty(r.s.srcCountry) ? '(unknown)' : (r.s.srcCountry as string)),
+    (k) => k,
+  ).map((g) => ({
+    country: g.key,
+    deniedFlows: sum(g.rows, (r) => r.s.flowsDenied),
+    sources: dcount(g.rows, (r) => r.s.srcIp),
+    lat: avg(g.rows, (r) => r.s.srcLat),
+    lon: avg(g.rows, (r) => r.s.srcLon),
+  }));
+  return topBy(
+    out,
+    (x) => x.deniedFlows,
+    (x) => x.country,
+  );
+}
+
+/** TrafficByCountry(start, end). */
+export interface CountryRow {
+  readonly country: string;
+  readonly bytes: number;
+  readonly tuples: number;
+  readonly flowsStarted: number;
+  readonly flowsDenied: number;
+  readonly malicious: number;
+  readonly remoteIps: number;
+  readonly lat: number | null;
+  readonly lon: number | null;
+}
+
+export function trafficByCountry(rows: readonly FlowRow[]): CountryRow[] {
+  const out = groupBy(
+    rows.filter((r) => r.remotePublic),
+    (r) => (empty(r.remoteCountry) ? '(unknown)' : (r.remoteCountry as string)),
+    (k) => k,
+  ).map((g) => ({
+    country: g.key,
+    bytes: sum(g.rows, (r) => r.bytes),
+    tuples: sum(g.rows, (r) => r.s.tuples),
+    flowsStarted: sum(g.rows, (r) => r.s.flowsStarted),
+    flowsDenied: sum(g.rows, (r) => r.s.flowsDenied),
+    malicious: sumIf(
+      g.rows,
+      (r) => r.s.tuples,
+      (r) => r.s.flowType === 'MaliciousFlow',
+    ),
+    remoteIps: dcount(g.rows, (r) => r.remoteIp),
+    lat: avg(g.rows, (r) => r.remoteLat),
+    lon: avg(g.rows, (r) => r.remoteLon),
+  }));
+  return topBy(
+    out,
+    (x) => x.bytes,
+    (x) => x.country,
+  );
+}
+
+/** FlowTypeBreakdown(start, end). */
+export interface FlowTypeRow {
+  readonly flowType: string;
+  readonly bytes: number;
+  readonly tuples: number;
+  readonly flowsStarted: number;
+  readonly flowsDenied: number;
+  readonly remoteIps: number;
+}
+
+export function flowTypeBreakdown(rows: readonly FlowRow[]): FlowTypeRow[] {
+  const out = groupBy(
+    rows,
+    (r) => (empty(r.s.flowType) ? 'Unclassified' : (r.s.flowType as string)),
+    (k) => k,
+  ).map((g) => ({
+    flowType: g.key,
+    bytes: sum(g.rows, (r) => r.bytes),
+    tuples: sum(g.rows, (r) => r.s.tuples),
+    flowsStarted: sum(g.rows, (r) => r.s.flowsStarted),
+    flowsDenied: sum(g.rows, (r) => r.s.flowsDenied),
+    remoteIps: dcount(g.rows, (r) => r.remoteIp),
+  }));
+  return topBy(
+    out,
+    (x) => x.bytes,
+    (x) => x.flowType,
+  );
+}
+
+/**
+ * Traffic by the remote side's Azure service tag. No shipped function: the query is
+ * `Flows(start, end) | where isnotempty(remoteServiceTag) | summarize bytes = sum(bytes), tuples = sum(tuples),
+ * flowsDenied = sum(flowsDenied), remoteIps = dcount(remoteIp), region = take_any(...) by serviceTag =
+ * remoteServiceTag | top n by bytes desc` (docs/dashboard.md).
+ */
+export interface ServiceTagRow {
+  readonly serviceTag: string;
+  readonly bytes: number;
+  readonly tuples: number;
+  readonly flowsDenied: number;
+  readonly remoteIps: number;
+  readonly region: string | null;
+}
+
+export function trafficByServiceTag(rows: readonly FlowRow[], n: number): ServiceTagRow[] {
+  const out = groupBy(
+    rows.filter((r) => !empty(r.remoteServiceTag)),
+    (r) => r.remoteServiceTag as string,
+    (k) => k,
+  ).map((g) => ({
+    serviceTag: g.key,
+    bytes: sum(g.rows, (r) => r.bytes),
+    tuples: sum(g.rows, (r) => r.s.tuples),
+    flowsDenied: sum(g.rows, (r) => r.s.flowsDenied),
+    remoteIps: dcount(g.rows, (r) => r.remoteIp),
+    region: takeAny(g.rows, (r) => (r.inbound ? r.s.srcAzureRegion : r.s.dstAzureRegion)),
+  }));
+  return topBy(
+    out,
+    (x) => x.bytes,
+    (x) => x.serviceTag,
+    n,
+  );
+}
+
+/** TopPorts(start, end, n). */
+export interface PortRow {
+  readonly dstPort: number;
+  readonly protocol: string;
+  readonly l7Protocol: string | null;
+  readonly tuples: number;
+  readonly bytes: number;
+  readonly flowsStarted: number;
+  readonly flowsDenied: number;
+  readonly hosts: number;
+  readonly sources: number;
+}
+
+export function topPorts(rows: readonly FlowRow[], n: number): PortRow[] {
+  const out = groupBy(
+    rows,
+    (r) => [r.s.dstPort, r.s.protocol, r.s.l7Protocol] as const,
+    (k) => `${k[0]} ${k[1]} ${k[2] ?? ''}`,
+  ).map((g) => ({
+    dstPort: g.key[0],
+    protocol: g.key[1],
+    l7Protocol: g.key[2],
+    tuples: sum(g.rows, (r) => r.s.tuples),
+    bytes: sum(g.rows, (r) => r.bytes),
+    flowsStarted: sum(g.rows, (r) => r.s.flowsStarted),
+    flowsDenied: sum(g.rows, (r) => r.s.flowsDenied),
+    hosts: dcount(g.rows, (r) => r.localIp),
+    sources: dcount(g.rows, (r) => r.s.srcIp),
+  }));
+  return topBy(
+    out,
+    (x) => x.tuples,
+    (x) => `${String(x.dstPort).padStart(5, '0')} ${x.protocol} ${x.l7Protocol ?? ''}`,
+    n,
+  );
+}
+
+/** BlobFreshness(lookback): per blob id over the dedup view (not Flows(): it needs the identity fields). */
+export interface FreshnessRow {
+  readonly blob: string;
+  readonly newestRecord: string;
+  readonly newestWindow: string;
+  readonly records: number;
+  readonly summaries: number;
+  readonly logType: string;
+  readonly resourceId: string;
+  readonly macAddress: string;
+  readonly ageMinutes: number;
+}
+
+export function blobFreshness(rows: Iterable<FlowSummary>, now: number, lookbackMs: number): FreshnessRow[] {
+  const groups = new Map<string, FlowSummary[]>();
+  for (const s of rows) {
+    if (!(Date.parse(s.windowStart) > now - lookbackMs)) continue;
+    const g = groups.get(s.blob);
+    if (g) g.push(s);
+    else groups.set(s.blob, [s]);
+  }
+  const out: FreshnessRow[] = [];
+  for (const [blob, g] of groups) {
+    let newestRecord = Number.NEGATIVE_INFINITY;
+    let newestWindow = Number.NEGATIVE_INFINITY;
+    const offsets = new Set<number>();
+    for (const s of g) {
+      newestRecord = Math.max(newestRecord, Date.parse(s.recordTime));
+      newestWindow = Math.max(newestWindow, Date.parse(s.windowStart));
+      offsets.add(s.recordOffset);
+    }
+    const first = g[0] as FlowSummary;
+    out.push({
+      blob,
+      newestRecord: new Date(newestRecord).toISOString(),
+      newestWindow: new Date(newestWindow).toISOString(),
+      records: offsets.size,
+      summaries: g.length,
+      logType: first.logType,
+      resourceId: first.resourceId,
+      macAddress: first.macAddress,
+      ageMinutes: Math.round((now - newestRecord) / 6000) / 10,
+    });
+  }
+  return out.sort((a, b) =>
+    a.newestRecord < b.newestRecord ? 1 : a.newestRecord > b.newestRecord ? -1 : a.blob < b.blob ? -1 : 1,
+  );
+}
+
+/** Totals of the filtered range (`Flows() | summarize`): the dashboard's headline. */
+export interface Totals {
+  readonly summaries: number;
+  readonly bytes: number;
+  readonly packets: number;
+  readonly tuples: number;
+  readonly flowsStarted: number;
+  readonly flowsDenied: number;
+  readonly localIps: number;
+  readonly remoteIps: number;
+}
+
+export function totals(rows: readonly FlowRow[]): Totals {
+  return {
+    summaries: rows.length,
+    bytes: sum(rows, (r) => r.bytes),
+    packets: sum(rows, (r) => r.packets),
+    tuples: sum(rows, (r) => r.s.tuples),
+    flowsStarted: sum(rows, (r) => r.s.flowsStarted),
+    flowsDenied: sum(rows, (r) => r.s.flowsDenied),
+    localIps: dcount(rows, (r) => r.localIp),
+    remoteIps: dcount(rows, (r) => r.remoteIp),
+  };
+}
+
+export interface PanelsData {
+  readonly from: string;
+  readonly to: string;
+  readonly resourceId: string | null;
+  readonly hourly: boolean;
+  readonly bucketMs: number;
+  readonly totals: Totals;
+  readonly timeline: TimelineRow[];
+  readonly topTalkers: TalkerRow[];
+  readonly topConversations: ConversationRow[];
+  readonly deniedBySource: DeniedSourceRow[];
+  readonly deniedByCountry: DeniedCountryRow[];
+  readonly trafficByCountry: CountryRow[];
+  readonly flowTypes: FlowTypeRow[];
+  readonly serviceTags: ServiceTagRow[];
+  readonly topPorts: PortRow[];
+  readonly blobFreshness: FreshnessRow[];
+}
+
+const NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((m) => m * MINUTE);
+
+/** A step giving about `buckets` buckets over the range (Grafana's $__timeInterval does the same). */
+export function autoStep(from: number, to: number, buckets = 120): number {
+  const want = (to - from) / buckets;
+  return NICE_STEPS.find((s) => s >= want) ?? NICE_STEPS[NICE_STEPS.length - 1]!;
+}
+
+/** Every panel for the query, from rows already deduplicated by id. */
+export function computePanels(rows: readonly FlowSummary[], q: PanelQuery): PanelsData {
+  const stepMs = q.stepMs ?? autoStep(q.from, q.to);
+  const n = q.top ?? 20;
+  const f = flows(rows, q.from, q.to, q.countOnce);
+  const resource = q.resourceId ?? null;
+  const view = resource === null ? f.rows : f.rows.filter((r) => r.s.resourceId === resource);
+  const scoped = resource === null ? rows : rows.filter((s) => s.resourceId === resource);
+  return {
+    from: new Date(q.from).toISOString(),
+    to: new Date(q.to).toISOString(),
+    resourceId: resource,
+    hourly: f.hourly,
+    bucketMs: Math.max(stepMs, f.hourly ? HOUR : MINUTE),
+    totals: totals(view),
+    timeline: flowTimeline(view, f.hourly, stepMs),
+    topTalkers: topTalkers(view, n),
+    topConversations: topConversations(view, n),
+    deniedBySource: deniedInboundBySource(view, n),
+    deniedByCountry: deniedInboundByCountry(view),
+    trafficByCountry: trafficByCountry(view),
+    flowTypes: flowTypeBreakdown(view),
+    serviceTags: trafficByServiceTag(view, n),
+    topPorts: topPorts(view, n),
+    blobFreshness: blobFreshness(scoped, q.now, FRESHNESS_LOOKBACK_MS),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- rows kept
+
+/**
+ * Summary rows deduplicated by `id` (what ADX's dedup view does), the oldest dropped past `maxRows`.
+ */
+export class SummaryStore {
+  private readonly byId = new Map<string, FlowSummary>();
+  private readonly resourceCounts = new Map<string, number>();
+  /** Rows offered, duplicates included. */
+  offered = 0;
+  /** Rows dropped because their id was already kept. */
+  duplicates = 0;
+  /** Changes with every row kept or dropped (the live page refetches when it moves). */
+  version = 0;
+
+  constructor(private readonly maxRows = 500_000) {}
+
+  /** Adds rows; returns how many were new. */
+  add(rows: Iterable<FlowSummary>): number {
+    let added = 0;
+    for (const s of rows) {
+      this.offered++;
+      if (this.byId.has(s.id)) {
+        this.duplicates++;
+        continue;
+      }
+      this.byId.set(s.id, s);
+      this.resourceCounts.set(s.resourceId, (this.resourceCounts.get(s.resourceId) ?? 0) + 1);
+      added++;
+    }
+    while (this.byId.size > this.maxRows) {
+      const oldest = this.byId.keys().next().value as string;
+      const s = this.byId.get(oldest) as FlowSummary;
+      this.byId.delete(oldest);
+      const left = (this.resourceCounts.get(s.resourceId) ?? 1) - 1;
+      if (left === 0) this.resourceCounts.delete(s.resourceId);
+      else this.resourceCounts.set(s.resourceId, left);
+    }
+    if (added > 0) this.version++;
+    return added;
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  rows(): FlowSummary[] {
+    return [...this.byId.values()];
+  }
+
+  /** The resources of the rows kept, by name. */
+  resources(): string[] {
+    return [...this.resourceCounts.keys()].sort();
+  }
+
+  /** The earliest window start and the end of the latest window kept (ms), or null when empty. */
+  extent(): { from: number; to: number } | null {
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
+    for (const s of this.byId.values()) {
+      const t = Date.parse(s.windowStart);
+      from = Math.min(from, t);
+      to = Math.max(to, t + s.windowSeconds * 1000);
+    }
+    return this.byId.size === 0 ? null : { from, to };
+  }
+}
+
+/**
+ * Which KQL function of deploy/adx each panel's data mirrors, and the columns the dashboard adds to it
+ * (docs/dashboard.md; test/dashboard/panels.test.ts checks the columns against the function bodies).
+ */
+export const PANEL_MIRRORS = {
+  timeline: { kql: 'FlowTimeline', extra: [] },
+  topTalkers: { kql: 'TopTalkers', extra: [] },
+  topConversations: { kql: 'TopConversations', extra: [] },
+  deniedBySource: { kql: 'DeniedInboundBySource', extra: ['topPorts'] },
+  deniedByCountry: { kql: 'DeniedInboundByCountry', extra: [] },
+  trafficByCountry: { kql: 'TrafficByCountry', extra: [] },
+  flowTypes: { kql: 'FlowTypeBreakdown', extra: [] },
+  serviceTags: { kql: null, extra: [] },
+  topPorts: { kql: 'TopPorts', extra: [] },
+  blobFreshness: { kql: 'BlobFreshness', extra: [] },
+} as const satisfies Record<string, { kql: string | null; extra: readonly string[] }>;
+
+/** The dashboard's time ranges: the last part of the data, or all of it. */
+export const RANGE_PRESETS = {
+  '15m': 15 * MINUTE,
+  '1h': HOUR,
+  '6h': 6 * HOUR,
+  '24h': 24 * HOUR,
+  '7d': 7 * 24 * HOUR,
+  all: null,
+} as const;
+export type RangePreset = keyof typeof RANGE_PRESETS;
+
+export function isRangePreset(value: string): value is RangePreset {
+  return Object.hasOwn(RANGE_PRESETS, value);
+}
+
+/**
+ * The [from, to) of a preset over the rows' extent, ending where the newest window ends (now when there
+ * are no rows): "last hour" is the last hour of the data, also for replayed or simulated time.
+ */
+export function resolveRange(
+  preset: RangePreset,
+  extent: { from: number; to: number } | null,
+  now: number,
+): { from: number; to: number } {
+  const to = extent?.to ?? now;
+  const span = RANGE_PRESETS[preset];
+  if (span === null) return { from: extent?.from ?? to - HOUR, to };
+  return { from: to - span, to };
+}

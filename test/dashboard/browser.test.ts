@@ -1,0 +1,248 @@
+/**
+ * The dashboard in a real browser (headless Chromium through puppeteer-core): the live page fed by a live
+ * session (offline stack, simulated NICs committing blocks) and the page `flowlog report` writes. Every
+ * panel must render rows, the live page must update when new blocks reach the hub, and both pages are
+ * saved as screenshots in docs/screenshots/ (the README shows them).
+ *
+ * Needs a Chromium: $CHROMIUM_PATH, or chromium / chromium-browser / google-chrome on the PATH (.ci/run
+ * installs Debian's chromium). Without one the tests are skipped, saying so.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'puppeteer-core' with { 'resolution-mode': 'import' };
+import { buildReport } from '../../cli/commands/report';
+import { simulateToFolder } from '../../cli/commands/simulate';
+import { loadEnrichment } from '../../cli/enrichment';
+import { LiveDashboard } from '../../local/dashboard/live-feed';
+import { PAGE_PANELS } from '../../local/dashboard/page';
+import { LiveSession } from '../../local/live/session';
+import { SimulatedTraffic } from '../../local/live/traffic';
+
+const ROOT = join(__dirname, '..', '..');
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SERVICE_TAGS = join(ROOT, 'test', 'fixtures', 'enrichment', 'ServiceTags_Public_20261123.json');
+
+function findChromium(): string | undefined {
+  const fromEnv = process.env.CHROMIUM_PATH ?? process.env.PUPPETEER_EXECUTABLE_PATH;
+  if (fromEnv && existsSync(fromEnv)) return fromEnv;
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome']) {
+    try {
+      const path = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+      if (path) return path;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+const chromium = findChromium();
+const skip = chromium === undefined ? 'no Chromium found (set CHROMIUM_PATH or install chromium)' : false;
+
+/** What the page callbacks read of an element (the tests are compiled without the DOM types). */
+type El = {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+  value: string;
+  querySelector(selector: string): unknown;
+};
+
+interface PanelState {
+  key: string;
+  rows: number;
+  canvas: boolean;
+  text: string;
+}
+
+/** Each panel's row count (data-rows), whether a chart drew a canvas, and the first bit of its text. */
+function panelStates(page: Page): Promise<PanelState[]> {
+  return page.$$eval('section.panel', (sections) =>
+    sections.map((s) => ({
+      key: (s as unknown as El).dataset.panel ?? '',
+      rows: Number((s as unknown as El).dataset.rows),
+      canvas: s.querySelector('canvas') !== null,
+      text: (s.textContent ?? '').replace(/\s+/g, ' ').slice(0, 200),
+    })),
+  );
+}
+
+function assertEveryPanelFilled(states: PanelState[]) {
+  assert.deepEqual(
+    states.map((s) => s.key),
+    PAGE_PANELS.map((p) => p.key),
+  );
+  for (const s of states) {
+    assert.ok(s.rows > 0, `panel ${s.key} shows rows: ${JSON.stringify(s)}`);
+    const kind = PAGE_PANELS.find((p) => p.key === s.key)?.kind;
+    if (kind === 'chart') assert.ok(s.canvas, `panel ${s.key} drew its chart`);
+  }
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('the dashboard in headless Chromium', { skip }, () => {
+  let browser: Browser;
+  const errors: string[] = [];
+
+  before(async () => {
+    const puppeteer = await import('puppeteer-core');
+    browser = await puppeteer.launch({
+      executablePath: chromium!,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+      defaultViewport: { width: 1600, height: 1000 },
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  async function newPage(): Promise<Page> {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    return page;
+  }
+
+  test('flowlog report: one self-contained file, every panel filled, the filters recompute', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-report-'));
+    try {
+      await simulateToFolder(join(dir, 'logs'), {
+        nsgs: 2,
+        vnets: 2,
+        hours: 2,
+        flowsPerMinute: 20,
+        seed: 7,
+        start: new Date('2026-11-30T01:00:00Z'),
+        minutesPerHour: 20,
+      });
+      const loaded = await loadEnrichment({ enabled: true, serviceTagsPath: SERVICE_TAGS });
+      const problems: string[] = [];
+      const { html, result } = await buildReport([join(dir, 'logs')], {
+        windowSeconds: 60,
+        enricher: loaded.enricher,
+        title: 'flowlog report — simulated NSG and VNet flow logs',
+        onProblem: (t) => problems.push(t),
+      });
+      assert.deepEqual(problems, []);
+      assert.ok(result.rows > 100, `${result.rows} rows`);
+      // Self-contained: no script or style is fetched from anywhere.
+      assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href="(?!data:)|https?:\/\/[^"'\s]*\.js/);
+      const file = join(dir, 'report.html');
+      writeFileSync(file, html);
+
+      const page = await newPage();
+      const requests: string[] = [];
+      page.on('request', (r) => {
+        if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url());
+      });
+      await page.goto(`file://${file}`);
+      await page.waitForSelector('body[data-rendered]');
+      assertEveryPanelFilled(await panelStates(page));
+      assert.equal(
+        await page.$eval('body', (b) => (b as unknown as El).dataset.summaries),
+        String(result.rows),
+      );
+      assert.deepEqual(requests, [], 'the page loads nothing from the network');
+      await page.screenshot({ path: join(SHOTS, 'report.png'), fullPage: true });
+
+      // The resource filter: one NSG's totals are less than all; the range filter: the last 15 minutes.
+      const total = () => page.$eval('#totals .stat b', (b) => (b as unknown as El).textContent ?? '');
+      const all = await total();
+      const resources = await page.$$eval('#resource option', (os) =>
+        os.map((o) => (o as unknown as El).value),
+      );
+      assert.equal(resources.length, 1 + 4, 'all, 2 NSGs and 2 VNet targets');
+      await page.select('#resource', resources[1]!);
+      await waitFor('the filtered totals', async () => (await total()) !== all, 5000);
+      await page.select('#resource', '');
+      await page.select('#range', '15m');
+      await waitFor('the last 15 minutes', async () => (await total()) !== all, 5000);
+      const timeline = await page.$eval('section[data-panel="bytesOverTime"]', (s) =>
+        Number((s as unknown as El).dataset.rows),
+      );
+      assert.ok(timeline > 0 && timeline <= 2 * 15, `15 one-minute buckets by decision at most: ${timeline}`);
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('flowlog live: the page fills from the hub and updates as blocks are committed', async () => {
+    const previous = process.env.FLOWLOG_SERVICE_TAGS_PATH;
+    process.env.FLOWLOG_SERVICE_TAGS_PATH = SERVICE_TAGS;
+    const dashboard = await LiveDashboard.start(0, 'simulated 2 NSG + 2 VNet NICs');
+    const now = new Date();
+    let session: LiveSession | undefined;
+    try {
+      session = await LiveSession.start({
+        traffic: new SimulatedTraffic({
+          nsgs: 2,
+          vnets: 2,
+          seed: 3,
+          flowsPerMinute: 40,
+          minutesPerHour: 30,
+          start: new Date(
+            Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), now.getUTCHours()),
+          ),
+        }),
+        intervalMs: 300,
+        enrich: true,
+        durationMs: 0,
+        ...dashboard.sessionOptions(),
+      });
+      dashboard.attach(session);
+      assert.match(dashboard.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+      assert.ok(session.model.view(Date.now()).header?.endpoints.includes(`Dashboard ${dashboard.url}`));
+
+      const page = await newPage();
+      await page.goto(dashboard.url);
+      const summaries = async () =>
+        Number(await page.$eval('body', (b) => (b as unknown as El).dataset.summaries ?? '0'));
+      await waitFor(
+        'every panel to have rows',
+        async () => (await summaries()) > 0 && (await panelStates(page)).every((s) => s.rows > 0),
+        30_000,
+      );
+      assertEveryPanelFilled(await panelStates(page));
+      // Live: more blocks are committed, their rows reach the hub, the page is told and shows them.
+      const seen = await summaries();
+      const renders = Number(await page.$eval('body', (b) => (b as unknown as El).dataset.rendered));
+      await waitFor('the page to show new rows', async () => (await summaries()) > seen, 15_000);
+      assert.ok(Number(await page.$eval('body', (b) => (b as unknown as El).dataset.rendered)) > renders);
+      assert.ok((await summaries()) <= dashboard.server.store.size);
+      assert.match(
+        await page.$eval('#status-text', (s) => (s as unknown as El).textContent ?? ''),
+        /^live · [\d,]+ summaries/,
+      );
+      // Per-blob lag from the live session sits beside each blob's freshness.
+      const lagHeader = await page.$$eval('section[data-panel="blobFreshness"] th', (ths) =>
+        ths.map((t) => (t as unknown as El).textContent),
+      );
+      assert.ok(lagHeader.includes('Lag'), JSON.stringify(lagHeader));
+      await page.screenshot({ path: join(SHOTS, 'live.png'), fullPage: true });
+      await page.screenshot({ path: join(SHOTS, 'live-top.png') });
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      await session?.stop();
+      await dashboard.close();
+      if (previous === undefined) delete process.env.FLOWLOG_SERVICE_TAGS_PATH;
+      else process.env.FLOWLOG_SERVICE_TAGS_PATH = previous;
+    }
+  });
+});

@@ -1,0 +1,479 @@
+/**
+ * The dashboard's panels (domain/analysis/panels.ts) against the KQL functions they mirror
+ * (deploy/generate/functions.ts): the columns each function's summarize makes, the groups and the
+ * numbers over the same rows, dedup by id, the hourly rollup switch and the Flows() remote view.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { ANALYSIS_FUNCTIONS, BASE_FUNCTIONS } from '../../deploy/generate/functions';
+import {
+  blobFreshness,
+  computePanels,
+  flows,
+  ipv4IsPrivate,
+  PANEL_MIRRORS,
+  type PanelsData,
+  remoteIsPublic,
+  SummaryStore,
+} from '../../domain/analysis/panels';
+import { blankSummary, type FlowSummary } from '../../domain/summary/schema';
+
+const ROOT = join(__dirname, '..', '..');
+const T0 = Date.parse('2026-11-30T03:00:00Z');
+const NSG = '/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-WEB';
+const VNET = '/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/VIRTUALNETWORKS/VNET-HUB';
+
+let seq = 0;
+function row(fields: Partial<FlowSummary>): FlowSummary {
+  seq++;
+  return blankSummary({
+    id: `id${seq}`,
+    blob: 'aaaaaaaaaaaaaaaa',
+    recordOffset: 0,
+    recordTime: new Date(T0).toISOString(),
+    windowStart: new Date(T0).toISOString(),
+    logType: 'nsg',
+    resourceId: NSG,
+    macAddress: '000D3A0000A1',
+    rule: 'DefaultRule_AllowInternetOutBound',
+    direction: 'Outbound',
+    decision: 'Allow',
+    protocol: 'TCP',
+    srcIp: '10.0.0.4',
+    dstIp: '52.1.1.1',
+    dstPort: 443,
+    tuples: 1,
+    ...fields,
+  });
+}
+
+/** The output columns of a KQL function: the last summarize's aggregates and by-columns, then extends. */
+function kqlColumns(body: string): string[] {
+  const at = body.lastIndexOf('| summarize');
+  assert.ok(at >= 0, 'a summarize');
+  const tail = body.slice(at + '| summarize'.length);
+  const end = tail.search(/\n\|/);
+  const summarize = end < 0 ? tail : tail.slice(0, end);
+  const [aggs, by = ''] = summarize.split(/\n\s*by\s+/);
+  const names = (list: string) => {
+    const out: string[] = [];
+    let depth = 0;
+    let current = '';
+    for (const ch of list) {
+      if (ch === '(') depth++;
+      if (ch === ')') depth--;
+      if (ch === ',' && depth === 0) {
+        out.push(current);
+        current = '';
+      } else current += ch;
+    }
+    out.push(current);
+    return out
+      .map((x) => x.trim())
+      .filter((x) => x !== '')
+      .map((x) => (/^(\w+)\s*=/.exec(x)?.[1] ?? x).trim());
+  };
+  const cols = [...names(aggs ?? ''), ...names(by)];
+  for (const m of body.slice(at).matchAll(/\| extend (\w+) =/g)) cols.push(m[1]!);
+  return cols;
+}
+
+function fn(name: string) {
+  const f = [...BASE_FUNCTIONS, ...ANALYSIS_FUNCTIONS].find((x) => x.name === name);
+  assert.ok(f, `${name} is a shipped function`);
+  return f;
+}
+
+/** A mixed set: two resources, both directions, denied scans from abroad, service tags, private peers. */
+function sample(): FlowSummary[] {
+  const at = (m: number) => new Date(T0 + m * 60_000).toISOString();
+  return [
+    row({
+      windowStart: at(0),
+      bytesSrcToDst: 1000,
+      bytesDstToSrc: 5000,
+      packetsSrcToDst: 3,
+      packetsDstToSrc: 4,
+      flowsStarted: 1,
+      dstCountry: 'US',
+      dstLat: 40,
+      dstLon: -75,
+      dstServiceTag: 'Storage.EastUS',
+      dstAzureRegion: 'eastus',
+      flowType: 'AzurePublic',
+      l7Protocol: 'https',
+    }),
+    row({
+      windowStart: at(1),
+      bytesSrcToDst: 200,
+      bytesDstToSrc: 300,
+      dstIp: '52.1.1.2',
+      dstCountry: 'US',
+      dstLat: 42,
+      dstLon: -71,
+      flowType: 'ExternalPublic',
+      l7Protocol: 'https',
+    }),
+    row({
+      windowStart: at(1),
+      srcIp: '10.0.0.5',
+      dstIp: '10.0.1.9',
+      bytesSrcToDst: 700,
+      flowType: 'IntraVNet',
+      dstPort: 1433,
+      l7Protocol: 'ms-sql-s',
+    }),
+    row({
+      windowStart: at(2),
+      direction: 'Inbound',
+      decision: 'Deny',
+      rule: 'DenyAllInBound',
+      srcIp: '203.0.113.7',
+      dstIp: '10.0.0.4',
+      dstPort: 22,
+      flowsDenied: 3,
+      tuples: 3,
+      srcCountry: 'CN',
+      srcLat: 30,
+      srcLon: 120,
+      srcAsOrg: 'Example AS',
+      flowType: 'ExternalPublic',
+      l7Protocol: 'ssh',
+    }),
+    row({
+      windowStart: at(2),
+      direction: 'Inbound',
+      decision: 'Deny',
+      rule: 'DenyAllInBound',
+      srcIp: '203.0.113.7',
+      dstIp: '10.0.0.5',
+      dstPort: 3389,
+      flowsDenied: 2,
+      tuples: 2,
+      srcCountry: 'CN',
+      srcLat: 32,
+      srcLon: 121,
+      flowType: 'ExternalPublic',
+      l7Protocol: 'ms-wbt-server',
+    }),
+    row({
+      windowStart: at(3),
+      direction: 'Inbound',
+      decision: 'Deny',
+      rule: 'DenyAllInBound',
+      srcIp: '198.51.100.9',
+      dstIp: '10.0.0.4',
+      dstPort: 22,
+      flowsDenied: 1,
+      srcCountry: null,
+      flowType: null,
+      l7Protocol: 'ssh',
+    }),
+    row({
+      windowStart: at(4),
+      logType: 'vnet',
+      resourceId: VNET,
+      macAddress: '000D3A0000B2',
+      srcIp: '10.1.0.4',
+      dstIp: '20.2.2.2',
+      bytesSrcToDst: 9000,
+      bytesDstToSrc: 1000,
+      dstServiceTag: 'AzureCloud',
+      dstCountry: 'NL',
+      dstLat: 52,
+      dstLon: 5,
+      flowType: 'AzurePublic',
+      flowsEncrypted: 0,
+      l7Protocol: 'https',
+      blob: 'bbbbbbbbbbbbbbbb',
+      recordOffset: 10,
+    }),
+    row({
+      windowStart: at(5),
+      logType: 'vnet',
+      resourceId: VNET,
+      macAddress: '000D3A0000B2',
+      direction: 'Inbound',
+      srcIp: '20.2.2.2',
+      dstIp: '10.1.0.4',
+      bytesSrcToDst: 50,
+      bytesDstToSrc: 60,
+      srcServiceTag: 'AzureCloud',
+      srcCountry: 'NL',
+      flowType: 'AzurePublic',
+      flowsEncrypted: 1,
+      l7Protocol: 'https',
+      blob: 'bbbbbbbbbbbbbbbb',
+      recordOffset: 900,
+      recordTime: new Date(T0 + 5 * 60_000).toISOString(),
+    }),
+  ];
+}
+
+const RANGE = { from: T0, to: T0 + 10 * 60_000, now: T0 + 10 * 60_000 };
+
+describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions', () => {
+  test('each mirrored panel has exactly the columns its function returns, plus the listed extras', () => {
+    const p = computePanels(sample(), RANGE);
+    for (const [key, m] of Object.entries(PANEL_MIRRORS)) {
+      const data = p[key as keyof typeof PANEL_MIRRORS] as readonly object[];
+      assert.ok(data.length > 0, `${key} has rows on the sample`);
+      const columns = Object.keys(data[0]!).sort();
+      if (m.kql === null) continue;
+      const expected = [...kqlColumns(fn(m.kql).body), ...m.extra].sort();
+      assert.deepEqual(columns, expected, `${key} vs ${m.kql}`);
+    }
+  });
+
+  test('the Flows() view: bytes, packets, local/remote side and remotePublic as the KQL says', () => {
+    const body = fn('Flows').body;
+    // The names the TypeScript view computes are the ones Flows() extends the rows with.
+    for (const name of [
+      'bytes',
+      'packets',
+      'inbound',
+      'localIp',
+      'remoteIp',
+      'remoteCountry',
+      'remoteServiceTag',
+      'resourceName',
+      'remotePublic',
+    ])
+      assert.match(body, new RegExp(`\\b${name} = `), name);
+    assert.match(body, /flowType in \("ExternalPublic", "MaliciousFlow", "AzurePublic"\), true/);
+    assert.match(body, /flowType in \("IntraVNet", "InterVNet", "S2S", "P2S", "UnknownPrivate"\), false/);
+    assert.equal(remoteIsPublic('AzurePublic', null, '10.0.0.1'), true);
+    assert.equal(remoteIsPublic('IntraVNet', 'US', '52.1.1.1'), false);
+    assert.equal(remoteIsPublic(null, 'US', '10.0.0.1'), true);
+    assert.equal(remoteIsPublic('Unknown', null, '8.8.8.8'), true);
+    assert.equal(remoteIsPublic(null, null, '192.168.1.1'), false);
+    // ipv4_is_private is null for IPv6: coalesce(..., false) makes it not public.
+    assert.equal(remoteIsPublic(null, null, '2001:db8::1'), false);
+    assert.equal(ipv4IsPrivate('172.31.255.1'), true);
+    assert.equal(ipv4IsPrivate('172.32.0.1'), false);
+    assert.equal(ipv4IsPrivate('999.1.1.1'), null);
+    const [inbound] = flows([sample()[3]!], RANGE.from, RANGE.to).rows;
+    assert.equal(inbound?.localIp, '10.0.0.4');
+    assert.equal(inbound?.remoteIp, '203.0.113.7');
+    assert.equal(inbound?.resourceName, 'NSG-WEB');
+  });
+
+  test('the numbers over a known sample', () => {
+    const p = computePanels(sample(), { ...RANGE, stepMs: 5 * 60_000 });
+    assert.deepEqual(p.totals, {
+      summaries: 8,
+      bytes: 1000 + 5000 + 500 + 700 + 10_000 + 110,
+      packets: 7,
+      tuples: 11,
+      flowsStarted: 1,
+      flowsDenied: 6,
+      localIps: 3,
+      remoteIps: 6,
+    });
+    // FlowTimeline: 5-minute buckets by decision.
+    assert.deepEqual(
+      p.timeline.map((t) => [t.windowStart.slice(11, 16), t.decision, t.bytes, t.flowsDenied]),
+      [
+        ['03:00', 'Allow', 17_200, 0],
+        ['03:00', 'Deny', 0, 6],
+        ['03:05', 'Allow', 110, 0],
+      ],
+    );
+    // TopTalkers: the local side; bytes sent by the local host whichever direction.
+    const t = p.topTalkers.find((x) => x.localIp === '10.1.0.4');
+    assert.deepEqual([t?.bytes, t?.bytesSent, t?.bytesReceived, t?.peers], [10_110, 9000 + 60, 1000 + 50, 1]);
+    assert.equal(p.topTalkers[0]?.localIp, '10.1.0.4');
+    assert.equal(p.topTalkers.find((x) => x.localIp === '10.0.0.4')?.peers, 4);
+    // DeniedInboundBySource, ordered by denied flows.
+    assert.deepEqual(
+      p.deniedBySource.map((d) => [d.srcIp, d.deniedFlows, d.targets, d.ports, d.country, d.topPorts]),
+      [
+        ['203.0.113.7', 5, 2, 2, 'CN', [22, 3389]],
+        ['198.51.100.9', 1, 1, 1, null, [22]],
+      ],
+    );
+    assert.deepEqual(
+      p.deniedByCountry.map((d) => [d.country, d.deniedFlows, d.sources, d.lat, d.lon]),
+      [
+        ['CN', 5, 1, 31, 120.5],
+        ['(unknown)', 1, 1, null, null],
+      ],
+    );
+    // TrafficByCountry: only public remotes (the IntraVNet row is not there), by remote country.
+    assert.deepEqual(
+      p.trafficByCountry.map((c) => [c.country, c.bytes, c.remoteIps]),
+      [
+        ['NL', 10_110, 1],
+        ['US', 6500, 2],
+        ['(unknown)', 0, 1],
+        ['CN', 0, 1],
+      ],
+    );
+    assert.deepEqual(
+      p.flowTypes.map((f) => [f.flowType, f.bytes, f.tuples]),
+      [
+        ['AzurePublic', 16_110, 3],
+        ['IntraVNet', 700, 1],
+        ['ExternalPublic', 500, 6],
+        ['Unclassified', 0, 1],
+      ],
+    );
+    assert.deepEqual(
+      p.serviceTags.map((s) => [s.serviceTag, s.bytes, s.region]),
+      [
+        ['AzureCloud', 10_110, null],
+        ['Storage.EastUS', 6000, 'eastus'],
+      ],
+    );
+    // TopPorts by tuples (a tie: ADX orders ties as it likes, the dashboard by port).
+    assert.deepEqual(
+      p.topPorts.map((x) => [x.dstPort, x.protocol, x.l7Protocol, x.tuples, x.hosts]),
+      [
+        [22, 'TCP', 'ssh', 4, 1],
+        [443, 'TCP', 'https', 4, 2],
+        [3389, 'TCP', 'ms-wbt-server', 2, 1],
+        [1433, 'TCP', 'ms-sql-s', 1, 1],
+      ],
+    );
+    // BlobFreshness: per blob id; the VNet blob's newest record is 5 minutes before now.
+    assert.deepEqual(
+      p.blobFreshness.map((b) => [b.blob, b.records, b.summaries, b.ageMinutes]),
+      [
+        ['bbbbbbbbbbbbbbbb', 2, 2, 5],
+        ['aaaaaaaaaaaaaaaa', 1, 6, 10],
+      ],
+    );
+  });
+
+  test('the resource filter keeps one resource; the range keeps windowStart in [from, to)', () => {
+    const all = computePanels(sample(), RANGE);
+    const nsg = computePanels(sample(), { ...RANGE, resourceId: NSG });
+    const vnet = computePanels(sample(), { ...RANGE, resourceId: VNET });
+    assert.equal(nsg.totals.bytes + vnet.totals.bytes, all.totals.bytes);
+    assert.deepEqual(
+      vnet.blobFreshness.map((b) => b.blob),
+      ['bbbbbbbbbbbbbbbb'],
+    );
+    const late = computePanels(sample(), { ...RANGE, from: T0 + 4 * 60_000, to: T0 + 5 * 60_000 });
+    assert.equal(late.totals.summaries, 1);
+    assert.equal(late.totals.bytes, 10_000);
+  });
+
+  test('over 2 days: the hourly rollup (windows rounded to the hour, range rounded out to whole hours)', () => {
+    const rows = [
+      row({ windowStart: '2026-11-30T02:59:00Z', bytesSrcToDst: 1 }),
+      row({ windowStart: '2026-11-30T03:10:00Z', bytesSrcToDst: 2 }),
+    ];
+    const from = Date.parse('2026-11-30T02:30:00Z');
+    const f = flows(rows, from, from + 3 * 24 * 3600_000);
+    assert.equal(f.hourly, true);
+    assert.deepEqual(
+      f.rows.map((r) => new Date(r.windowStart).toISOString()),
+      ['2026-11-30T02:00:00.000Z', '2026-11-30T03:00:00.000Z'],
+    );
+    const minute = flows(rows, from, from + 3600_000);
+    assert.equal(minute.hourly, false);
+    const p = computePanels(rows, { from, to: from + 3 * 24 * 3600_000, now: from, stepMs: 60_000 });
+    assert.equal(p.bucketMs, 3600_000, 'FlowTimeline: at least 1h on the rollup');
+    assert.match(fn('FlowTimeline').body, /iff\(end - start > 2d, 1h, 1m\)/);
+  });
+
+  test('BlobFreshness reads only windows inside the lookback, ages from now', () => {
+    const rows = [
+      row({
+        blob: 'cccccccccccccccc',
+        windowStart: '2026-11-30T00:00:00Z',
+        recordTime: '2026-11-30T00:01:00Z',
+      }),
+      row({
+        blob: 'dddddddddddddddd',
+        windowStart: '2026-11-30T02:00:00Z',
+        recordTime: '2026-11-30T02:01:00Z',
+      }),
+    ];
+    const now = Date.parse('2026-11-30T03:31:00Z');
+    assert.deepEqual(
+      blobFreshness(rows, now, 3 * 3600_000).map((b) => [b.blob, b.ageMinutes]),
+      [['dddddddddddddddd', 90]],
+    );
+    assert.match(fn('BlobFreshness').body, /where windowStart > ago\(lookback\)/);
+  });
+
+  test('dedup by id: rows delivered twice (at-least-once) count once', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 7 }), { maxLength: 30 }), (repeats) => {
+        const once = sample();
+        const store = new SummaryStore();
+        store.add(once);
+        for (const i of repeats) store.add([{ ...once[i]! }]);
+        assert.equal(store.size, once.length);
+        assert.equal(store.duplicates, repeats.length);
+        assert.deepEqual(computePanels(store.rows(), RANGE), computePanels(once, RANGE));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  test('panel sums agree with the totals for any rows (generated)', () => {
+    const arb = fc.record({
+      minute: fc.nat({ max: 59 }),
+      inbound: fc.boolean(),
+      deny: fc.boolean(),
+      src: fc.constantFrom('10.0.0.4', '10.0.0.5', '203.0.113.7', '52.1.1.1', '2001:db8::1'),
+      dst: fc.constantFrom('10.0.0.4', '10.0.1.9', '52.1.1.2', '8.8.8.8'),
+      bytes: fc.nat({ max: 100_000 }),
+      tuples: fc.integer({ min: 1, max: 5 }),
+      country: fc.constantFrom(null, 'US', 'DE'),
+      flowType: fc.constantFrom(null, 'IntraVNet', 'ExternalPublic', 'AzurePublic', 'Unknown'),
+      port: fc.constantFrom(22, 443, 3389),
+    });
+    fc.assert(
+      fc.property(fc.array(arb, { maxLength: 60 }), (specs) => {
+        const rows = specs.map((x) =>
+          row({
+            windowStart: new Date(T0 + x.minute * 60_000).toISOString(),
+            direction: x.inbound ? 'Inbound' : 'Outbound',
+            decision: x.deny ? 'Deny' : 'Allow',
+            srcIp: x.src,
+            dstIp: x.dst,
+            bytesSrcToDst: x.bytes,
+            tuples: x.tuples,
+            flowsDenied: x.deny ? x.tuples : 0,
+            srcCountry: x.inbound ? x.country : null,
+            dstCountry: x.inbound ? null : x.country,
+            flowType: x.flowType,
+            dstPort: x.port,
+          }),
+        );
+        const p: PanelsData = computePanels(rows, { from: T0, to: T0 + 3600_000, now: T0, top: 1000 });
+        const total = (xs: readonly { bytes: number }[]) => xs.reduce((a, b) => a + b.bytes, 0);
+        assert.equal(total(p.timeline), p.totals.bytes);
+        assert.equal(total(p.topTalkers), p.totals.bytes);
+        assert.equal(total(p.topConversations), p.totals.bytes);
+        assert.equal(total(p.flowTypes), p.totals.bytes);
+        assert.equal(total(p.topPorts), p.totals.bytes);
+        const denied = p.deniedBySource.reduce((a, b) => a + b.deniedFlows, 0);
+        assert.equal(
+          denied,
+          rows.filter((r) => r.direction === 'Inbound').reduce((a, r) => a + r.flowsDenied, 0),
+        );
+        assert.equal(
+          p.deniedByCountry.reduce((a, b) => a + b.deniedFlows, 0),
+          denied,
+        );
+        for (const t of p.topTalkers) assert.equal(t.bytesSent + t.bytesReceived, t.bytes);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('docs/dashboard.md names the KQL function of every panel', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'dashboard.md'), 'utf8');
+    for (const m of Object.values(PANEL_MIRRORS))
+      if (m.kql !== null) assert.match(doc, new RegExp(`\`${m.kql}\\(`));
+    assert.match(doc, /remoteServiceTag/);
+  });
+});
