@@ -1,9 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { ExternalError } from '../adapters/errors';
-import type { EmitChunkInput, EmitChunkResult } from '../app/contracts';
-import { record } from '../app/metrics';
-import { names } from '../app/names';
+import type { EmitChunkInput, EmitChunkResult } from '../common/contracts';
+import { record } from '../common/metrics';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 
 /**

@@ -1,8 +1,8 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { listFlowLogBlobs } from '../adapters/blob-listing';
-import { type BulkTargetsInput, type BulkTargetsResult, bulkTargetsName } from '../app/contracts';
-import { names } from '../app/names';
+import { type BulkTargetsInput, type BulkTargetsResult, bulkTargetsName } from '../common/contracts';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 import { checkFlowLogBlobName } from '../domain/blob-name';
 import type { BlobRef } from '../domain/blob-ref';

@@ -2,9 +2,9 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { BlobVersionChangedError, type FlowLogBlobs } from '../adapters/blob-source';
 import { ExternalError } from '../adapters/errors';
-import { type ParseChunkInput, type ParseChunkResult, quarantineName, stagedName } from '../app/contracts';
-import { record } from '../app/metrics';
-import { names } from '../app/names';
+import { type ParseChunkInput, type ParseChunkResult, quarantineName, stagedName } from '../common/contracts';
+import { record } from '../common/metrics';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 import { blobIdentityOfRef, blobIdOf } from '../domain/blob-identity';
 import {

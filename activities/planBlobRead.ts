@@ -1,8 +1,8 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { ExternalError } from '../adapters/errors';
-import type { PlanInput, PlanResult } from '../app/contracts';
-import { names } from '../app/names';
+import type { PlanInput, PlanResult } from '../common/contracts';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 import { PrefixChangedError } from '../domain/errors';
 import { boundariesInRange, establishCursor, planRead } from '../domain/framing/blocks';

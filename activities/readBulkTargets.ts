@@ -1,6 +1,6 @@
 import * as df from 'durable-functions';
-import { bulkTargetsName, type ReadBulkTargetsInput } from '../app/contracts';
-import { names } from '../app/names';
+import { bulkTargetsName, type ReadBulkTargetsInput } from '../common/contracts';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 import type { BlobRef } from '../domain/blob-ref';
 

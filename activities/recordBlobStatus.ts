@@ -1,9 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { ledgerHealth, ledgerRowOf } from '../adapters/ledger';
-import type { RecordBlobStatusInput } from '../app/contracts';
-import { record } from '../app/metrics';
-import { names } from '../app/names';
+import type { RecordBlobStatusInput } from '../common/contracts';
+import { record } from '../common/metrics';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 
 /**

@@ -1,4 +1,4 @@
-import { APP_SETTINGS } from '../app/settings';
+import { APP_SETTINGS } from '../common/settings';
 
 /** A setting is missing or wrong; the message names it and says what to set. Secrets are never echoed. */
 export class SettingsError extends Error {

@@ -10,8 +10,8 @@ import {
   withDefaults,
 } from '../domain/blob-state';
 import { murmur128Hex } from '../domain/hash';
-import type { ProcessBlobInput } from './contracts';
-import { names } from './names';
+import type { ProcessBlobInput } from '../common/contracts';
+import { names } from '../common/names';
 
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew']);
 

@@ -16,7 +16,7 @@ import { TOPOLOGY_BLOB } from '../adapters/enrichment/topology';
 import { closeEmitters, emitterFor, type SummaryEmitter } from '../adapters/event-hubs';
 import { Ledger } from '../adapters/ledger';
 import { Staging } from '../adapters/staging';
-import { Counters, type MetricLogger, record } from './metrics';
+import { Counters, type MetricLogger, record } from '../common/metrics';
 
 export interface AppServices {
   readonly config: AppConfig;

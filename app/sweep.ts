@@ -5,9 +5,9 @@ import { type ListedBlob, listFlowLogBlobs } from '../adapters/blob-listing';
 import { hourPartition, type LedgerRow, ledgerRowOf } from '../adapters/ledger';
 import { blobKey } from '../domain/blob-ref';
 import { type BlobState, hourEndOf, settleHour, withDefaults } from '../domain/blob-state';
-import { blobStagingPrefix } from './contracts';
-import { record } from './metrics';
-import { blobOps } from './names';
+import { blobStagingPrefix } from '../common/contracts';
+import { record } from '../common/metrics';
+import { blobOps } from '../common/names';
 import { blobEntity, entityInstanceId, pokeBlob, runInstanceId } from './runs';
 import type { AppServices } from './services';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summariesOfEvent } from '../adapters/event-hubs';
 import { resetStorageOps, storageOps, totalStorageOps } from '../adapters/storage-ops';
-import { names } from '../app/names';
+import { names } from '../common/names';
 import { simulateToFolder } from '../cli/commands/simulate';
 import { collectInputs } from '../cli/files';
 import { blobIdentityFromName, blobIdOf } from '../domain/blob-identity';

@@ -13,7 +13,7 @@
 import '../local/functions-host';
 import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
-import { names } from '../app/names';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 import { sweepOnce } from '../app/sweep';
 import { blobIdentityFromName } from '../domain/blob-identity';

@@ -1,6 +1,6 @@
 import type { EntityContext } from 'durable-functions';
 import * as df from 'durable-functions';
-import { blobOps, names } from '../app/names';
+import { blobOps, names } from '../common/names';
 import { appServices } from '../app/services';
 import {
   type BlobState,

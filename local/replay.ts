@@ -9,7 +9,7 @@
 import './functions-host';
 import { readFile } from 'node:fs/promises';
 import { summariesOfEvent } from '../adapters/event-hubs';
-import { names } from '../app/names';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 import { sweepOnce } from '../app/sweep';
 import { blobIdentityFromName, parseHourPath } from '../domain/blob-identity';

@@ -6,8 +6,8 @@ import type {
   BulkTargetsResult,
   ProcessBlobInput,
   ProcessBlobOutput,
-} from '../app/contracts';
-import { names } from '../app/names';
+} from '../common/contracts';
+import { names } from '../common/names';
 import { runInstanceId } from '../app/runs';
 import { type BlobRef, blobKey } from '../domain/blob-ref';
 

@@ -9,8 +9,8 @@ import {
   type ProcessBlobOutput,
   type RecordBlobStatusInput,
   runStagingPrefix,
-} from '../app/contracts';
-import { blobOps, names } from '../app/names';
+} from '../common/contracts';
+import { blobOps, names } from '../common/names';
 import type { BlobState, ClaimVerdict, RunVerdict } from '../domain/blob-state';
 import { type BlobCursor, type BlockBoundary, cursorAt } from '../domain/framing/blocks';
 import type { ReadChunk } from '../domain/read-chunks';

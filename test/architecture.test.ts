@@ -80,6 +80,47 @@ describe('architecture', () => {
     assert.deepEqual(findCycles(new Map(files.map((f) => [f, runtimeImports(f)]))), []);
   });
 
+  test('layers: domain and common import nothing above them, adapters nothing of the app', () => {
+    // common/ (names, contracts, settings, metrics) and domain/ are the bottom; adapters/ sit on them;
+    // app/services.ts composes adapters for the registered functions (activities, entities, orchestrators,
+    // triggers), and app/index.ts, the entry point, imports those. Nothing below imports upward.
+    const above: Record<string, readonly string[]> = {
+      'domain/': [
+        'common/',
+        'adapters/',
+        'app/',
+        'activities/',
+        'entities/',
+        'orchestrators/',
+        'triggers/',
+        'local/',
+        'cli/',
+      ],
+      'common/': [
+        'adapters/',
+        'app/',
+        'activities/',
+        'entities/',
+        'orchestrators/',
+        'triggers/',
+        'local/',
+        'cli/',
+      ],
+      'adapters/': ['app/', 'activities/', 'entities/', 'orchestrators/', 'triggers/', 'local/', 'cli/'],
+    };
+    const upward: string[] = [];
+    for (const file of sourceFiles()) {
+      const layer = Object.keys(above).find((l) => file.startsWith(l));
+      if (!layer) continue;
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(/(?:from\s+|require\(\s*|import\(\s*)['"](\.[^'"]+)['"]/g)) {
+        const target = relative(ROOT, resolve(ROOT, dirname(file), m[1]!));
+        if (above[layer]!.some((l) => `${target}/`.startsWith(l))) upward.push(`${file} imports ${target}`);
+      }
+    }
+    assert.deepEqual(upward, []);
+  });
+
   test('the checker follows require() and finds a cycle through it', () => {
     // The CLI's old circle: commands/process required parallel-process, which imported commands/process.
     assert.ok(

@@ -1,6 +1,6 @@
 import { app, type EventGridEvent, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { names } from '../app/names';
+import { names } from '../common/names';
 import { pokeBlob, runInstanceId } from '../app/runs';
 import { appServices } from '../app/services';
 import { readBlobCreated } from '../domain/blob-event';

@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { guarded, json } from '../app/http';
-import { names } from '../app/names';
+import { names } from '../common/names';
 import { blobEntity } from '../app/runs';
 import { appServices } from '../app/services';
 import { blobIdentityOfRef, blobIdOf } from '../domain/blob-identity';

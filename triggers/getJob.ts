@@ -1,8 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { BulkProgress } from '../app/contracts';
+import type { BulkProgress } from '../common/contracts';
 import { guarded, json } from '../app/http';
-import { names } from '../app/names';
+import { names } from '../common/names';
 
 /** GET /api/jobs/{id}: a bulk job's state and progress (blobs matched, taken, done, outcomes by kind). */
 export async function getJob(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

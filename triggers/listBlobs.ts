@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import type { BlobHealth } from '../adapters/ledger';
 import { guarded, json } from '../app/http';
-import { names } from '../app/names';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 
 const STATES = new Set<BlobHealth>(['ok', 'lagging', 'failed', 'running']);

@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { type HourSummary, hourPartition } from '../adapters/ledger';
 import { BadRequest, guarded, json } from '../app/http';
-import { names } from '../app/names';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 
 const HOUR = 3_600_000;

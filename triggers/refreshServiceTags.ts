@@ -3,8 +3,8 @@ import { azureCredential, blobService } from '../adapters/clients';
 import { armCredential } from '../adapters/enrichment/arm';
 import { readRefreshConfig } from '../adapters/enrichment/refresh-config';
 import { refreshServiceTags, SERVICE_TAGS_BLOB } from '../adapters/enrichment/service-tags-refresh';
-import { record } from '../app/metrics';
-import { names } from '../app/names';
+import { record } from '../common/metrics';
+import { names } from '../common/names';
 import { appServices, countedArmRetries, enrichmentBlob, refreshEnricherNow } from '../app/services';
 
 /**

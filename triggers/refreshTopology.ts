@@ -2,8 +2,8 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { azureCredential, blobService } from '../adapters/clients';
 import { readRefreshConfig } from '../adapters/enrichment/refresh-config';
 import { refreshTopology, resourceGraphClient, TOPOLOGY_BLOB } from '../adapters/enrichment/topology';
-import { record } from '../app/metrics';
-import { names } from '../app/names';
+import { record } from '../common/metrics';
+import { names } from '../common/names';
 import { appServices, countedArmRetries, enrichmentBlob, refreshEnricherNow } from '../app/services';
 
 /**

@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { BadRequest, guarded, readJson } from '../app/http';
 import { startBulkRerun } from '../app/jobs';
-import { names } from '../app/names';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 
 const HOUR = 3_600_000;

@@ -1,8 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { ProcessBlobOutput } from '../app/contracts';
+import type { ProcessBlobOutput } from '../common/contracts';
 import { guarded, json, readJson, rerunFrom, servedBlob } from '../app/http';
-import { names } from '../app/names';
+import { names } from '../common/names';
 import { runInstanceId, startClaim } from '../app/runs';
 import { appServices } from '../app/services';
 import { blobKey } from '../domain/blob-ref';

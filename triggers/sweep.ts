@@ -1,6 +1,6 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
-import { names } from '../app/names';
+import { names } from '../common/names';
 import { appServices } from '../app/services';
 import { housekeeping, sweepOnce } from '../app/sweep';
 

@@ -3,7 +3,7 @@
  * rest of app/settings.ts: a bad value stops the function with a SettingsError naming the setting.
  */
 
-import { APP_SETTINGS } from '../../app/settings';
+import { APP_SETTINGS } from '../../common/settings';
 import { SettingsError } from '../config';
 import { ArmError, armEndpoint } from './arm';
 import type { TopologyScope } from './topology';

@@ -8,7 +8,7 @@
 // The Functions host shim must be installed before anything loads @azure/functions.
 import '../functions-host';
 import { summariesOfEvent } from '../../adapters/event-hubs';
-import { names } from '../../app/names';
+import { names } from '../../common/names';
 import { appServices } from '../../app/services';
 import { sweepOnce } from '../../app/sweep';
 import { blobIdentityFromName, blobIdOf, parseHourPath } from '../../domain/blob-identity';

@@ -1,7 +1,7 @@
 // Names that climb out of the served container are refused at every entry (issue 10, item 1).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { names } from '../../app/names';
+import { names } from '../../common/names';
 import { appServices } from '../../app/services';
 import { AzureStyleBlobWriter, blobCreatedEvent } from '../../local/azure-writer';
 import { LOCAL_HUB, NSG_CONTAINER, type OfflineStack, startOfflineStack } from '../../local/offline-stack';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { summariesOfEvent } from '../../adapters/event-hubs';
-import { names } from '../../app/names';
+import { names } from '../../common/names';
 import { simulateBlobs } from '../../domain/simulate/simulate';
 import { blobCreatedEvent } from '../../local/azure-writer';
 import { LOCAL_HUB, NSG_CONTAINER, startOfflineStack } from '../../local/offline-stack';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HourTally, hourPartition, type LedgerRow } from '../../adapters/ledger';
-import { names } from '../../app/names';
+import { names } from '../../common/names';
 import { appServices } from '../../app/services';
 import { sweepOnce } from '../../app/sweep';
 import { blobKey } from '../../domain/blob-ref';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { summariesOfEvent } from '../../adapters/event-hubs';
-import { names } from '../../app/names';
+import { names } from '../../common/names';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import { blobText, simulateBlobs } from '../../domain/simulate/simulate';

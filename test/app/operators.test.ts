@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { summariesOfEvent } from '../../adapters/event-hubs';
-import type { ProcessBlobOutput } from '../../app/contracts';
-import { names } from '../../app/names';
+import type { ProcessBlobOutput } from '../../common/contracts';
+import { names } from '../../common/names';
 import { blobKeyOfInstance } from '../../app/runs';
 import { appServices } from '../../app/services';
 import { blobIdentityFromName, blobIdOf } from '../../domain/blob-identity';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { summariesOfEvent } from '../../adapters/event-hubs';
-import { names } from '../../app/names';
+import { names } from '../../common/names';
 import { blobKeyOfInstance } from '../../app/runs';
 import { appServices } from '../../app/services';
 import { sweepOnce } from '../../app/sweep';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readAppConfig, SettingsError } from '../../adapters/config';
-import { APP_SETTINGS } from '../../app/settings';
+import { APP_SETTINGS } from '../../common/settings';
 import type { FunctionsHost } from '../../local/functions-host';
 import { type OfflineStack, startOfflineStack } from '../../local/offline-stack';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { summariesOfEvent } from '../../adapters/event-hubs';
 import '../../local/functions-host';
-import { names } from '../../app/names';
+import { names } from '../../common/names';
 import { appServices } from '../../app/services';
 import { simulateToFolder } from '../../cli/commands/simulate';
 import { collectInputs } from '../../cli/files';

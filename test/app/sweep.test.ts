@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { names } from '../../app/names';
+import { names } from '../../common/names';
 import { entityInstanceId } from '../../app/runs';
 import { appServices } from '../../app/services';
 import { housekeeping, RETENTION_HOURS } from '../../app/sweep';

@@ -1,14 +1,14 @@
 /**
  * deploy/infra (Bicep) and azure.yaml, checked as text: no Bicep compiler is installable offline (the npm
  * wrappers download the CLI at run time). What can be checked without one is checked here: the app
- * settings against app/settings.ts in both directions, the Event Grid filters, role assignments, the
+ * settings against common/settings.ts in both directions, the Event Grid filters, role assignments, the
  * ADX scripts and names the template loads, the azd parameter wiring, and bracket balance.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { APP_SETTINGS } from '../../app/settings';
+import { APP_SETTINGS } from '../../common/settings';
 import { ADX_DIR } from '../../deploy/generate';
 import { ADX } from '../../deploy/generate/names';
 
@@ -370,10 +370,10 @@ describe('deploy/infra', () => {
   });
 
   it('host.json never samples away the metric records (traces) the app writes', () => {
-    // app/metrics.ts writes each measurement as one log line (`logger.log(JSON.stringify({event:
+    // common/metrics.ts writes each measurement as one log line (`logger.log(JSON.stringify({event:
     // 'flowlog.metric', …}))`), which Application Insights stores as a Trace; sampling would drop some and
     // every sum over them (docs/operations.md) would be wrong.
-    const metrics = read('app/metrics.ts');
+    const metrics = read('common/metrics.ts');
     assert.match(metrics, /logger\.log\(JSON\.stringify\(\{ event: 'flowlog\.metric'/);
     assert.doesNotMatch(
       metrics,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { names } from '../../app/names';
+import { names } from '../../common/names';
 import { simulateBlobs } from '../../domain/simulate/simulate';
 import { blobCreatedEvent } from '../../local/azure-writer';
 import type { ReceivedEvent } from '../../local/eventhubs/store';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { EventHubProducerClient } from '@azure/event-hubs';
 import '../../local/functions-host';
-import { names } from '../../app/names';
+import { names } from '../../common/names';
 import { blobCreatedEvent } from '../../local/azure-writer';
 import type { ReceivedEvent } from '../../local/eventhubs';
 import { EmulatorProcessError, LOCAL_HUB, NSG_CONTAINER, startOfflineStack } from '../../local/offline-stack';

@@ -1,5 +1,5 @@
 // The Functions app (Flex Consumption, Node 22), its host storage, monitoring and the Event Hubs side,
-// with the app's role assignments on them. App settings: every one is in app/settings.ts (checked by
+// with the app's role assignments on them. App settings: every one is in common/settings.ts (checked by
 // test/deploy/infra.test.ts). Hardening (docs/security.md): no shared keys or local auth anywhere
 // (storage, Event Hubs, Application Insights, Log Analytics), SCM/FTP basic-auth publishing off, no
 // connection string as a plain app setting, and optionally private endpoints (publicNetworkAccess).
@@ -225,7 +225,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
-// Read by the Functions host itself, not by the app (so not in app/settings.ts): send telemetry with the
+// Read by the Functions host itself, not by the app (so not in common/settings.ts): send telemetry with the
 // system-assigned identity, which Application Insights requires once local auth is off.
 // host-settings:begin
 var hostSettings = {
