@@ -3,6 +3,14 @@
  * `Flows()` (or, for per-blob freshness, the dedup view itself). Column names are checked against the
  * schema the scripts declare by test/deploy/adx.test.ts.
  */
+import {
+  FLOW_KEY,
+  LOG_TYPE_UNIT_MS,
+  MAX_LONG,
+  PREFERRED_LOG_TYPE,
+  RANK_HEX_DIGITS,
+  SOURCE_SEPARATOR,
+} from '../../domain/analysis/double-logging';
 import { command, indent, kqlName, kqlString, wrapList } from './kql';
 import { ADX, flowColumns } from './names';
 
@@ -23,6 +31,46 @@ const RANGE = 'start:datetime, end:datetime';
 const PUBLIC_TYPES = '"ExternalPublic", "MaliciousFlow", "AzurePublic"';
 const PRIVATE_TYPES = '"IntraVNet", "InterVNet", "S2S", "P2S", "UnknownPrivate"';
 
+/**
+ * The count-once rule of docs/double-logging.md over `minute` and `hourly`, the same rule as countOnce() in
+ * domain/analysis/double-logging.ts (test/deploy/double-logging.test.ts checks the two agree).
+ */
+function countOnceKql(): string {
+  if (LOG_TYPE_UNIT_MS !== 3_600_000) throw new Error('the KQL below bins NIC-hours by 1h');
+  const sep = kqlString(SOURCE_SEPARATOR);
+  const vnet = kqlString(PREFERRED_LOG_TYPE);
+  const rankDigits = RANK_HEX_DIGITS;
+  return `let rows = union minute, hourly;
+// Step 1: a NIC-hour with ${PREFERRED_LOG_TYPE} rows counts only those.
+let vnetNicHours = rows
+    | where countOnce and logType == ${vnet}
+    | distinct macAddress, nicHour = bin(windowStart, 1h);
+let oneLogType = union
+    (rows | where countOnce and logType == ${vnet}),
+    (rows
+    | where countOnce and logType != ${vnet}
+    | extend nicHour = bin(windowStart, 1h)
+    | join kind=leftanti vnetNicHours on macAddress, nicHour
+    | project-away nicHour);
+// Step 2: per flow, Deny rows of every source; Allow rows of the source with the fewest allowed tuples,
+// then the most allowed bytes, then the smallest source name.
+let keyed = oneLogType
+    | extend flowKey = strcat_delim(${sep}, ${FLOW_KEY.join(', ')}),
+        source = strcat(resourceId, ${sep}, aclId);
+let allowSource = keyed
+    | summarize allowed = sumif(tuples, decision == "Allow"),
+        allowedBytes = sumif(bytesSrcToDst + bytesDstToSrc, decision == "Allow")
+        by flowKey, source
+    | summarize pick = min(strcat(tohex(allowed, ${rankDigits}), tohex(${MAX_LONG} - allowedBytes, ${rankDigits}), source))
+        by flowKey
+    | project flowKey, source = substring(pick, ${2 * rankDigits});
+let once = union
+    (keyed | where decision != "Allow"),
+    (keyed | where decision == "Allow" | join kind=leftsemi allowSource on flowKey, source)
+    | project-away flowKey, source;
+union (rows | where not(countOnce)), once`;
+}
+
 function flowsBody(): string {
   const columns = wrapList(flowColumns(), 90, '        ');
   return `let useHourly = end - start > ${ADX.hourlyThreshold};
@@ -32,7 +80,7 @@ let minute = ${ADX.dedupView}
 let hourly = ${ADX.hourlyView}
     | where useHourly and windowStart >= bin(start, 1h) and windowStart < end
     | project ${columns};
-union minute, hourly
+${countOnceKql()}
 | extend bytes = bytesSrcToDst + bytesDstToSrc,
     packets = packetsSrcToDst + packetsDstToSrc,
     flowsUnencrypted = iff(logType == "vnet", tuples - flowsEncrypted, long(null)),
@@ -59,8 +107,8 @@ union minute, hourly
 export const BASE_FUNCTIONS: readonly KqlFunction[] = [
   {
     name: 'Flows',
-    params: RANGE,
-    doc: `Deduplicated window summaries with windowStart in [start, end), plus bytes, packets and the local/remote view of each flow (remote = source of inbound flows, destination of outbound ones). Ranges longer than ${ADX.hourlyThreshold} read the hourly rollup, rounded out to whole hours.`,
+    params: `${RANGE}, countOnce:bool = true`,
+    doc: `Deduplicated window summaries with windowStart in [start, end), plus bytes, packets and the local/remote view of each flow (remote = source of inbound flows, destination of outbound ones). Ranges longer than ${ADX.hourlyThreshold} read the hourly rollup, rounded out to whole hours. countOnce (default true) counts a flow logged twice once (docs/double-logging.md): a NIC-hour with VNet flow log rows drops its NSG rows; per flow (NIC, window, direction, protocol, addresses, port) Deny rows of every NSG count and Allow rows of one (fewest allowed tuples); false returns every row as logged.`,
     body: flowsBody(),
   },
 ];
@@ -273,9 +321,9 @@ Flows(t0, t1)
   {
     name: 'RuleHits',
     params: RANGE,
-    doc: 'Hit counts per NSG / security admin rule, direction and decision.',
+    doc: 'Hit counts per NSG / security admin rule, direction and decision, as each flow log logged them (every row, countOnce = false: a flow both NSGs of a NIC evaluated is a hit of a rule of each).',
     trafficAnalytics: 'NSG rule hits',
-    body: `Flows(start, end)
+    body: `Flows(start, end, false)
 | summarize tuples = sum(tuples), flowsStarted = sum(flowsStarted), flowsDenied = sum(flowsDenied), bytes = sum(bytes),
     sources = dcount(srcIp), lastHit = max(windowStart)
     by resourceName, rule, direction, decision, resourceId
@@ -284,9 +332,9 @@ Flows(t0, t1)
   {
     name: 'ResourceTotals',
     params: RANGE,
-    doc: 'Totals per NSG (NSG flow logs) or VNet / subnet / NIC target (VNet flow logs).',
+    doc: 'Totals per NSG (NSG flow logs) or VNet / subnet / NIC target (VNet flow logs), as each flow log logged them (every row, countOnce = false: compare an NSG with the VNet log replacing it); their sum double counts what DoubleLoggedNics shows.',
     trafficAnalytics: 'NSG / VNet hot spots',
-    body: `Flows(start, end)
+    body: `Flows(start, end, false)
 | summarize bytes = sum(bytes), packets = sum(packets), tuples = sum(tuples), flowsStarted = sum(flowsStarted),
     flowsDenied = sum(flowsDenied), nics = dcount(macAddress), localIps = dcount(localIp),
     remoteIps = dcount(remoteIp), rules = dcount(rule), lastWindow = max(windowStart)
@@ -307,6 +355,25 @@ Flows(t0, t1)
 | where unencryptedFlows > 0
 | extend unencryptedShare = round(100.0 * unencryptedFlows / (unencryptedFlows + encryptedFlows), 1)
 | order by unencryptedFlows desc`,
+  },
+  {
+    name: 'DoubleLoggedNics',
+    params: RANGE,
+    doc: 'Where the count-once rule of Flows() acted (docs/double-logging.md): per NIC (macAddress) and hour, the log types and sources (flow log target and ACL) that logged it, tuples and bytes as logged (every row) and as counted (countOnce), and what the rule left out. Lists NIC-hours with more than one source.',
+    body: `let logged = Flows(start, end, false)
+    | summarize loggedTuples = sum(tuples), loggedBytes = sum(bytes), logTypes = make_set(logType),
+        sources = dcount(strcat(resourceId, "|", aclId)), resources = make_set(resourceId, 10)
+        by macAddress, hour = bin(windowStart, 1h);
+let counted = Flows(start, end, true)
+    | summarize countedTuples = sum(tuples), countedBytes = sum(bytes), countedLogType = take_any(logType)
+        by macAddress, hour = bin(windowStart, 1h);
+logged
+| where sources > 1
+| join kind=leftouter counted on macAddress, hour
+| project hour, macAddress, logTypes, countedLogType, sources, resources, loggedTuples,
+    countedTuples = coalesce(countedTuples, 0), loggedBytes, countedBytes = coalesce(countedBytes, 0)
+| extend droppedTuples = loggedTuples - countedTuples, droppedBytes = loggedBytes - countedBytes
+| order by droppedBytes desc, droppedTuples desc`,
   },
   {
     name: 'BlobFreshness',
