@@ -1,5 +1,5 @@
 /** A hub-and-spoke estate as Resource Graph describes it, for the refresh tests and the fake ARM server. */
-import type { FakeArmResource } from '../../local/fake-arm';
+import type { FakeArmResource } from '../../../local/fake-arm';
 
 export const SUB_A = '11111111-1111-1111-1111-111111111111';
 export const SUB_B = '22222222-2222-2222-2222-222222222222';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseIp, specialRange } from '../../domain/enrich';
-import { internetTailAddress, simulateBlobs } from '../../domain/simulate/simulate';
+import { parseIp, specialRange } from '../../../domain/enrich/index';
+import { internetTailAddress, simulateBlobs } from '../../../domain/simulate/simulate';
 
 const base = {
   nsgs: 1,

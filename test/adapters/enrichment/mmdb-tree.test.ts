@@ -3,9 +3,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Reader, type Response } from 'maxmind';
-import { defaultGeoIp, openMmdb } from '../../adapters/enrichment';
-import { GEO_FIELDS, geoFromRecord, mmdbLookup } from '../../adapters/enrichment/mmdb';
-import { formatIp, parseIp } from '../../domain/enrich';
+import { defaultGeoIp, openMmdb } from '../../../adapters/enrichment/index';
+import { GEO_FIELDS, geoFromRecord, mmdbLookup } from '../../../adapters/enrichment/mmdb';
+import { formatIp, parseIp } from '../../../domain/enrich/index';
 
 /** Addresses for one file: random IPv4 (and for an IPv6 file IPv6 in allocated space, anywhere, mapped). */
 function sample(v6: boolean, runs: number, seed: number): string[] {

@@ -12,18 +12,18 @@ import {
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobSASPermissions } from '@azure/storage-blob';
-import { readAppConfig, SettingsError } from '../../adapters/config';
+import { readAppConfig, SettingsError } from '../../../adapters/config';
 import {
   labelsTableClient,
   loadEnricher,
   loadLabelsTable,
   ServiceTagsSource,
-} from '../../adapters/enrichment';
-import { labelsTableLocation } from '../../app/services';
-import { EnrichmentDataError } from '../../domain/enrich';
-import { type AzuriteHandle, startAzurite } from '../../local/azurite';
+} from '../../../adapters/enrichment/index';
+import { labelsTableLocation } from '../../../app/services';
+import { EnrichmentDataError } from '../../../domain/enrich/index';
+import { type AzuriteHandle, startAzurite } from '../../../local/azurite';
 
-const TAGS_FILE = join(__dirname, '..', 'fixtures', 'enrichment', 'ServiceTags_Public_20261123.json');
+const TAGS_FILE = join(__dirname, '..', '..', 'fixtures', 'enrichment', 'ServiceTags_Public_20261123.json');
 const work = mkdtempSync(join(tmpdir(), 'flowlog-enrich-azure-'));
 
 let az: AzuriteHandle;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 // The session module installs the Functions host shim before the app loads.
-import { LiveSession } from '../../local/live/session';
-import { SimulatedTraffic } from '../../local/live/traffic';
-import { NSG_CONTAINER, VNET_CONTAINER } from '../../local/offline-stack';
+import { LiveSession } from '../../../local/live/session';
+import { SimulatedTraffic } from '../../../local/live/traffic';
+import { NSG_CONTAINER, VNET_CONTAINER } from '../../../local/offline-stack';
 
 describe('a long run stays bounded', () => {
   test('finished hours leave the view; storage keeps each NIC current and previous hour only', async () => {

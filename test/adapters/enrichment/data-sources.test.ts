@@ -14,11 +14,11 @@ import {
   openMmdb,
   peekChangeNumber,
   ServiceTagsSource,
-} from '../../adapters/enrichment';
-import { EnrichmentDataError, parseIp } from '../../domain/enrich';
-import { emptySummary } from './support';
+} from '../../../adapters/enrichment/index';
+import { EnrichmentDataError, parseIp } from '../../../domain/enrich/index';
+import { emptySummary } from '../../support/enrichment';
 
-const FIXTURES = join(__dirname, '..', 'fixtures', 'enrichment');
+const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'enrichment');
 const TAGS_FILE = join(FIXTURES, 'ServiceTags_Public_20261123.json');
 const LABELS_FILE = join(FIXTURES, 'labels.csv');
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
-import { type LiveIo, runLive } from '../../cli/commands/live';
-import type { LiveResult } from '../../local/live/session';
+import { type LiveIo, runLive } from '../../../cli/commands/live';
+import type { LiveResult } from '../../../local/live/session';
 import { visible } from './support';
 
 const ENTER_ALT = '\x1b[?1049h';

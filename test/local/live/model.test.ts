@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { blobLabel, blobRow, LiveModel, percentile } from '../../local/live/model';
+import { blobLabel, blobRow, LiveModel, percentile } from '../../../local/live/model';
 import { blobSnapshot, NSG_BLOB, stackSnapshot, summary, VNET_BLOB } from './support';
 
 const W1 = '2026-11-30T03:00:00Z';

@@ -7,7 +7,7 @@ import { blobCreatedEvent } from '../../local/azure-writer';
 import type { ReceivedEvent } from '../../local/eventhubs/store';
 import { FakeArm } from '../../local/fake-arm';
 import { LOCAL_HUB, NSG_CONTAINER, startOfflineStack } from '../../local/offline-stack';
-import { ESTATE, SUB_A } from './arm-estate';
+import { ESTATE, SUB_A } from '../adapters/enrichment/arm-estate';
 
 interface Row {
   readonly srcIp: string;

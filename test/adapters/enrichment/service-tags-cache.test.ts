@@ -3,11 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { CACHE_FILES_KEPT, cacheFile, cacheKey, writeCached } from '../../adapters/enrichment/cache';
-import { ServiceTagsSource } from '../../adapters/enrichment/service-tags';
-import { type IpAddress, parseCidr, parseIp, parseServiceTags, ServiceTagIndex } from '../../domain/enrich';
+import { CACHE_FILES_KEPT, cacheFile, cacheKey, writeCached } from '../../../adapters/enrichment/cache';
+import { ServiceTagsSource } from '../../../adapters/enrichment/service-tags';
+import { type IpAddress, parseCidr, parseIp, parseServiceTags, ServiceTagIndex } from '../../../domain/enrich/index';
 
-const TAGS_FILE = join(__dirname, '..', 'fixtures', 'enrichment', 'ServiceTags_Public_20261123.json');
+const TAGS_FILE = join(__dirname, '..', '..', 'fixtures', 'enrichment', 'ServiceTags_Public_20261123.json');
 const work = mkdtempSync(join(tmpdir(), 'flowlog-tags-cache-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -18,10 +18,10 @@ import {
   parseServiceTags,
   ServiceTagIndex,
   splitCsvLine,
-} from '../../domain/enrich';
-import { emptySummary } from './support';
+} from '../../../domain/enrich/index';
+import { emptySummary } from '../../support/enrichment';
 
-const FIXTURES = join(__dirname, '..', 'fixtures', 'enrichment');
+const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'enrichment');
 const TAGS_FILE = join(FIXTURES, 'ServiceTags_Public_20261123.json');
 const LABELS_FILE = join(FIXTURES, 'labels.csv');
 

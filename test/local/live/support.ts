@@ -1,4 +1,4 @@
-import type { BlobSnapshot, StackSnapshot, SummaryFields } from '../../local/live/model';
+import type { BlobSnapshot, StackSnapshot, SummaryFields } from '../../../local/live/model';
 
 export const NSG_BLOB =
   'resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-WEB/y=2026/m=11/d=30/h=03/m=00/macAddress=000D3A0000A1/PT1H.json';

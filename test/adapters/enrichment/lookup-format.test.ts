@@ -7,10 +7,10 @@ import {
   formatLookupJson,
   formatLookupText,
   formatSourcesText,
-} from '../../adapters/enrichment';
-import { Enricher, LabelIndex, parseLabelsCsv, parseServiceTags, ServiceTagIndex } from '../../domain/enrich';
+} from '../../../adapters/enrichment/index';
+import { Enricher, LabelIndex, parseLabelsCsv, parseServiceTags, ServiceTagIndex } from '../../../domain/enrich/index';
 
-const FIXTURES = join(__dirname, '..', 'fixtures', 'enrichment');
+const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'enrichment');
 const tags = new ServiceTagIndex(
   parseServiceTags(
     JSON.parse(readFileSync(join(FIXTURES, 'ServiceTags_Public_20261123.json'), 'utf8')),

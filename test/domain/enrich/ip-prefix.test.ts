@@ -15,7 +15,7 @@ import {
   parseCidr,
   parseIp,
   specialRange,
-} from '../../domain/enrich';
+} from '../../../domain/enrich/index';
 
 describe('parseIp / formatIp', () => {
   test('IPv4', () => {

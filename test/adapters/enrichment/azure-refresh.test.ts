@@ -4,29 +4,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ContainerClient } from '@azure/storage-blob';
-import { SettingsError } from '../../adapters/config';
-import { loadEnricher } from '../../adapters/enrichment';
+import { SettingsError } from '../../../adapters/config';
+import { loadEnricher } from '../../../adapters/enrichment/index';
 import {
   ArmError,
   armEndpoint,
   LOCAL_ARM_TOKEN,
   localArmCredential,
   retryAfterMs,
-} from '../../adapters/enrichment/arm';
-import { readRefreshConfig } from '../../adapters/enrichment/refresh-config';
-import { fetchServiceTags, refreshServiceTags } from '../../adapters/enrichment/service-tags-refresh';
+} from '../../../adapters/enrichment/arm';
+import { readRefreshConfig } from '../../../adapters/enrichment/refresh-config';
+import { fetchServiceTags, refreshServiceTags } from '../../../adapters/enrichment/service-tags-refresh';
 import {
   queryTopology,
   readTopologyLabels,
   refreshTopology,
   resourceGraphClient,
-} from '../../adapters/enrichment/topology';
-import { Enricher, LabelIndex, parseLabelsCsv } from '../../domain/enrich';
-import { topologyRows } from '../../domain/enrich/topology';
-import { type AzuriteHandle, startAzurite } from '../../local/azurite';
-import { FakeArm } from '../../local/fake-arm';
+} from '../../../adapters/enrichment/topology';
+import { Enricher, LabelIndex, parseLabelsCsv } from '../../../domain/enrich/index';
+import { topologyRows } from '../../../domain/enrich/topology';
+import { type AzuriteHandle, startAzurite } from '../../../local/azurite';
+import { FakeArm } from '../../../local/fake-arm';
 import { ESTATE, SUB_A, SUB_B } from './arm-estate';
-import { emptySummary } from './support';
+import { emptySummary } from '../../support/enrichment';
 
 describe('topology labels from Resource Graph rows (pure)', () => {
   test('VNets, peerings, gateways, P2S pools and public IPs become labels', () => {
