@@ -8,9 +8,9 @@
 // The Functions host shim must be installed before anything loads @azure/functions.
 import '../functions-host';
 import { summariesOfEvent } from '../../adapters/event-hubs';
-import { names } from '../../common/names';
 import { appServices } from '../../app/services';
 import { sweepOnce } from '../../app/sweep';
+import { names } from '../../common/names';
 import { blobIdentityFromName, blobIdOf, parseHourPath } from '../../domain/blob-identity';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
