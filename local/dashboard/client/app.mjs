@@ -183,7 +183,16 @@ let worldRegistered = false;
 function registerWorld() {
   if (worldRegistered) return;
   const geo = feature(world, world.objects.countries);
+  // Antarctica takes a fifth of the map and has no flow-log peers.
+  geo.features = geo.features.filter((f) => String(f.id) !== '010');
   for (const f of geo.features) {
+    // Rings that cross the antimeridian (Russia, Fiji) jump from 180 to -180: continue them past 180
+    // instead, or the map draws a line across the whole world.
+    const polygons = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
+    for (const polygon of polygons)
+      for (const ring of polygon)
+        if (ring.some((p, i) => i > 0 && Math.abs(p[0] - ring[i - 1][0]) > 180))
+          for (const p of ring) if (p[0] < 0) p[0] += 360;
     const alpha2 = f.id !== undefined ? countries.numericToAlpha2(String(f.id).padStart(3, '0')) : undefined;
     f.properties = { ...f.properties, name: alpha2 ?? f.properties?.name ?? '' };
   }
