@@ -1,10 +1,10 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { ExternalError } from '../adapters/errors';
+import { appServices } from '../app/services';
 import type { EmitChunkInput, EmitChunkResult } from '../common/contracts';
 import { record } from '../common/metrics';
 import { names } from '../common/names';
-import { appServices } from '../app/services';
 
 /**
  * Sends one chunk's staged rows to Event Hubs as they are: several rows per event (no row is parsed or

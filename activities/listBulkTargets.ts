@@ -1,9 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { listFlowLogBlobs } from '../adapters/blob-listing';
+import { appServices } from '../app/services';
 import { type BulkTargetsInput, type BulkTargetsResult, bulkTargetsName } from '../common/contracts';
 import { names } from '../common/names';
-import { appServices } from '../app/services';
 import { checkFlowLogBlobName } from '../domain/blob-name';
 import type { BlobRef } from '../domain/blob-ref';
 

@@ -2,10 +2,10 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { BlobVersionChangedError, type FlowLogBlobs } from '../adapters/blob-source';
 import { ExternalError } from '../adapters/errors';
+import { appServices } from '../app/services';
 import { type ParseChunkInput, type ParseChunkResult, quarantineName, stagedName } from '../common/contracts';
 import { record } from '../common/metrics';
 import { names } from '../common/names';
-import { appServices } from '../app/services';
 import { blobIdentityOfRef, blobIdOf } from '../domain/blob-identity';
 import {
   DocumentFormatError,

@@ -1,9 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { ExternalError } from '../adapters/errors';
+import { appServices } from '../app/services';
 import type { PlanInput, PlanResult } from '../common/contracts';
 import { names } from '../common/names';
-import { appServices } from '../app/services';
 import { PrefixChangedError } from '../domain/errors';
 import { boundariesInRange, establishCursor, planRead } from '../domain/framing/blocks';
 import { splitIntoChunks } from '../domain/read-chunks';

@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
+import { appServices } from '../app/services';
 import { bulkTargetsName, type ReadBulkTargetsInput } from '../common/contracts';
 import { names } from '../common/names';
-import { appServices } from '../app/services';
 import type { BlobRef } from '../domain/blob-ref';
 
 /** One batch of a bulk job's blobs: lines [offset, offset + count) of its target list. */

@@ -1,10 +1,10 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { ledgerHealth, ledgerRowOf } from '../adapters/ledger';
+import { appServices } from '../app/services';
 import type { RecordBlobStatusInput } from '../common/contracts';
 import { record } from '../common/metrics';
 import { names } from '../common/names';
-import { appServices } from '../app/services';
 
 /**
  * End of a run (or of a round that read nothing): the ledger row, written only if it is newer than the

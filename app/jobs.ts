@@ -1,9 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import type { AppConfig } from '../adapters/config';
-import type { RerunFrom } from '../domain/blob-state';
 import type { BulkQuery, BulkRerunInput } from '../common/contracts';
 import { names } from '../common/names';
+import type { RerunFrom } from '../domain/blob-state';
 
 /** A bulk job's id: its instance id, `job-` and the requesting invocation's id. */
 export const jobIdOf = (context: InvocationContext) =>

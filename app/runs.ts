@@ -1,6 +1,8 @@
 import type { DurableClient } from 'durable-functions';
 import * as df from 'durable-functions';
 import type { AppConfig } from '../adapters/config';
+import type { ProcessBlobInput } from '../common/contracts';
+import { names } from '../common/names';
 import { type BlobRef, blobKey } from '../domain/blob-ref';
 import {
   type BlobState,
@@ -10,8 +12,6 @@ import {
   withDefaults,
 } from '../domain/blob-state';
 import { murmur128Hex } from '../domain/hash';
-import type { ProcessBlobInput } from '../common/contracts';
-import { names } from '../common/names';
 
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew']);
 

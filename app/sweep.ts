@@ -3,11 +3,11 @@ import type { DurableClient } from 'durable-functions';
 import * as df from 'durable-functions';
 import { type ListedBlob, listFlowLogBlobs } from '../adapters/blob-listing';
 import { hourPartition, type LedgerRow, ledgerRowOf } from '../adapters/ledger';
-import { blobKey } from '../domain/blob-ref';
-import { type BlobState, hourEndOf, settleHour, withDefaults } from '../domain/blob-state';
 import { blobStagingPrefix } from '../common/contracts';
 import { record } from '../common/metrics';
 import { blobOps } from '../common/names';
+import { blobKey } from '../domain/blob-ref';
+import { type BlobState, hourEndOf, settleHour, withDefaults } from '../domain/blob-state';
 import { blobEntity, entityInstanceId, pokeBlob, runInstanceId } from './runs';
 import type { AppServices } from './services';
 

@@ -13,9 +13,9 @@
 import '../local/functions-host';
 import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
-import { names } from '../common/names';
 import { appServices } from '../app/services';
 import { sweepOnce } from '../app/sweep';
+import { names } from '../common/names';
 import { blobIdentityFromName } from '../domain/blob-identity';
 import { murmur128Hex } from '../domain/hash';
 import { simulateBlobs } from '../domain/simulate/simulate';

@@ -1,7 +1,7 @@
 import type { EntityContext } from 'durable-functions';
 import * as df from 'durable-functions';
-import { blobOps, names } from '../common/names';
 import { appServices } from '../app/services';
+import { blobOps, names } from '../common/names';
 import {
   type BlobState,
   beginRound,

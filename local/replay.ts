@@ -9,9 +9,9 @@
 import './functions-host';
 import { readFile } from 'node:fs/promises';
 import { summariesOfEvent } from '../adapters/event-hubs';
-import { names } from '../common/names';
 import { appServices } from '../app/services';
 import { sweepOnce } from '../app/sweep';
+import { names } from '../common/names';
 import { blobIdentityFromName, parseHourPath } from '../domain/blob-identity';
 import { blobKey } from '../domain/blob-ref';
 import type { FlowLogError } from '../domain/errors';

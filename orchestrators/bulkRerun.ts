@@ -1,5 +1,6 @@
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import * as df from 'durable-functions';
+import { runInstanceId } from '../app/runs';
 import type {
   BulkProgress,
   BulkRerunInput,
@@ -8,7 +9,6 @@ import type {
   ProcessBlobOutput,
 } from '../common/contracts';
 import { names } from '../common/names';
-import { runInstanceId } from '../app/runs';
 import { type BlobRef, blobKey } from '../domain/blob-ref';
 
 /** Batches per execution before continueAsNew: the history stays a few batches long. */

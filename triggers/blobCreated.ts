@@ -1,8 +1,8 @@
 import { app, type EventGridEvent, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { names } from '../common/names';
 import { pokeBlob, runInstanceId } from '../app/runs';
 import { appServices } from '../app/services';
+import { names } from '../common/names';
 import { readBlobCreated } from '../domain/blob-event';
 import { blobKey } from '../domain/blob-ref';
 

@@ -1,9 +1,9 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { guarded, json } from '../app/http';
-import { names } from '../common/names';
 import { blobEntity } from '../app/runs';
 import { appServices } from '../app/services';
+import { names } from '../common/names';
 import { blobIdentityOfRef, blobIdOf } from '../domain/blob-identity';
 import { type BlobState, hourEndOf, hourStatus, lagBytes, withDefaults } from '../domain/blob-state';
 

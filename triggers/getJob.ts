@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { BulkProgress } from '../common/contracts';
 import { guarded, json } from '../app/http';
+import type { BulkProgress } from '../common/contracts';
 import { names } from '../common/names';
 
 /** GET /api/jobs/{id}: a bulk job's state and progress (blobs matched, taken, done, outcomes by kind). */

@@ -1,8 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import type { BlobHealth } from '../adapters/ledger';
 import { guarded, json } from '../app/http';
-import { names } from '../common/names';
 import { appServices } from '../app/services';
+import { names } from '../common/names';
 
 const STATES = new Set<BlobHealth>(['ok', 'lagging', 'failed', 'running']);
 

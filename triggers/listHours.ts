@@ -1,8 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { type HourSummary, hourPartition } from '../adapters/ledger';
 import { BadRequest, guarded, json } from '../app/http';
-import { names } from '../common/names';
 import { appServices } from '../app/services';
+import { names } from '../common/names';
 
 const HOUR = 3_600_000;
 /** A week of hours per request: one ledger partition query each. */

@@ -3,9 +3,9 @@ import { azureCredential, blobService } from '../adapters/clients';
 import { armCredential } from '../adapters/enrichment/arm';
 import { readRefreshConfig } from '../adapters/enrichment/refresh-config';
 import { refreshServiceTags, SERVICE_TAGS_BLOB } from '../adapters/enrichment/service-tags-refresh';
+import { appServices, countedArmRetries, enrichmentBlob, refreshEnricherNow } from '../app/services';
 import { record } from '../common/metrics';
 import { names } from '../common/names';
-import { appServices, countedArmRetries, enrichmentBlob, refreshEnricherNow } from '../app/services';
 
 /**
  * Every 15 minutes: when FLOWLOG_SERVICE_TAGS_SUBSCRIPTION is set and the stored document is older than

@@ -2,9 +2,9 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { azureCredential, blobService } from '../adapters/clients';
 import { readRefreshConfig } from '../adapters/enrichment/refresh-config';
 import { refreshTopology, resourceGraphClient, TOPOLOGY_BLOB } from '../adapters/enrichment/topology';
+import { appServices, countedArmRetries, enrichmentBlob, refreshEnricherNow } from '../app/services';
 import { record } from '../common/metrics';
 import { names } from '../common/names';
-import { appServices, countedArmRetries, enrichmentBlob, refreshEnricherNow } from '../app/services';
 
 /**
  * Every 15 minutes: when FLOWLOG_TOPOLOGY_SUBSCRIPTIONS is set and the stored topology is older than

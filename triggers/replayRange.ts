@@ -2,8 +2,8 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { BadRequest, guarded, readJson } from '../app/http';
 import { startBulkRerun } from '../app/jobs';
-import { names } from '../common/names';
 import { appServices } from '../app/services';
+import { names } from '../common/names';
 
 const HOUR = 3_600_000;
 const MAX_HOURS = 24 * 31;

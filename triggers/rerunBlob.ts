@@ -1,10 +1,10 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { ProcessBlobOutput } from '../common/contracts';
 import { guarded, json, readJson, rerunFrom, servedBlob } from '../app/http';
-import { names } from '../common/names';
 import { runInstanceId, startClaim } from '../app/runs';
 import { appServices } from '../app/services';
+import type { ProcessBlobOutput } from '../common/contracts';
+import { names } from '../common/names';
 import { blobKey } from '../domain/blob-ref';
 
 /** How long the answer waits to learn whether the blob's entity granted the rerun. */

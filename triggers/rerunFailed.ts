@@ -2,8 +2,8 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { guarded } from '../app/http';
 import { startBulkRerun } from '../app/jobs';
-import { names } from '../common/names';
 import { appServices } from '../app/services';
+import { names } from '../common/names';
 
 /**
  * POST /api/blobs/rerun-failed: a bulk job reruns every blob the ledger lists as failed, from its

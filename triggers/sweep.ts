@@ -1,8 +1,8 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
-import { names } from '../common/names';
 import { appServices } from '../app/services';
 import { housekeeping, sweepOnce } from '../app/sweep';
+import { names } from '../common/names';
 
 /**
  * Every two minutes: poke blobs of the current and previous hour that are behind (lost or late events),

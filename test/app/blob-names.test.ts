@@ -1,8 +1,8 @@
 // Names that climb out of the served container are refused at every entry (issue 10, item 1).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { names } from '../../common/names';
 import { appServices } from '../../app/services';
+import { names } from '../../common/names';
 import { AzureStyleBlobWriter, blobCreatedEvent } from '../../local/azure-writer';
 import { LOCAL_HUB, NSG_CONTAINER, type OfflineStack, startOfflineStack } from '../../local/offline-stack';
 import { simulatedNsgBlob } from './support';

@@ -2,8 +2,8 @@
 // FLOWLOG_BULK_CONCURRENCY blobs at once and FLOWLOG_BULK_MAX_BLOBS in all (issue 10, item 3).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { names } from '../../common/names';
 import { blobKeyOfInstance } from '../../app/runs';
+import { names } from '../../common/names';
 import { blobKey } from '../../domain/blob-ref';
 import { simulateBlobs } from '../../domain/simulate/simulate';
 import {

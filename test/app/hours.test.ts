@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HourTally, hourPartition, type LedgerRow } from '../../adapters/ledger';
-import { names } from '../../common/names';
 import { appServices } from '../../app/services';
 import { sweepOnce } from '../../app/sweep';
+import { names } from '../../common/names';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import { type SimulatedBlob, simulateBlobs } from '../../domain/simulate/simulate';

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { summariesOfEvent } from '../../adapters/event-hubs';
-import type { ProcessBlobOutput } from '../../common/contracts';
-import { names } from '../../common/names';
 import { blobKeyOfInstance } from '../../app/runs';
 import { appServices } from '../../app/services';
+import type { ProcessBlobOutput } from '../../common/contracts';
+import { names } from '../../common/names';
 import { blobIdentityFromName, blobIdOf } from '../../domain/blob-identity';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';

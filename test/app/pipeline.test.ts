@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { summariesOfEvent } from '../../adapters/event-hubs';
-import { names } from '../../common/names';
 import { blobKeyOfInstance } from '../../app/runs';
 import { appServices } from '../../app/services';
 import { sweepOnce } from '../../app/sweep';
+import { names } from '../../common/names';
 import { blobIdentityFromName, blobIdOf, generationIdentity } from '../../domain/blob-identity';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';

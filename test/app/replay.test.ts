@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { summariesOfEvent } from '../../adapters/event-hubs';
 import '../../local/functions-host';
-import { names } from '../../common/names';
 import { appServices } from '../../app/services';
 import { simulateToFolder } from '../../cli/commands/simulate';
 import { collectInputs } from '../../cli/files';
+import { names } from '../../common/names';
 import { type OfflineStackOptions, startOfflineStack } from '../../local/offline-stack';
 import { checkReplay, type ReplayOptions, replay, replayTarget } from '../../local/replay';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { names } from '../../common/names';
 import { entityInstanceId } from '../../app/runs';
 import { appServices } from '../../app/services';
 import { housekeeping, RETENTION_HOURS } from '../../app/sweep';
+import { names } from '../../common/names';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import { blobText, simulateBlobs } from '../../domain/simulate/simulate';

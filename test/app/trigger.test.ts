@@ -2,9 +2,9 @@
 // waited for a busy blob's run failed events under load (issue 9, item 9).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { blobKeyOfInstance } from '../../app/runs';
 import type { ProcessBlobOutput } from '../../common/contracts';
 import { names } from '../../common/names';
-import { blobKeyOfInstance } from '../../app/runs';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import { blobText } from '../../domain/simulate/simulate';

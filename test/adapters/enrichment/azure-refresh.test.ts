@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ContainerClient } from '@azure/storage-blob';
 import { SettingsError } from '../../../adapters/config';
-import { loadEnricher } from '../../../adapters/enrichment/index';
 import {
   ArmError,
   armEndpoint,
@@ -13,6 +12,7 @@ import {
   localArmCredential,
   retryAfterMs,
 } from '../../../adapters/enrichment/arm';
+import { loadEnricher } from '../../../adapters/enrichment/index';
 import { readRefreshConfig } from '../../../adapters/enrichment/refresh-config';
 import { fetchServiceTags, refreshServiceTags } from '../../../adapters/enrichment/service-tags-refresh';
 import {
@@ -25,8 +25,8 @@ import { Enricher, LabelIndex, parseLabelsCsv } from '../../../domain/enrich/ind
 import { topologyRows } from '../../../domain/enrich/topology';
 import { type AzuriteHandle, startAzurite } from '../../../local/azurite';
 import { FakeArm } from '../../../local/fake-arm';
-import { ESTATE, SUB_A, SUB_B } from './arm-estate';
 import { emptySummary } from '../../support/enrichment';
+import { ESTATE, SUB_A, SUB_B } from './arm-estate';
 
 describe('topology labels from Resource Graph rows (pure)', () => {
   test('VNets, peerings, gateways, P2S pools and public IPs become labels', () => {

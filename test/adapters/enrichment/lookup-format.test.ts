@@ -8,7 +8,13 @@ import {
   formatLookupText,
   formatSourcesText,
 } from '../../../adapters/enrichment/index';
-import { Enricher, LabelIndex, parseLabelsCsv, parseServiceTags, ServiceTagIndex } from '../../../domain/enrich/index';
+import {
+  Enricher,
+  LabelIndex,
+  parseLabelsCsv,
+  parseServiceTags,
+  ServiceTagIndex,
+} from '../../../domain/enrich/index';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'enrichment');
 const tags = new ServiceTagIndex(

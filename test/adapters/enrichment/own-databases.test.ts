@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Reader, type Response } from 'maxmind';
-import { formatLookupJson, formatLookupText, loadEnricher, openMmdb } from '../../../adapters/enrichment/index';
+import {
+  formatLookupJson,
+  formatLookupText,
+  loadEnricher,
+  openMmdb,
+} from '../../../adapters/enrichment/index';
 import { enrichmentOptions } from '../../../cli/enrichment';
 import { formatIp, parseIp } from '../../../domain/enrich/index';
-import { type MmdbNetwork, type MmdbWriteOptions, writeMmdb } from './mmdb-writer';
 import { emptySummary } from '../../support/enrichment';
+import { type MmdbNetwork, type MmdbWriteOptions, writeMmdb } from './mmdb-writer';
 
 const work = mkdtempSync(join(tmpdir(), 'flowlog-own-db-'));
 after(() => rmSync(work, { recursive: true, force: true }));

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CACHE_FILES_KEPT, cacheFile, cacheKey, writeCached } from '../../../adapters/enrichment/cache';
 import { ServiceTagsSource } from '../../../adapters/enrichment/service-tags';
-import { type IpAddress, parseCidr, parseIp, parseServiceTags, ServiceTagIndex } from '../../../domain/enrich/index';
+import {
+  type IpAddress,
+  parseCidr,
+  parseIp,
+  parseServiceTags,
+  ServiceTagIndex,
+} from '../../../domain/enrich/index';
 
 const TAGS_FILE = join(__dirname, '..', '..', 'fixtures', 'enrichment', 'ServiceTags_Public_20261123.json');
 const work = mkdtempSync(join(tmpdir(), 'flowlog-tags-cache-'));

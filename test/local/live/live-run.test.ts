@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../../cli/args';
-import { LIVE_USAGE, type LiveIo, type LiveOptions, parseLiveArgs, runLive } from '../../../cli/commands/live';
+import {
+  LIVE_USAGE,
+  type LiveIo,
+  type LiveOptions,
+  parseLiveArgs,
+  runLive,
+} from '../../../cli/commands/live';
 import { simulateToFolder } from '../../../cli/commands/simulate';
 import { collectInputs } from '../../../cli/files';
 import type { LiveResult } from '../../../local/live/session';

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LiveModel, type LiveView } from '../../../local/live/model';
-import { formatBytes, formatMs, renderFrame, renderStatusLine, renderSummary } from '../../../local/live/render';
+import {
+  formatBytes,
+  formatMs,
+  renderFrame,
+  renderStatusLine,
+  renderSummary,
+} from '../../../local/live/render';
 import { blobSnapshot, NSG_BLOB, stackSnapshot, summary, VNET_BLOB, visible } from './support';
 
 const T0 = Date.parse('2026-11-30T03:30:00Z');
