@@ -9,6 +9,7 @@
  * both call it, so the two show the same numbers for the same rows.
  */
 import type { FlowSummary } from '../summary/schema';
+import { countOnce } from './double-logging';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -40,7 +41,12 @@ export interface PanelQuery {
   readonly top?: number;
   /** `now()` for BlobFreshness: its lookback and the age of each blob's newest record. */
   readonly now: number;
-  readonly countOnce?: CountOnceRule;
+  /**
+   * Which rows count, as `Flows(start, end, countOnce)` decides in ADX: by default the double-logging
+   * rule (domain/analysis/double-logging.ts, docs/double-logging.md), as Flows() applies it by default;
+   * `null` counts every row as logged (`Flows(start, end, false)`).
+   */
+  readonly countOnce?: CountOnceRule | null;
 }
 
 // ---------------------------------------------------------------------------------------------- Flows()
@@ -671,7 +677,7 @@ export function autoStep(from: number, to: number, buckets = 120): number {
 export function computePanels(rows: readonly FlowSummary[], q: PanelQuery): PanelsData {
   const stepMs = q.stepMs ?? autoStep(q.from, q.to);
   const n = q.top ?? 20;
-  const f = flows(rows, q.from, q.to, q.countOnce);
+  const f = flows(rows, q.from, q.to, q.countOnce === null ? undefined : (q.countOnce ?? countOnce));
   const resource = q.resourceId ?? null;
   const view = resource === null ? f.rows : f.rows.filter((r) => r.s.resourceId === resource);
   const scoped = resource === null ? rows : rows.filter((s) => s.resourceId === resource);

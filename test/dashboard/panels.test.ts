@@ -3,12 +3,14 @@
  * (deploy/generate/functions.ts): the columns each function's summarize makes, the groups and the
  * numbers over the same rows, dedup by id, the hourly rollup switch and the Flows() remote view.
  */
+
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ANALYSIS_FUNCTIONS, BASE_FUNCTIONS } from '../../deploy/generate/functions';
+import { countOnce } from '../../domain/analysis/double-logging';
 import {
   blobFreshness,
   computePanels,
@@ -400,6 +402,27 @@ describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions'
       [['dddddddddddddddd', 90]],
     );
     assert.match(fn('BlobFreshness').body, /where windowStart > ago\(lookback\)/);
+  });
+
+  test('flows logged twice count once, as Flows() counts them by default (docs/double-logging.md)', () => {
+    // One NIC, one minute, one flow: logged by its VNet flow log and, during the migration, by the NSG.
+    const vnetRow = row({ logType: 'vnet', resourceId: VNET, tuples: 3, bytesSrcToDst: 3_000 });
+    const nsgRow = row({ logType: 'nsg', resourceId: NSG, tuples: 3, bytesSrcToDst: 3_000 });
+    // Another NIC logged by the NSG alone keeps its row.
+    const other = row({ macAddress: '000D3A0000B2', srcIp: '10.0.0.9', tuples: 2, bytesSrcToDst: 500 });
+    const rows = [nsgRow, vnetRow, other];
+    const counted = computePanels(rows, RANGE);
+    assert.equal(counted.totals.summaries, 2);
+    assert.equal(counted.totals.bytes, 3_500);
+    assert.deepEqual(
+      countOnce(rows).map((r) => r.id),
+      [vnetRow.id, other.id],
+      'the same rule as the dashboard applied',
+    );
+    // `Flows(start, end, false)`: every row as logged.
+    const logged = computePanels(rows, { ...RANGE, countOnce: null });
+    assert.equal(logged.totals.summaries, 3);
+    assert.equal(logged.totals.bytes, 6_500);
   });
 
   test('dedup by id: rows delivered twice (at-least-once) count once', () => {
