@@ -4,6 +4,7 @@
  * checked against `flowlog process` after dedup by id. Prints a Markdown section; `--write FILE` puts it
  * into docs/benchmarks.md (replacing an earlier copy of this section only).
  */
+import { summariesOfEvent } from '../adapters/event-hubs';
 import '../local/functions-host';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,7 +85,7 @@ export async function soakSection(quick: boolean): Promise<string> {
         totals.sendFaults += r.sendFaultsInjected;
         totals.events += r.eventsDropped;
         rows.push(
-          `| ${scenario.name} | ${seed} | ${r.records} | ${c.expected} | ${r.hubEvents.length} | ${c.lost} | ${c.unexpected} | ${c.differing} | ${r.activityFaultsInjected} | ${r.sendFaultsInjected} | ${r.eventsDropped} | ${r.runsReplaced} | ${r.failedRuns} | ${r.seconds.toFixed(1)} |`,
+          `| ${scenario.name} | ${seed} | ${r.records} | ${c.expected} | ${r.hubEvents.length} (${r.hubEvents.reduce((n, e) => n + summariesOfEvent(e).length, 0)} rows) | ${c.lost} | ${c.unexpected} | ${c.differing} | ${r.activityFaultsInjected} | ${r.sendFaultsInjected} | ${r.eventsDropped} | ${r.runsReplaced} | ${r.failedRuns} | ${r.seconds.toFixed(1)} |`,
         );
         process.stderr.write(
           `soak: ${scenario.name}, seed ${seed}: lost ${c.lost}, doubled ${c.unexpected}\n`,
@@ -99,7 +100,7 @@ export async function soakSection(quick: boolean): Promise<string> {
     '',
     `\`node dist/bench/streaming-soak.js\` (part of \`npm run bench\`): ${sim.blobs} blobs, ${sim.records} records, ${sim.tuples} tuples (\`flowlog simulate --nsgs 3 --vnets 2 --flows-per-minute 4 --seed 1\`), each scenario of \`test/app/replay.test.ts\` with several seeds, each seed on a fresh stack. After dedup by id the hub is compared with \`flowlog process\` on the same files: **lost** = expected ids missing, **doubled** = ids \`flowlog process\` does not give (the same data counted under another id), **differing** = ids with other measures or two bodies. "Runs replaced" = runs taken over while they held a blob (stuck or ended); "failed" = instances that failed after their retries (the replay then reruns them as an operator would).`,
     '',
-    '| scenario | seed | records | expected rows | hub events | lost | doubled | differing | activity faults | send faults | events lost | runs replaced | failed | seconds |',
+    '| scenario | seed | records | expected rows | hub events (rows in them) | lost | doubled | differing | activity faults | send faults | events lost | runs replaced | failed | seconds |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
