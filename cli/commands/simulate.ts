@@ -4,7 +4,7 @@ import { blobText, simulateBlobs } from '../../domain/simulate/simulate';
 import { nonNegativeInt, parseCommandArgs, positiveInt, UsageError } from '../args';
 
 export const SIMULATE_USAGE = `Usage: flowlog simulate --out DIR [--nsgs N] [--vnets N] [--hours H] [--flows-per-minute F] [--seed S] [--start ISO]
-                        [--long-tail N]
+                        [--long-tail N [--long-tail-space octets|internet]]
 
 Writes realistic NSG v2 and VNet v4 flow-log blobs in Azure's folder layout under DIR
 (DIR/<container>/resourceId=.../y=/m=/d=/h=/m=00/macAddress=.../PT1H.json): heavy hitters, scanners on
@@ -22,9 +22,17 @@ Options:
   --long-tail N             half of the outbound internet flows go to N distinct public addresses
                             instead of the heavy hitters (many distinct addresses, as in real
                             traffic; for enrichment benchmarks)                  (default 0: none)
+  --long-tail-space S       where the long tail lives: octets (a few /16s) or internet (anywhere in
+                            public IPv4, one in eight IPv6, half the scans from it: an
+                            internet-facing NIC, as in the bench's internet-facing set)  (default octets)
   -h, --help                this text
 
 Exit codes: 0 written; 2 usage error.`;
+
+function longTailSpace(value: string | undefined): 'octets' | 'internet' {
+  if (value === undefined || value === 'octets' || value === 'internet') return value ?? 'octets';
+  throw new UsageError(`--long-tail-space must be octets or internet, got "${value}"`);
+}
 
 export interface SimulateSummary {
   readonly blobs: number;
@@ -43,6 +51,7 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     seed: { type: 'string' },
     start: { type: 'string' },
     'long-tail': { type: 'string' },
+    'long-tail-space': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(`${SIMULATE_USAGE}\n`);
@@ -60,6 +69,7 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     seed: nonNegativeInt(values.seed as string | undefined, 'seed', 1),
     start,
     longTail: nonNegativeInt(values['long-tail'] as string | undefined, 'long-tail', 0),
+    longTailSpace: longTailSpace(values['long-tail-space'] as string | undefined),
   });
   process.stderr.write(
     `flowlog: wrote ${summary.blobs} blobs, ${summary.records} records, ${summary.tuples} tuples, ${(summary.bytes / 1e6).toFixed(1)} MB under ${values.out}\n`,

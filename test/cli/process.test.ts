@@ -100,6 +100,39 @@ describe('flowlog process', () => {
 });
 
 describe('flowlog simulate', () => {
+  test('--long-tail-space internet: a long tail anywhere in public IPv4 (and IPv6); a wrong value is a usage error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-sim-tail-'));
+    const args = [
+      '--nsgs',
+      '1',
+      '--vnets',
+      '1',
+      '--flows-per-minute',
+      '40',
+      '--seed',
+      '3',
+      '--long-tail',
+      '100000',
+    ];
+    assert.equal(flowlog(['simulate', '--out', dir, ...args, '--long-tail-space', 'internet']).code, 0);
+    const out = join(dir, 'out.ndjson');
+    assert.equal(flowlog(['process', dir, '--out', out, '--no-enrich']).code, 0);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => parseSummaryRow(l));
+    const remote = new Set(rows.filter((r) => r.direction === 'Outbound').map((r) => r.dstIp));
+    const firstOctets = new Set([...remote].filter((ip) => !ip.includes(':')).map((ip) => ip.split('.')[0]));
+    assert.ok(firstOctets.size > 50, `${firstOctets.size} distinct first octets`);
+    assert.ok(
+      [...remote].some((ip) => ip.includes(':')),
+      'IPv6 in the tail',
+    );
+    const bad = flowlog(['simulate', '--out', dir, ...args, '--long-tail-space', 'moon']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--long-tail-space must be octets or internet/);
+  });
+
   test('deterministic per seed, Azure layout, both log types, processes cleanly', () => {
     const a = mkdtempSync(join(tmpdir(), 'flowlog-sim-a-'));
     const b = mkdtempSync(join(tmpdir(), 'flowlog-sim-b-'));
