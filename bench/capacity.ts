@@ -33,7 +33,8 @@ import { runSection } from './markdown';
 
 const SECTION_TITLE = '## Streaming capacity of the local stack';
 const REDELIVERY_MS = [2000, 5000, 10_000];
-const SWEEP_EVERY_MS = 30_000;
+/** The app's sweep schedule in Azure (triggers/sweep.ts: every 2 minutes); `--sweep-seconds` changes it. */
+const SWEEP_EVERY_MS = Number(arg('sweep-seconds') ?? 120) * 1000;
 const CALIBRATION_BLOCKS = 600;
 
 interface Point {
@@ -353,7 +354,7 @@ function render(results: readonly PointResult[], cores: number): string {
   const lines = [
     SECTION_TITLE,
     '',
-    `\`npm run bench:capacity\` (bench/capacity.ts). NICs half NSG v2, half VNet v4, 50 flows per NIC-minute, no enrichment; each NIC commits one block per ${r0?.intervalS ?? 60} s at its own offset in the interval (so N NICs give N / ${r0?.intervalS ?? 60} blocks/s, spread as Azure's writers are), a BlobCreated event after each commit (redelivered after 2, 5, 10 s on failure), the sweep every 30 s: what \`flowlog live --nsgs N/2 --vnets N/2 --interval ${r0?.intervalS ?? 60} --no-enrich\` drives, with the commits spread. ${r0?.minutes ?? 0} intervals per point; the first warms up, the rest are the steady window measured. Latency: a block's commit to its first summary enqueued on the hub, over the blocks committed in the steady window (a block not seen by the end counts as its wait until then). Machine: ${cores} cores shared with other work, so figures are noisy.`,
+    `\`npm run bench:capacity\` (bench/capacity.ts). NICs half NSG v2, half VNet v4, 50 flows per NIC-minute, no enrichment; each NIC commits one block per ${r0?.intervalS ?? 60} s at its own offset in the interval (so N NICs give N / ${r0?.intervalS ?? 60} blocks/s, spread as Azure's writers are), a BlobCreated event after each commit (redelivered after 2, 5, 10 s on failure), the sweep every ${SWEEP_EVERY_MS / 1000} s (the app's schedule in Azure is 120 s): what \`flowlog live --nsgs N/2 --vnets N/2 --interval ${r0?.intervalS ?? 60} --no-enrich\` drives, with the commits spread. ${r0?.minutes ?? 0} intervals per point; the first warms up, the rest are the steady window measured. Latency: a block's commit to its first summary enqueued on the hub, over the blocks committed in the steady window (a block not seen by the end counts as its wait until then). Machine: ${cores} cores shared with other work, so figures are noisy.`,
     '',
     '| NICs | emulators | blocks/s committed | blocks/s on hub | p50 ms | p90 ms | p99 ms | max ms | p99 ≤ 2 s | backlog at end (blocks) | drained in s | failed runs | redelivered events |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
