@@ -2,7 +2,7 @@
  * The dashboard in a real browser (headless Chromium through puppeteer-core): the live page fed by a live
  * session (offline stack, simulated NICs committing blocks) and the page `flowlog report` writes. Every
  * panel must render rows, the live page must update when new blocks reach the hub, and both pages are
- * saved as screenshots in docs/screenshots/ (the README shows them).
+ * saved as screenshots (see SHOTS; the committed ones in docs/screenshots/ are what the README shows).
  *
  * Needs a Chromium: $CHROMIUM_PATH, or chromium / chromium-browser / google-chrome on the PATH (.ci/run
  * installs Debian's chromium). Without one the tests are skipped, saying so.
@@ -23,7 +23,15 @@ import { LiveSession } from '../../local/live/session';
 import { SimulatedTraffic } from '../../local/live/traffic';
 
 const ROOT = join(__dirname, '..', '..');
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+/**
+ * Every run saves its screenshots in .tmp/screenshots (not tracked: a run does not change the checkout);
+ * `FLOWLOG_UPDATE_SCREENSHOTS=1 npm test` saves them over the committed ones in docs/screenshots, which
+ * the README and docs/dashboard.md show.
+ */
+const SHOTS =
+  process.env['FLOWLOG_UPDATE_SCREENSHOTS'] === '1'
+    ? join(ROOT, 'docs', 'screenshots')
+    : join(ROOT, '.tmp', 'screenshots');
 const SERVICE_TAGS = join(ROOT, 'test', 'fixtures', 'enrichment', 'ServiceTags_Public_20261123.json');
 
 function findChromium(): string | undefined {
