@@ -316,10 +316,18 @@ describe('rewrites, crashes and operator endpoints', () => {
       lagBlocks: number;
       cursor: { recordOrdinal: number };
       hourComplete: boolean;
+      blobId: string;
     };
     assert.deepEqual([info.lagBytes, info.lagBlocks, info.cursor.recordOrdinal], [0, 0, 2]);
+    // The status names the blob id its rows carry, so an operator gets from a row to its blob and back.
+    assert.equal(info.blobId, record1[0]?.blob);
     const list = await stack.host.http({ method: 'GET', url: '/api/blobs?state=ok' });
-    assert.ok((JSON.parse(String(list.body)) as { count: number }).count >= 1);
+    const listed = JSON.parse(String(list.body)) as {
+      count: number;
+      blobs: { key: string; blobId: string }[];
+    };
+    assert.ok(listed.count >= 1);
+    assert.equal(listed.blobs.find((x) => x.key === payload.key)?.blobId, info.blobId);
     assert.equal((await stack.host.http({ method: 'GET', url: '/api/blobs?state=weird' })).status, 400);
   });
 });
