@@ -84,29 +84,12 @@ describe('architecture', () => {
     // common/ (names, contracts, settings, metrics) and domain/ are the bottom; adapters/ sit on them;
     // app/services.ts composes adapters for the registered functions (activities, entities, orchestrators,
     // triggers), and app/index.ts, the entry point, imports those. Nothing below imports upward.
+    // Bottom first; a layer may import only those listed before it (and non-layer folders).
+    const upper = ['app/', 'activities/', 'entities/', 'orchestrators/', 'triggers/', 'local/', 'cli/'];
     const above: Record<string, readonly string[]> = {
-      'domain/': [
-        'common/',
-        'adapters/',
-        'app/',
-        'activities/',
-        'entities/',
-        'orchestrators/',
-        'triggers/',
-        'local/',
-        'cli/',
-      ],
-      'common/': [
-        'adapters/',
-        'app/',
-        'activities/',
-        'entities/',
-        'orchestrators/',
-        'triggers/',
-        'local/',
-        'cli/',
-      ],
-      'adapters/': ['app/', 'activities/', 'entities/', 'orchestrators/', 'triggers/', 'local/', 'cli/'],
+      'domain/': ['common/', 'adapters/', ...upper],
+      'common/': ['adapters/', ...upper],
+      'adapters/': upper,
     };
     const upward: string[] = [];
     for (const file of sourceFiles()) {
