@@ -7,7 +7,9 @@
  * of this process (Functions host + app) apart from the emulator process (Azurite + Event Hubs).
  *
  *   node dist/bench/capacity.js [--points 300:child,1000:child,1000:in-process] [--minutes 5]
- *     [--interval 60] [--quick] [--write docs/benchmarks.md] [--profile-emulators DIR]
+ *     [--interval 60] [--quick] [--write docs/benchmarks.md] [--profile-emulators DIR] [--dump PREFIX]
+ * `--dump PREFIX` writes PREFIX-<nics>-<mode>.json: each block's commit and hub times, the sweeps' start
+ * and end, and main-thread lags over 20 ms, to line the latency tail up with what happened then.
  * Profile the main process with `node --cpu-prof dist/bench/capacity.js ...`.
  */
 import '../local/functions-host';
@@ -218,7 +220,9 @@ async function runPoint(point: Point, minutes: number, intervalMs: number, say: 
       deliver(blobCreatedEvent(stack.account, container, b.name, commit), 0);
     };
 
+    const sweepTimes: [number, number][] = [];
     const sweep = setInterval(() => {
+      const sweptAt = Date.now();
       void sweepOnce(stack.host.durableClient(), appServices(), new Date(start.getTime() + 30 * 60_000), {
         log: () => undefined,
         info: () => undefined,
@@ -226,8 +230,18 @@ async function runPoint(point: Point, minutes: number, intervalMs: number, say: 
         trace: () => undefined,
         warn: () => undefined,
         error: () => undefined,
-      } as unknown as Console).catch(() => undefined);
+      } as unknown as Console)
+        .catch(() => undefined)
+        .finally(() => sweepTimes.push([sweptAt, Date.now()]));
     }, SWEEP_EVERY_MS);
+    // Main-thread lag, sampled every 50 ms: when the dump is asked for, to line bursts up with latency.
+    const lag: [number, number][] = [];
+    let lagExpected = performance.now() + 50;
+    const lagTimer = setInterval(() => {
+      const now = performance.now();
+      lag.push([Date.now(), now - lagExpected]);
+      lagExpected = now + 50;
+    }, 50);
 
     // Each NIC has a fixed offset in the interval: commits arrive spread over it, ~N / interval per second.
     const offsets = blobs.map((_, i) => (i * intervalMs) / blobs.length);
@@ -272,6 +286,7 @@ async function runPoint(point: Point, minutes: number, intervalMs: number, say: 
     const backlogAtEnd = committedAt.length - arrivedAt.filter((x) => x !== undefined).length;
     writing = false;
     clearInterval(sweep);
+    clearInterval(lagTimer);
 
     const drainStart = performance.now();
     let drainS: number | null = null;
@@ -290,6 +305,19 @@ async function runPoint(point: Point, minutes: number, intervalMs: number, say: 
       const a = arrivedAt[i];
       // A block never seen counts as the longest wait observed (the drain's end).
       latencies.push((a ?? Date.now()) - committedAt[i]!);
+    }
+    const dump = arg('dump');
+    if (dump !== undefined) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(
+        `${dump}-${point.nics}-${point.mode}.json`,
+        JSON.stringify({
+          steadyFrom: steadyFromDate,
+          sweeps: sweepTimes,
+          lag: lag.filter(([, l]) => l > 20),
+          blocks: committedAt.map((c, i) => [c, arrivedAt[i] ?? null]),
+        }),
+      );
     }
     latencies.sort((a, b) => a - b);
     const observer = observerMs - observerAtSteady;

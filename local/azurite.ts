@@ -3,6 +3,7 @@
 // number of instances may run at once, in one process or many. See docs offline-testing.md §1.
 
 import { once } from 'node:events';
+import { dirname } from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type BlobConfigurationClass from 'azurite/dist/src/blob/BlobConfiguration';
@@ -55,9 +56,53 @@ interface AzuriteModules {
 
 let modules: AzuriteModules | undefined;
 
+/** The part of LokiJS's Collection (Azurite's in-memory database) that the removal fix touches. */
+interface LokiCollectionProto {
+  find(query: object): object[];
+  chain(): { find(query: object): { remove(): unknown } };
+  remove(doc: object): unknown;
+  findAndRemove(query: object): void;
+  /** Marks the fix so a second load (another Azurite in the process) does not wrap it twice. */
+  flowlogSingleRemove?: true;
+}
+
+/**
+ * Above this many matches a removal goes back to LokiJS's batch path (one index rebuild for the lot);
+ * below, one document at a time with the indexes updated in place is cheaper.
+ */
+export const LOKI_SINGLE_REMOVE_MAX = 32;
+
+/**
+ * LokiJS (1.5.12) removes what `findAndRemove` matches as a batch, and a batch removal from a collection
+ * with binary indexes marks every index dirty: the next query sorts the whole collection again, once per
+ * index. Azurite removes one document at a time that way (a blob, a block, an extent), so each removal
+ * costs a sort of everything stored. Its blob GC deletes the extents of deleted blobs one by one without
+ * yielding, and with the extents of a stream of staged and deleted blobs (flowlog's runs) a GC pass held
+ * the emulator's thread for 1 to 6 s every ~13 s, growing with what is stored (the tail of issue 12's
+ * capacity bench). Removing the matches one by one takes LokiJS's own adaptive path (each index updated
+ * in place, linear): the same documents are removed and every index stays exact, so Azurite answers the
+ * same, only sooner.
+ */
+function fixLokiRemoval(): void {
+  const lokiPath = require.resolve('lokijs', { paths: [dirname(require.resolve('azurite/package.json'))] });
+  const Loki = require(lokiPath) as { Collection: { prototype: LokiCollectionProto } };
+  const proto = Loki.Collection.prototype;
+  if (proto.flowlogSingleRemove) return;
+  proto.findAndRemove = function findAndRemove(this: LokiCollectionProto, query: object): void {
+    const docs = this.find(query);
+    if (docs.length > LOKI_SINGLE_REMOVE_MAX) {
+      this.chain().find(query).remove();
+      return;
+    }
+    for (const doc of docs) this.remove(doc);
+  };
+  proto.flowlogSingleRemove = true;
+}
+
 /** Azurite is a devDependency and takes ~1 s to require, so it is loaded on first start only. */
 function loadAzurite(): AzuriteModules {
   if (modules === undefined) {
+    fixLokiRemoval();
     modules = {
       BlobServer: (
         require('azurite/dist/src/blob/BlobServer') as typeof import('azurite/dist/src/blob/BlobServer')
