@@ -17,7 +17,14 @@ import type { BlobState } from '../../domain/blob-state';
 import type { FlowSummary } from '../../domain/summary/schema';
 import { blobCreatedEvent } from '../azure-writer';
 import type { LogRecord } from '../functions-host';
-import { LOCAL_HUB, type OfflineStack, startOfflineStack } from '../offline-stack';
+import {
+  EMULATORS_SETTING,
+  type EmulatorMode,
+  emulatorMode,
+  LOCAL_HUB,
+  type OfflineStack,
+  startOfflineStack,
+} from '../offline-stack';
 import {
   type BlobSnapshot,
   blobLabel,
@@ -42,6 +49,13 @@ export interface LiveSessionOptions {
   readonly windowSeconds?: number;
   /** Longest wait for the app to catch up and finish its runs at stop (default 20 s). */
   readonly drainTimeoutMs?: number;
+  /**
+   * Each NIC commits at its own offset in the tick (NIC i of n at i/n of the interval), as Azure's writers
+   * and the capacity bench do; false commits every NIC's block at the start of the tick (default true).
+   */
+  readonly spreadCommits?: boolean;
+  /** Where Azurite and Event Hubs run: default FLOWLOG_LOCAL_EMULATORS, else a child process. */
+  readonly emulators?: EmulatorMode;
   /** How often the sweep runs (default 30 s), as the timer trigger would. */
   readonly sweepEveryMs?: number;
   /** Longest time between two sweeps of Azurite's blob GC (default 10 s; Azurite's own is 10 minutes). */
@@ -93,6 +107,19 @@ interface TrackedBlob {
   chain: Promise<void>;
 }
 
+/** When in its tick a stream commits: stream i of n at i/n of the interval. */
+export function commitOffsetMs(stream: number, streams: number, intervalMs: number): number {
+  return streams <= 1 ? 0 : ((stream % streams) * intervalMs) / streams;
+}
+
+/**
+ * The emulators of a live run: FLOWLOG_LOCAL_EMULATORS when set, else a child process, so the host and the
+ * app get one core and Azurite and the hub the other (local/README.md).
+ */
+export function liveEmulatorMode(asked?: EmulatorMode): EmulatorMode {
+  return asked ?? (process.env[EMULATORS_SETTING] === undefined ? 'child' : emulatorMode());
+}
+
 /** Delays of Event Grid-like redeliveries of an event whose function invocation failed. */
 const REDELIVERY_MS = [2000, 5000, 10_000];
 
@@ -108,7 +135,7 @@ export class LiveSession {
   private phase: LivePhase = 'starting';
   private stopping: Promise<LiveResult> | undefined;
   private writerLoop: Promise<void> = Promise.resolve();
-  private wake: (() => void) | undefined;
+  private readonly wakers = new Set<() => void>();
   private sweeping = false;
   private sweeps = 0;
   private dataTime: string | null = null;
@@ -133,6 +160,7 @@ export class LiveSession {
     say('starting the offline stack (Azurite, Event Hubs, Functions host with the app)…');
     const t0 = Date.now();
     const stack = await startOfflineStack({
+      emulators: liveEmulatorMode(options.emulators),
       // A long run would otherwise hold every event the hub ever received (~7 KB each).
       retainEvents: options.retainEvents ?? 20_000,
       azurite: { blobGcIntervalMs: options.azuriteGcMs ?? 10_000 },
@@ -222,6 +250,7 @@ export class LiveSession {
 
   private async writeLoop(): Promise<void> {
     const { intervalMs, traffic } = this.options;
+    const spread = this.options.spreadCommits ?? true;
     let due = Date.now();
     while (this.phase === 'running') {
       const records = await traffic.next();
@@ -229,7 +258,15 @@ export class LiveSession {
         if (this.options.stopWhenExhausted) void this.stopWhenCaughtUp();
         return;
       }
-      await Promise.all(records.map((r) => this.write(r)));
+      const tickStart = due;
+      await Promise.all(
+        records.map(async (r) => {
+          // Each NIC commits at its own offset in the tick, as Azure's writers do, not all at once.
+          if (spread)
+            await this.sleepUntil(tickStart + commitOffsetMs(r.stream, traffic.streams, intervalMs));
+          if (this.phase === 'running') await this.write(r);
+        }),
+      );
       due += intervalMs;
       const wait = due - Date.now();
       if (wait < 0) {
@@ -238,20 +275,25 @@ export class LiveSession {
         due = Date.now();
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          this.wake = undefined;
-          resolve();
-        }, wait);
-        this.timers.add(timer);
-        this.wake = () => {
-          clearTimeout(timer);
-          this.timers.delete(timer);
-          resolve();
-        };
-      });
+      await this.sleepUntil(due);
     }
+  }
+
+  /** Waits until `at`; stop() wakes every waiter at once. */
+  private sleepUntil(at: number): Promise<void> {
+    const wait = at - Date.now();
+    if (wait <= 0 || this.phase !== 'running') return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, wait);
+      this.timers.add(timer);
+      this.wakers.add(wake);
+    });
   }
 
   private track(r: TrafficRecord): TrackedBlob {
@@ -516,7 +558,7 @@ export class LiveSession {
     const drainStarted = Date.now();
     this.phase = 'draining';
     this.model.setPhase('draining');
-    this.wake?.();
+    for (const wake of [...this.wakers]) wake();
     await this.writerLoop.catch(() => undefined);
     // Redeliveries still waiting are dropped: the sweep below finds whatever they would have told.
     for (const t of this.timers) clearTimeout(t);
