@@ -145,6 +145,24 @@ export interface SummaryEnricherLike {
   reused?(rows: number): void;
   /** Changes whenever the enricher's data changes: fields rendered before are dropped then. */
   readonly generation?: number;
+  /**
+   * Set by an enricher whose per-side fields come from one immutable object per address (domain/enrich's
+   * AddressFacts): the objects the last `enrich` call wrote the source and destination fields from. The
+   * encoder keeps each side's rendered bytes on them, so fields are rendered once per distinct facts,
+   * not once per address.
+   */
+  readonly lastSrcSides?: RenderedSides;
+  readonly lastDstSides?: RenderedSides;
+}
+
+/**
+ * Where an encoder keeps the rendered src… and dst… fields of one enricher facts object. The object must
+ * never change its fields once handed out (a new one is made instead), and must belong to the enricher's
+ * current `generation`.
+ */
+export interface RenderedSides {
+  srcRendered: Uint8Array | undefined;
+  dstRendered: Uint8Array | undefined;
 }
 
 /**
@@ -510,7 +528,7 @@ export class NdjsonEncoder {
             const s = this.fillAddressesAndPort(reader, a);
             enricher.enrich(s);
             const from = this.length;
-            this.writeEnrichment(s);
+            this.writeEnrichment(s, enricher);
             if (useTails) {
               this.tailsAdded++;
               tails.add(slot, b, src, dstEnd, code & 0xffffff, this.buffer, from, this.length, addressHash);
@@ -688,14 +706,33 @@ export class NdjsonEncoder {
    * address, so their bytes are kept per address and reused while the enricher gives the same values
    * (compared with ===; enrichers hand out the same cached strings for an address).
    */
-  private writeEnrichment(s: FlowSummary): void {
+  private writeEnrichment(s: FlowSummary, sides?: SummaryEnricherLike): void {
     if (ENRICHMENT_PLAN === null) {
       this.writeText(renderEnrichment(s, strFn, numFn));
       return;
     }
     const plan = ENRICHMENT_PLAN;
-    const src = sideBytes(this.srcSides, s.srcIp, s, plan.src);
-    const dst = sideBytes(this.dstSides, s.dstIp, s, plan.dst);
+    let src: Uint8Array;
+    let dst: Uint8Array;
+    const srcSides = sides?.lastSrcSides;
+    const dstSides = sides?.lastDstSides;
+    if (srcSides !== undefined && dstSides !== undefined) {
+      let srcRendered = srcSides.srcRendered;
+      if (srcRendered === undefined) {
+        srcRendered = utf8(plan.src.render(s, strFn, numFn));
+        srcSides.srcRendered = srcRendered;
+      }
+      let dstRendered = dstSides.dstRendered;
+      if (dstRendered === undefined) {
+        dstRendered = utf8(plan.dst.render(s, strFn, numFn));
+        dstSides.dstRendered = dstRendered;
+      }
+      src = srcRendered;
+      dst = dstRendered;
+    } else {
+      src = sideBytes(this.srcSides, s.srcIp, s, plan.src);
+      dst = sideBytes(this.dstSides, s.dstIp, s, plan.dst);
+    }
     let byFlow = this.restBytes.get(s.flowType);
     if (byFlow === undefined) {
       byFlow = new Map();

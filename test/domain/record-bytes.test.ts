@@ -13,6 +13,7 @@ import type { FlowSummary } from '../../domain/summary/schema';
 import {
   FAST_RECORD_PATH,
   NdjsonEncoder,
+  type RenderedSides,
   type SummaryEnricherLike,
   serializeSummary,
 } from '../../domain/summary/serialize';
@@ -216,6 +217,53 @@ describe('batch fast path (RecordBytesReader + NdjsonEncoder.appendRecord)', () 
       assert.equal(enriched + reused, rows);
       assert.ok(reused > 0, 'some rows repeat (addresses, port, protocol)');
     }
+  });
+
+  test('an enricher handing out facts objects: each side rendered once per object, same bytes', () => {
+    // Facts objects shared by many addresses (as domain/enrich's interned AddressFacts are).
+    const sides = Array.from({ length: 3 }, (_, k) => ({
+      srcRendered: undefined as Uint8Array | undefined,
+      dstRendered: undefined as Uint8Array | undefined,
+      country: ['NL', null, 'DE'][k] ?? null,
+      asOrg: [`org "${k}"`, 'Ünï', null][k] ?? null,
+    }));
+    const sideOf = (address: string) => sides[address.length % 3]!;
+    let renders = 0;
+    const keyed: SummaryEnricherLike & { lastSrcSides: RenderedSides; lastDstSides: RenderedSides } = {
+      fieldsDependOnAddressesAndPort: true,
+      lastSrcSides: sides[0]!,
+      lastDstSides: sides[0]!,
+      enrich(x) {
+        const src = sideOf(x.srcIp);
+        const dst = sideOf(x.dstIp);
+        this.lastSrcSides = src;
+        this.lastDstSides = dst;
+        x.srcCountry = src.country;
+        x.srcAsOrg = src.asOrg;
+        x.dstCountry = dst.country;
+        x.dstAsOrg = dst.asOrg;
+        x.flowType = `${src.country}>${dst.country}`;
+        x.l7Protocol = `${x.protocol}/${x.dstPort}`;
+      },
+    };
+    for (const blob of simulated(31, 1, 1)) {
+      for (const side of sides) {
+        side.srcRendered = undefined;
+        side.dstRendered = undefined;
+      }
+      const a = general(blob.bytes, blob.name, 60, blob.bytes.length, keyed);
+      const b = fast(blob.bytes, blob.name, 60, 10_000, keyed);
+      assert.equal(b.ndjson, a.ndjson);
+      for (const side of sides) {
+        if (side.srcRendered !== undefined) {
+          renders++;
+          const text = decoder.decode(side.srcRendered);
+          assert.ok(text === '' || text.startsWith(',"src'), text);
+          if (side.country !== null) assert.ok(text.includes(`"srcCountry":"${side.country}"`), text);
+        }
+      }
+    }
+    assert.ok(renders > 0, 'the encoder kept rendered sides on the facts objects');
   });
 
   test('property: any record, well-formed or mutated, gives the same bytes, problems and stats', () => {

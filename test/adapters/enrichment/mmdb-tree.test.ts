@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { Reader, type Response } from 'maxmind';
 import { defaultGeoIp, openMmdb } from '../../../adapters/enrichment/index';
 import { GEO_FIELDS, geoFromRecord, mmdbLookup } from '../../../adapters/enrichment/mmdb';
-import { formatIp, parseIp } from '../../../domain/enrich/index';
+import { formatIp, type IpAddress, parseIp } from '../../../domain/enrich/index';
 
 /** Addresses for one file: random IPv4 (and for an IPv6 file IPv6 in allocated space, anywhere, mapped). */
 function sample(v6: boolean, runs: number, seed: number): string[] {
@@ -74,5 +74,28 @@ describe('our MMDB tree walk and decoder against the maxmind package (installed 
       assert.ok(opened.bytesRead() < size / 4, `read ${opened.bytesRead()} of ${size} bytes`);
       opened.tree.close();
     }
+  });
+
+  test('past 1 MiB read on demand the rest of the file is read in the background, and lookups agree', async () => {
+    const path = files[0]!;
+    const opened = await openMmdb(path, 'GeoIP City');
+    const size = statSync(path).size;
+    const lookup = mmdbLookup([opened], geoFromRecord, GEO_FIELDS);
+    const addresses = sample(opened.ipVersion === 6, 3000, 11)
+      .map((text) => parseIp(text))
+      .filter((a): a is IpAddress => a !== null && (a.family === 4 || opened.ipVersion === 6));
+    for (const a of addresses) lookup(a);
+    assert.ok(opened.bytesRead() >= 1 << 20, `read ${opened.bytesRead()} on demand`);
+    assert.ok(opened.bytesRead() < size, 'not all of it synchronously');
+    for (let i = 0; i < 400 && opened.bytesRead() < size; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(opened.bytesRead(), size, 'the whole file was read ahead');
+    // Addresses not looked up before: their pages came from the read-ahead; maxmind's reader agrees.
+    const full = new Reader<Response>(readFileSync(path));
+    for (const text of sample(false, 2000, 12)) {
+      const a = parseIp(text);
+      if (a === null || a.family !== 4) continue;
+      assert.deepEqual(lookup(a), geoFromRecord(full.get(formatIp(a))), text);
+    }
+    opened.tree.close();
   });
 });

@@ -277,6 +277,36 @@ describe('flow types and the enricher', () => {
     assert.equal(asked.length, 6, 'three public addresses, GeoIP + ASN once each');
   });
 
+  test('addresses whose lookups give the same objects share one facts object; others do not', () => {
+    // Shared lookup results, as the MMDB reader (one object per record) and the ASN table (one per ASN) give.
+    const paris: GeoInfo = { country: 'FR', city: 'Paris', lat: 48.85, lon: 2.35 };
+    const lyon: GeoInfo = { country: 'FR', city: 'Lyon', lat: 45.76, lon: 4.84 };
+    const orange: AsnInfo = { asn: 3215, org: 'Orange' };
+    const free: AsnInfo = { asn: 12322, org: 'Free SAS' };
+    const geo = (a: IpAddress) => (formatIp(a).startsWith('90.') ? paris : lyon);
+    const asn = (a: IpAddress) => (formatIp(a).endsWith('.1') ? orange : free);
+    const e = new Enricher({ geo, asn });
+    const sidesOf = (address: string) => {
+      e.enrich(emptySummary({ srcIp: address, dstIp: '10.0.0.4' }));
+      return e.lastSrcSides;
+    };
+    const a = sidesOf('90.1.2.1');
+    const b = sidesOf('90.7.7.1');
+    assert.equal(b, a, 'same GeoIP record, ASN and side class: one object');
+    assert.notEqual(sidesOf('90.1.2.2'), a, 'other ASN');
+    assert.notEqual(sidesOf('91.1.2.1'), a, 'other GeoIP record');
+    const s = emptySummary({ srcIp: '90.7.7.1', dstIp: '91.0.0.2' });
+    e.enrich(s);
+    assert.equal(s.srcCity, 'Paris');
+    assert.equal(s.srcAsOrg, 'Orange');
+    assert.equal(s.dstCity, 'Lyon');
+    assert.equal(s.dstAsn, 12322);
+    assert.equal(e.lastDstSides, sidesOf('91.5.5.2'));
+    // New data: new facts objects (an encoder's rendered bytes on the old ones are not reused).
+    e.replaceSources({ geo });
+    assert.notEqual(sidesOf('90.1.2.1'), a);
+  });
+
   test('cache cap empties the cache; replacing sources empties it too', () => {
     const fake = fakeLookups();
     const e = new Enricher({ geo: fake.geo, asn: fake.asn }, { maxCacheEntries: 2 });
