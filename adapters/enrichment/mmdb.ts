@@ -205,6 +205,21 @@ function num(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+/**
+ * A coordinate as the database means it. DB-IP's MMDB files store coordinates as 32-bit floats, which
+ * widen to doubles like 34.199798583984375 for the source's 34.1998: 11 digits of noise, rendered into
+ * every row. A value a float32 holds exactly is given as the shortest decimal that reads back to the same
+ * float32 (a double stored as such, GeoLite2's, is left as it is: it is not exactly a float32).
+ */
+export function coordinate(value: number | null): number | null {
+  if (value === null || Math.fround(value) !== value) return value;
+  for (let digits = 1; digits < 10; digits++) {
+    const shorter = Number(value.toPrecision(digits));
+    if (Math.fround(shorter) === value) return shorter;
+  }
+  return value;
+}
+
 /** A number, or a number written as text (IPinfo stores coordinates as strings). */
 function numOrText(value: unknown): number | null {
   if (typeof value === 'string' && value.trim() !== '') {
@@ -280,7 +295,12 @@ export function geoFromRecord(record: unknown): GeoInfo | null {
     lon = isRecord(loc) ? num(loc['longitude']) : null;
   }
   if (country === null && city === null && lat === null && lon === null) return null;
-  return { country: country === null ? null : country.toUpperCase(), city, lat, lon };
+  return {
+    country: country === null ? null : country.toUpperCase(),
+    city,
+    lat: coordinate(lat),
+    lon: coordinate(lon),
+  };
 }
 
 /** `15169`, or IPinfo's `AS15169` text; null for anything else. */

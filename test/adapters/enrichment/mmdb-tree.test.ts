@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Reader, type Response } from 'maxmind';
 import { defaultGeoIp, openMmdb } from '../../../adapters/enrichment/index';
-import { GEO_FIELDS, geoFromRecord, mmdbLookup } from '../../../adapters/enrichment/mmdb';
+import { coordinate, GEO_FIELDS, geoFromRecord, mmdbLookup } from '../../../adapters/enrichment/mmdb';
 import { formatIp, type IpAddress, parseIp } from '../../../domain/enrich/index';
 
 /** Addresses for one file: random IPv4 (and for an IPv6 file IPv6 in allocated space, anywhere, mapped). */
@@ -96,6 +96,42 @@ describe('our MMDB tree walk and decoder against the maxmind package (installed 
       if (a === null || a.family !== 4) continue;
       assert.deepEqual(lookup(a), geoFromRecord(full.get(formatIp(a))), text);
     }
+    opened.tree.close();
+  });
+
+  test('coordinates: a float32 value as its shortest decimal, a double as it is', () => {
+    assert.equal(coordinate(34.199798583984375), 34.1998);
+    assert.equal(coordinate(-118.34400177001953), -118.344);
+    assert.equal(coordinate(Math.fround(52.3676)), 52.3676);
+    assert.equal(coordinate(37.751), 37.751, 'a double (GeoLite2) is not exactly a float32');
+    assert.equal(coordinate(48.5), 48.5);
+    assert.equal(coordinate(null), null);
+    fc.assert(
+      fc.property(fc.float({ noNaN: true, noDefaultInfinity: true }), (f) => {
+        const c = coordinate(f);
+        assert.ok(c !== null && Math.fround(c) === f, `${f} → ${c}`);
+        assert.ok(String(c).length <= String(f).length, `${f} → ${c}`);
+      }),
+    );
+  });
+
+  test('DB-IP coordinates (float32 in the file) come out short, and read back to the stored value', async () => {
+    const path = files[0]!;
+    const opened = await openMmdb(path, 'GeoIP City');
+    const full = new Reader<Response>(readFileSync(path));
+    const lookup = mmdbLookup([opened], geoFromRecord, GEO_FIELDS);
+    let checked = 0;
+    for (const text of sample(false, 500, 5)) {
+      const a = parseIp(text);
+      if (a === null || a.family !== 4) continue;
+      const geo = lookup(a);
+      const raw = full.get(formatIp(a)) as { latitude?: number } | null;
+      if (geo?.lat == null || typeof raw?.latitude !== 'number') continue;
+      assert.equal(Math.fround(geo.lat), Math.fround(raw.latitude), text);
+      assert.ok(String(geo.lat).replace(/^-/, '').length <= 10, `${text}: ${geo.lat}`);
+      checked++;
+    }
+    assert.ok(checked > 100, `${checked} coordinates checked`);
     opened.tree.close();
   });
 });
