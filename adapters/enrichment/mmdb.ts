@@ -213,11 +213,12 @@ function num(value: unknown): number | null {
  */
 export function coordinate(value: number | null): number | null {
   if (value === null || Math.fround(value) !== value) return value;
-  for (let digits = 1; digits < 10; digits++) {
-    const shorter = Number(value.toPrecision(digits));
-    if (Math.fround(shorter) === value) return shorter;
-  }
-  return value;
+  // Coordinates need 5 to 8 digits: find the first that reads back from 6, down or up (≤ 3 tries mostly).
+  const readsBack = (digits: number) => Math.fround(Number(value.toPrecision(digits))) === value;
+  let digits = 6;
+  if (readsBack(digits)) while (digits > 1 && readsBack(digits - 1)) digits--;
+  else while (digits < 9 && !readsBack(digits)) digits++;
+  return Number(value.toPrecision(digits));
 }
 
 /** A number, or a number written as text (IPinfo stores coordinates as strings). */

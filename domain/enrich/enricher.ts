@@ -218,13 +218,8 @@ export class Enricher implements SummaryEnricher {
   private hits = 0;
   private misses = 0;
   private resets = 0;
-  /**
-   * The fields of a summary depend only on its addresses, port and protocol (see SummaryEnricherLike in
-   * domain/summary/serialize.ts): an encoder may render them once per combination and reuse them while
-   * `generation` stays the same (it changes when the data is replaced).
-   */
+  /** The fields of a summary depend only on its addresses, port and protocol (see SummaryEnricherLike). */
   readonly fieldsDependOnAddressesAndPort = true;
-  generation = 0;
 
   /** The facts the last `enrich` wrote for the source address (see AddressFacts). */
   get lastSrcSides(): RenderedSides {
@@ -302,13 +297,6 @@ export class Enricher implements SummaryEnricher {
     this.interned = new Map();
     this.forgetLast();
     this.resets++;
-    this.generation++;
-  }
-
-  /** Rows that got the fields rendered for an earlier row with the same addresses, port and protocol. */
-  reused(rows: number): void {
-    this.summaries += rows;
-    this.hits += 2 * rows;
   }
 
   private forgetLast(): void {

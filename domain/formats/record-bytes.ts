@@ -107,8 +107,6 @@ export interface AggregatedRecord {
   readonly accSrc: Int32Array;
   readonly accSrcEnd: Int32Array;
   readonly accDstEnd: Int32Array;
-  /** FNV-1a (32-bit) of the accumulator's `src,dst` bytes, as RowTails.addressHash computes it. */
-  readonly accAddressHash: Int32Array;
   readonly sums: Float64Array;
   readonly tuples: number;
 }
@@ -144,7 +142,6 @@ export class RecordBytesReader implements AggregatedRecord {
   sums = new Float64Array(1024 * SUM_STRIDE);
   private accGroup = new Int32Array(1024);
   private accHash = new Int32Array(1024);
-  accAddressHash = new Int32Array(1024);
   private accSlot = new Int32Array(1024);
   /** Open addressing: accumulator index + 1, 0 empty. */
   private slots = new Int32Array(4096);
@@ -720,7 +717,6 @@ export class RecordBytesReader implements AggregatedRecord {
       }
       if (c !== COMMA || p === dst) throw GIVE_UP;
       const dstEnd = p;
-      const addressHash = h;
       p++;
 
       // source port: digits 0-65535 (not in the key)
@@ -862,7 +858,6 @@ export class RecordBytesReader implements AggregatedRecord {
       }
       if (acc < 0) {
         acc = this.addAccumulator(group, h, slot, code, windowStart, src, srcEnd, dstEnd);
-        this.accAddressHash[acc] = addressHash;
         const s = this.sums;
         const o = acc * SUM_STRIDE;
         s[o] = 1;
@@ -937,7 +932,6 @@ export class RecordBytesReader implements AggregatedRecord {
     this.accDstEnd = grow32(this.accDstEnd, n);
     this.accGroup = grow32(this.accGroup, n);
     this.accHash = grow32(this.accHash, n);
-    this.accAddressHash = grow32(this.accAddressHash, n);
     this.accSlot = grow32(this.accSlot, n);
     const w = new Float64Array(n);
     w.set(this.accWindow);

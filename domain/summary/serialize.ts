@@ -137,19 +137,17 @@ export interface SummaryEnricherLike {
   enrich(summary: FlowSummary): void;
   /**
    * Set by an enricher whose fields depend only on a row's srcIp, dstIp, dstPort and protocol (as
-   * domain/enrich's do, between data reloads): appendRecord then renders the fields once per such
-   * combination and reuses the bytes for the rows repeating it, calling `reused` instead of `enrich`.
+   * domain/enrich's do): appendRecord then hands it a summary with only those set (no id, window or
+   * measure strings are made for it).
    */
   readonly fieldsDependOnAddressesAndPort?: boolean;
-  /** `rows` rows got fields rendered for an earlier row (counted once per record written). */
-  reused?(rows: number): void;
-  /** Changes whenever the enricher's data changes: fields rendered before are dropped then. */
-  readonly generation?: number;
   /**
    * Set by an enricher whose per-side fields come from one immutable object per address (domain/enrich's
    * AddressFacts): the objects the last `enrich` call wrote the source and destination fields from. The
    * encoder keeps each side's rendered bytes on them, so fields are rendered once per distinct facts,
-   * not once per address.
+   * not once per address. (A cache of rendered fields per (addresses, port, protocol) was tried before
+   * this: with cheap sides it saved nothing on repetitive traffic and cost ~0.35 s on an internet-facing
+   * NIC's hour, where combinations rarely repeat.)
    */
   readonly lastSrcSides?: RenderedSides;
   readonly lastDstSides?: RenderedSides;
@@ -157,23 +155,12 @@ export interface SummaryEnricherLike {
 
 /**
  * Where an encoder keeps the rendered src… and dst… fields of one enricher facts object. The object must
- * never change its fields once handed out (a new one is made instead), and must belong to the enricher's
- * current `generation`.
+ * never change its fields once handed out (new data: new objects).
  */
 export interface RenderedSides {
   srcRendered: Uint8Array | undefined;
   dstRendered: Uint8Array | undefined;
 }
-
-/**
- * Rendered enrichment fields kept per (srcIp, dstIp, dstPort, protocol) before the table is emptied: each
- * is ~0.5 KB, and with many distinct addresses most combinations never repeat (64 Ki ≈ 32 MB).
- */
-const ROW_TAILS_LIMIT = 65_536;
-/** See NdjsonEncoder.tailsPaying. */
-const TAILS_SAMPLE = 8192;
-const TAILS_MIN_REUSE = 0.25;
-const TAILS_PAUSE = 65_536;
 
 /** Where a record read by RecordBytesReader came from: what its summaries' ids and identity fields need. */
 export interface RecordPlace {
@@ -396,17 +383,9 @@ export class NdjsonEncoder {
   private idText = new Uint8Array(512);
   private readonly middles = new Map<number, Middle>();
   private readonly addresses = new AddressStrings();
-  /** Enrichment fields (and line end) by (srcIp, dstIp, dstPort, protocol) (see SummaryEnricherLike). */
-  private readonly rowTails = new RowTails(ROW_TAILS_LIMIT);
-  /** The enricher generation the kept tails were rendered with. */
-  private tailsGeneration: number | undefined;
   private readonly srcSides = new Map<string, SideMemo>();
   private readonly dstSides = new Map<string, SideMemo>();
   private readonly restBytes = new Map<string | null, Map<string | null, Uint8Array>>();
-  /** Rows since the last check that added to / reused from rowTails, and rows left with it paused. */
-  private tailsAdded = 0;
-  private tailsReused = 0;
-  private tailsPausedFor = 0;
   /** The summary handed to an enricher by appendRecord, reused for every row. */
   private scratch: FlowSummary | undefined;
 
@@ -455,13 +434,7 @@ export class NdjsonEncoder {
     // (not LOG_TYPE_OF[layout]: a keyed load that deoptimizes when the second layout shows up)
     const logType = reader.layout === 'vnet-v4' ? 'vnet' : 'nsg';
     const b = reader.bytes;
-    if (enricher?.fieldsDependOnAddressesAndPort && enricher.generation !== this.tailsGeneration) {
-      // The enricher's data changed: fields rendered before may be wrong now.
-      this.rowTails.clear();
-      this.tailsGeneration = enricher.generation;
-    }
     let written = 0;
-    let reused = 0;
     for (let g = 0; g < reader.groupCount; g++) {
       let a = reader.groupFirst[g]!;
       if (a < 0) continue;
@@ -514,26 +487,9 @@ export class NdjsonEncoder {
         }
         this.length = o;
         if (enricher?.fieldsDependOnAddressesAndPort) {
-          const tails = this.rowTails;
-          const addressHash = reader.accAddressHash[a]!;
-          const useTails = this.tailsPaying();
-          const slot = useTails ? tails.find(b, src, dstEnd, code & 0xffffff, addressHash) : -1;
-          if (slot >= 0) {
-            reused++;
-            this.tailsReused++;
-            this.reserve(tails.tailLength(slot));
-            this.length = tails.copyTail(slot, this.buffer, this.length);
-          } else {
-            // Only what the fields depend on: the addresses, port and protocol.
-            const s = this.fillAddressesAndPort(reader, a);
-            enricher.enrich(s);
-            const from = this.length;
-            this.writeEnrichment(s, enricher);
-            if (useTails) {
-              this.tailsAdded++;
-              tails.add(slot, b, src, dstEnd, code & 0xffffff, this.buffer, from, this.length, addressHash);
-            }
-          }
+          const s = this.fillAddressesAndPort(reader, a);
+          enricher.enrich(s);
+          this.writeEnrichment(s, enricher);
         } else if (enricher) {
           const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
           enricher.enrich(s);
@@ -546,32 +502,7 @@ export class NdjsonEncoder {
         written++;
       }
     }
-    if (reused > 0) enricher?.reused?.(reused);
     return written;
-  }
-
-  /**
-   * Whether keeping rendered tails pays: on traffic where (addresses, port, protocol) combinations rarely
-   * repeat (an internet-facing NIC's long tail) every probe and copy into the table is work no row reuses.
-   * Measured over windows of TAILS_SAMPLE rows: below TAILS_MIN_REUSE reuse the table is left alone for
-   * the next TAILS_PAUSE rows, then tried again (traffic changes).
-   */
-  private tailsPaying(): boolean {
-    if (this.tailsPausedFor > 0) {
-      this.tailsPausedFor--;
-      return false;
-    }
-    const seen = this.tailsAdded + this.tailsReused;
-    if (seen >= TAILS_SAMPLE) {
-      const paying = this.tailsReused >= TAILS_MIN_REUSE * seen;
-      this.tailsAdded = 0;
-      this.tailsReused = 0;
-      if (!paying) {
-        this.tailsPausedFor = TAILS_PAUSE;
-        return false;
-      }
-    }
-    return true;
   }
 
   /**
@@ -783,183 +714,27 @@ const hexText = new Function(
 ) as (b: Uint8Array, o: number) => string;
 
 /**
- * Rendered enrichment tails by the row's address bytes (`src,dst` as they stand in the record) and
- * `dstPort | protocol << 16`: an open-addressing table over the bytes, so a row that repeats a combination
- * costs one probe, one compare and one copy, without making address strings or walking maps. Keys and
- * tails live in one byte pool (no object per entry: with many distinct addresses most combinations are
- * new, and an allocation each kept the collector busy). Emptied when `limit` entries are reached.
+ * Slots of AddressStrings (3 MiB of key bytes): with an internet-facing NIC's long tail (~100,000
+ * distinct addresses in an hour) 4,096 slots lost most addresses before they came back, and each new
+ * string for a known address is one more allocation and one more string hashed by the enricher's Map.
  */
-export class RowTails {
-  private mask = (1 << 12) - 1;
-  private hashes = new Int32Array(1 << 12);
-  private codes = new Int32Array(1 << 12);
-  /** Where each slot's key bytes start in `pool` (its tail follows them); -1: empty slot. */
-  private keyAt = new Int32Array(1 << 12).fill(-1);
-  private keyLength = new Int32Array(1 << 12);
-  private tailLengths = new Int32Array(1 << 12);
-  /** A view of each tail, made at its first reuse (entries never reused, the long tail, get none). */
-  private views: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(1 << 12);
-  private pool = new Uint8Array(1 << 16);
-  private poolLength = 0;
-  private count = 0;
-  private readonly limit: number;
-
-  constructor(limit: number) {
-    this.limit = limit;
-  }
-
-  /** FNV-1a of the key bytes: what RecordBytesReader keeps per row (accAddressHash), so rows skip it. */
-  static addressHash(b: Uint8Array, start: number, end: number): number {
-    let h = 0x811c9dc5 | 0;
-    for (let k = start; k < end; k++) h = Math.imul(h ^ b[k]!, 16777619);
-    return h;
-  }
-
-  private static slotHash(addressHash: number, code: number): number {
-    const h = addressHash ^ Math.imul(code, 0x9e3779b1);
-    return (h ^ (h >>> 15)) | 0;
-  }
-
-  /**
-   * The slot holding the key (≥ 0), or -(the slot to add it at) - 1. `addressHash` must be
-   * RowTails.addressHash(b, start, end) (the reader's accAddressHash of the row).
-   */
-  find(
-    b: Uint8Array,
-    start: number,
-    end: number,
-    code: number,
-    addressHash = RowTails.addressHash(b, start, end),
-  ): number {
-    const h = RowTails.slotHash(addressHash, code);
-    const n = end - start;
-    // Fields in locals: loads V8 would otherwise repeat in the loops.
-    const { mask, keyAt, hashes, codes, keyLength, pool } = this;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const at = keyAt[slot]!;
-      if (at < 0) return -slot - 1;
-      if (hashes[slot] !== h || codes[slot] !== code || keyLength[slot] !== n) continue;
-      let k = 0;
-      while (k < n && pool[at + k] === b[start + k]) k++;
-      if (k === n) return slot;
-    }
-  }
-
-  /** Bytes of the tail in a slot `find` returned. */
-  tailLength(slot: number): number {
-    return this.tailLengths[slot]!;
-  }
-
-  /** Copies the tail of a slot to dst[at...]; returns the index after it. */
-  copyTail(slot: number, dst: Uint8Array, at: number): number {
-    let view = this.views[slot];
-    if (view === undefined) {
-      view = this.tailAt(slot);
-      this.views[slot] = view;
-    }
-    dst.set(view, at);
-    return at + view.length;
-  }
-
-  /** The tail of a slot, as a view into the pool (valid until the next add). */
-  tailAt(slot: number): Uint8Array {
-    const from = this.keyAt[slot]! + this.keyLength[slot]!;
-    return this.pool.subarray(from, from + this.tailLengths[slot]!);
-  }
-
-  /** Adds a key that `find` did not find (`missing` is what it returned), with the tail tail[from, to). */
-  add(
-    missing: number,
-    b: Uint8Array,
-    start: number,
-    end: number,
-    code: number,
-    tail: Uint8Array,
-    from: number,
-    to: number,
-    addressHash = RowTails.addressHash(b, start, end),
-  ): void {
-    let slot = -missing - 1;
-    if (this.count >= this.limit || (this.count + 1) * 2 > this.mask + 1) {
-      if (this.count >= this.limit) this.clear();
-      else this.grow();
-      slot = -this.find(b, start, end, code, addressHash) - 1;
-    }
-    const n = end - start;
-    const need = n + (to - from);
-    if (this.poolLength + need > this.pool.length) {
-      const grown = new Uint8Array(Math.max(this.pool.length * 2, this.poolLength + need));
-      grown.set(this.pool.subarray(0, this.poolLength));
-      this.pool = grown;
-      this.views.fill(undefined); // views of the old pool would keep it alive
-    }
-    const pool = this.pool;
-    let o = this.poolLength;
-    for (let k = start; k < end; k++) pool[o++] = b[k]!;
-    pool.set(tail.subarray(from, to), o);
-    this.hashes[slot] = RowTails.slotHash(addressHash, code);
-    this.codes[slot] = code;
-    this.keyAt[slot] = this.poolLength;
-    this.keyLength[slot] = n;
-    this.tailLengths[slot] = to - from;
-    this.views[slot] = undefined;
-    this.poolLength += need;
-    this.count++;
-  }
-
-  private grow(): void {
-    const old = {
-      hashes: this.hashes,
-      codes: this.codes,
-      keyAt: this.keyAt,
-      keyLength: this.keyLength,
-      tailLengths: this.tailLengths,
-      views: this.views,
-    };
-    const size = (this.mask + 1) * 2;
-    this.mask = size - 1;
-    this.hashes = new Int32Array(size);
-    this.codes = new Int32Array(size);
-    this.keyAt = new Int32Array(size).fill(-1);
-    this.keyLength = new Int32Array(size);
-    this.tailLengths = new Int32Array(size);
-    this.views = new Array<Uint8Array | undefined>(size);
-    for (let i = 0; i < old.keyAt.length; i++) {
-      if (old.keyAt[i]! < 0) continue;
-      let slot = old.hashes[i]! & this.mask;
-      while (this.keyAt[slot]! >= 0) slot = (slot + 1) & this.mask;
-      this.hashes[slot] = old.hashes[i]!;
-      this.codes[slot] = old.codes[i]!;
-      this.keyAt[slot] = old.keyAt[i]!;
-      this.keyLength[slot] = old.keyLength[i]!;
-      this.tailLengths[slot] = old.tailLengths[i]!;
-      this.views[slot] = old.views[i];
-    }
-  }
-
-  clear(): void {
-    this.keyAt.fill(-1);
-    this.views.fill(undefined);
-    this.poolLength = 0;
-    this.count = 0;
-  }
-}
+const ADDRESS_SLOTS = 1 << 16;
 
 /**
  * Strings of the ASCII addresses met in records, so that a row's srcIp/dstIp string is built once per
- * address rather than once per row (and the enricher's cache sees the same string objects). A small
+ * address rather than once per row (and the enricher's cache sees the same string objects). A
  * direct-mapped table: a slot holds the last address that hashed to it.
  */
 class AddressStrings {
-  private readonly texts: string[] = new Array<string>(4096).fill('');
-  private readonly bytes: Uint8Array = new Uint8Array(4096 * 48);
+  private readonly texts: string[] = new Array<string>(ADDRESS_SLOTS).fill('');
+  private readonly bytes: Uint8Array = new Uint8Array(ADDRESS_SLOTS * 48);
 
   text(b: Uint8Array, start: number, end: number): string {
     const n = end - start;
     if (n > 47) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
     let h = 0x811c9dc5 | 0;
     for (let k = start; k < end; k++) h = Math.imul(h ^ b[k]!, 16777619);
-    const slot = (h ^ (h >>> 15)) & 4095;
+    const slot = (h ^ (h >>> 15)) & (ADDRESS_SLOTS - 1);
     const at = slot * 48;
     const cache = this.bytes;
     let same = cache[at] === n;
