@@ -40,8 +40,12 @@ export interface LedgerRow {
  */
 export interface LedgerQuery {
   readonly state?: BlobHealth;
+  /** These hour partitions (at most 15: Azure Tables allow 15 comparisons in a filter). */
   readonly hours?: readonly string[];
+  /** Partitions from this hour on (hourPartition text; with beforeHour, a range of any length). */
+  readonly fromHour?: string;
   readonly beforeHour?: string;
+  /** Rows returned at most (default 5,000). */
   readonly limit?: number;
 }
 
@@ -219,12 +223,17 @@ export class Ledger {
    * first, at most `limit`.
    */
   async list(query: LedgerQuery = {}): Promise<LedgerRow[]> {
-    const { state, hours, beforeHour, limit = 5000 } = query;
+    const { state, hours, fromHour, beforeHour, limit = 5000 } = query;
+    if (hours && hours.length > 15)
+      throw new RangeError(
+        `ledger query for ${hours.length} hours: use fromHour/beforeHour (at most 15 listed)`,
+      );
     const table = await this.table();
     const clauses: string[] = [];
     const quoted = (v: string) => `'${v.replace(/'/g, '')}'`;
     if (hours && hours.length > 0)
       clauses.push(`(${hours.map((h) => `PartitionKey eq ${quoted(h)}`).join(' or ')})`);
+    if (fromHour) clauses.push(`PartitionKey ge ${quoted(fromHour)}`);
     if (beforeHour) clauses.push(`PartitionKey lt ${quoted(beforeHour)}`);
     if (state) clauses.push(`state eq ${quoted(state)}`);
     const rows: LedgerRow[] = [];

@@ -25,22 +25,46 @@ export interface SweepResult {
   readonly settled: string[];
 }
 
+export interface SweepOptions {
+  /**
+   * Hours looked at, ending with the current one (default 2: the current and previous hour, every two
+   * minutes). The trigger's hourly pass looks back DEEP_SWEEP_HOURS.
+   */
+  readonly hours?: number;
+}
+
 /**
- * Finds blobs of the current and previous hour whose committed length is ahead of what was read, and pokes
- * them like an event would. Event Grid can deliver late (documented: hours) or not at all, and the
- * previous hour's blob keeps receiving its last blocks after the hour turns. A blob read to its end whose
- * hour and grace are over is marked complete instead (settleHour), without a run.
+ * Hours the hourly deep sweep looks back (the retention: older finished blobs are forgotten). It catches
+ * what the two-hour sweep cannot: a blob of an older hour whose events were lost while the app was down
+ * for hours (Event Grid gives up after 24 hours, or dead-letters), and a blob whose run failed with a
+ * retryable error after its hour had left the two-hour window (the back-off grows to 60 minutes).
+ */
+export const DEEP_SWEEP_HOURS = 48;
+
+/**
+ * Finds blobs of the last hours (the current and previous one, by default) whose committed length is ahead
+ * of what was read, and pokes them like an event would. Event Grid can deliver late (documented: hours) or
+ * not at all, and the previous hour's blob keeps receiving its last blocks after the hour turns. A blob
+ * read to its end whose hour and grace are over is marked complete instead (settleHour), without a run.
  */
 export async function sweepOnce(
   client: DurableClient,
   services: AppServices,
   now: Date,
   logger: InvocationContext | Console,
+  options: SweepOptions = {},
 ): Promise<SweepResult> {
+  const span = Math.max(1, Math.floor(options.hours ?? 2));
   const hourStart = new Date(Math.floor(now.getTime() / HOUR) * HOUR);
-  const listed = await listFlowLogBlobs(services.config, new Date(hourStart.getTime() - HOUR), hourStart);
-  const hours = [hourPartition(new Date(hourStart.getTime() - HOUR)), hourPartition(hourStart)];
-  const known = new Map((await services.ledger.list({ hours })).map((row) => [row.key, row]));
+  const firstHour = new Date(hourStart.getTime() - (span - 1) * HOUR);
+  const listed = await listFlowLogBlobs(services.config, firstHour, hourStart);
+  // Every row of those hours (a partition range: no row limit, or unknown rows would be poked for nothing).
+  const rows = await services.ledger.list({
+    fromHour: hourPartition(firstHour),
+    beforeHour: hourPartition(new Date(hourStart.getTime() + HOUR)),
+    limit: Number.POSITIVE_INFINITY,
+  });
+  const known = new Map(rows.map((row) => [row.key, row]));
   const poked: string[] = [];
   const deadRuns: string[] = [];
   const settled: string[] = [];
@@ -81,6 +105,7 @@ export async function sweepOnce(
     poked.push(key);
   }
   record(services.counters, logger, {
+    'sweep.deepSweeps': span > 2 ? 1 : 0,
     'sweep.blobsListed': listed.length,
     'sweep.blobsPoked': poked.length,
     'sweep.deadRunsReplaced': deadRuns.length,

@@ -37,6 +37,7 @@ export type MetricName =
   | 'emit.milliseconds'
   | 'enrich.cacheHits'
   | 'enrich.cacheMisses'
+  | 'sweep.deepSweeps'
   | 'sweep.blobsListed'
   | 'sweep.blobsPoked'
   | 'sweep.hoursSettled'
