@@ -66,6 +66,21 @@ interface LokiCollectionProto {
   flowlogSingleRemove?: true;
 }
 
+/** The part of LokiJS's Resultset the lookup fix touches. */
+interface LokiResultset {
+  filteredrows: number[];
+  filterInitialized: boolean;
+  readonly collection: {
+    readonly adaptiveBinaryIndices: boolean;
+    readonly binaryIndices: Record<string, { readonly dirty: boolean } | undefined>;
+    readonly data: readonly Record<string, unknown>[];
+    calculateRange(op: '$eq', prop: string, value: unknown): [number, number];
+    chain(): LokiResultset;
+  };
+  find(query?: unknown, firstOnly?: boolean): LokiResultset;
+  flowlogSelectiveFind?: true;
+}
+
 /**
  * Above this many matches a removal goes back to LokiJS's batch path (one index rebuild for the lot);
  * below, one document at a time with the indexes updated in place is cheaper.
@@ -83,10 +98,7 @@ export const LOKI_SINGLE_REMOVE_MAX = 32;
  * in place, linear): the same documents are removed and every index stays exact, so Azurite answers the
  * same, only sooner.
  */
-function fixLokiRemoval(): void {
-  const lokiPath = require.resolve('lokijs', { paths: [dirname(require.resolve('azurite/package.json'))] });
-  const Loki = require(lokiPath) as { Collection: { prototype: LokiCollectionProto } };
-  const proto = Loki.Collection.prototype;
+function fixLokiRemoval(proto: LokiCollectionProto): void {
   if (proto.flowlogSingleRemove) return;
   proto.findAndRemove = function findAndRemove(this: LokiCollectionProto, query: object): void {
     const docs = this.find(query);
@@ -99,10 +111,88 @@ function fixLokiRemoval(): void {
   proto.flowlogSingleRemove = true;
 }
 
+/** A shorthand equality value LokiJS can look up in a binary index. */
+const isPlainValue = (v: unknown): v is string | number | boolean =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/**
+ * LokiJS answers a query of several fields (`{accountName, containerName, name, snapshot}`, Azurite's
+ * lookup of one blob; `{PartitionKey, RowKey}`, of one table entity) from the binary index of the FIRST
+ * field only and filters the rest linearly. Azurite puts the account (or the partition: one ledger hour)
+ * first, which every document shares, so each lookup scanned every blob or row stored: with 1,000 NICs'
+ * blobs that was the emulator's largest cost once the GC stalls were gone. Here, a query of equalities on
+ * a fresh result set is first tried with its most selective indexed field first (ranges from the indexes,
+ * O(log n)). An AND of equalities matches the same documents in any order; if it matches at most one,
+ * that is also the original's answer and the original's order cannot differ, so it is used. Otherwise the
+ * original query runs as written, so results of several documents keep LokiJS's order exactly.
+ */
+function fixLokiLookups(proto: LokiResultset): void {
+  if (proto.flowlogSelectiveFind) return;
+  const original = proto.find;
+  proto.find = function find(this: LokiResultset, query?: unknown, firstOnly?: boolean): LokiResultset {
+    const reordered = this.filterInitialized ? undefined : selectiveOrder(this.collection, query);
+    if (reordered !== undefined) {
+      const probe = original.call(this.collection.chain(), reordered.query, false);
+      const rows = probe.filteredrows;
+      // An index range compares loosely; the one document found must equal every field strictly.
+      const doc = rows.length === 1 ? this.collection.data[rows[0]!] : undefined;
+      if (rows.length === 0 || (doc !== undefined && reordered.plain.every(([k, v]) => doc[k] === v))) {
+        this.filteredrows = probe.filteredrows;
+        this.filterInitialized = true;
+        return this;
+      }
+    }
+    return original.call(this, query, firstOnly);
+  };
+  proto.flowlogSelectiveFind = true;
+}
+
+/**
+ * The query with its most selective indexed equality first (and its shorthand equalities), or undefined
+ * when that changes nothing.
+ */
+function selectiveOrder(
+  collection: LokiResultset['collection'],
+  query: unknown,
+): { query: object; plain: [string, unknown][] } | undefined {
+  if (query === null || typeof query !== 'object' || Array.isArray(query)) return undefined;
+  const entries = Object.entries(query as Record<string, unknown>);
+  if (entries.length < 2 || !collection.adaptiveBinaryIndices) return undefined;
+  let best = -1;
+  let bestSize = Number.POSITIVE_INFINITY;
+  for (const [i, [key, value]] of entries.entries()) {
+    if (key.startsWith('$')) return undefined;
+    const index = collection.binaryIndices[key];
+    if (index === undefined || index.dirty || !isPlainValue(value)) continue;
+    const [min, max] = collection.calculateRange('$eq', key, value);
+    const size = Math.max(0, max - min + 1);
+    if (size < bestSize) {
+      best = i;
+      bestSize = size;
+    }
+  }
+  if (best <= 0) return undefined;
+  return {
+    query: Object.fromEntries([entries[best]!, ...entries.filter((_, i) => i !== best)]),
+    plain: entries.filter(([, v]) => isPlainValue(v)),
+  };
+}
+
+/** Both LokiJS fixes, once per process, on the LokiJS that Azurite loads. */
+function fixLoki(): void {
+  const lokiPath = require.resolve('lokijs', { paths: [dirname(require.resolve('azurite/package.json'))] });
+  const Loki = require(lokiPath) as {
+    Collection: { prototype: LokiCollectionProto };
+    Resultset: { prototype: LokiResultset };
+  };
+  fixLokiRemoval(Loki.Collection.prototype);
+  fixLokiLookups(Loki.Resultset.prototype);
+}
+
 /** Azurite is a devDependency and takes ~1 s to require, so it is loaded on first start only. */
 function loadAzurite(): AzuriteModules {
   if (modules === undefined) {
-    fixLokiRemoval();
+    fixLoki();
     modules = {
       BlobServer: (
         require('azurite/dist/src/blob/BlobServer') as typeof import('azurite/dist/src/blob/BlobServer')

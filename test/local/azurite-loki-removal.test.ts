@@ -20,6 +20,10 @@ interface LokiCollection {
 interface LokiDb {
   addCollection(name: string, options: { indices: string[] }): LokiCollection;
 }
+interface LokiModule {
+  new (name: string): LokiDb;
+  LokiOps: Record<string, (a: unknown, b: unknown) => boolean>;
+}
 
 let az: AzuriteHandle;
 
@@ -32,9 +36,13 @@ after(async () => {
   await az.stop();
 });
 
-function loki(): LokiDb {
+function lokiModule(): LokiModule {
   const path = require.resolve('lokijs', { paths: [dirname(require.resolve('azurite/package.json'))] });
-  const Loki = require(path) as new (name: string) => LokiDb;
+  return require(path) as LokiModule;
+}
+
+function loki(): LokiDb {
+  const Loki = lokiModule();
   return new Loki('removal-test');
 }
 
@@ -104,4 +112,73 @@ test('blobs deleted one by one while others are written: the rest read back whol
   for await (const b of container.listBlobsFlat({ prefix: 'staging/' })) listed.push(b.name);
   const expected = [...names.filter((_, i) => i % 2 === 1), ...deleted.map((n) => `${n}.next`)];
   assert.deepEqual(listed.sort(), expected.sort());
+});
+
+interface Row {
+  account: string;
+  container: string;
+  name: string;
+  snapshot: string;
+  n: number;
+}
+
+test('a lookup of several fields starts from its most selective index and answers as LokiJS does', () => {
+  const Loki = lokiModule();
+  const coll = new Loki('lookup-test').addCollection('blobs', {
+    indices: ['account', 'container', 'name', 'snapshot'],
+  }) as unknown as {
+    insert(r: Row): Row;
+    find(q: object): Row[];
+    findOne(q: object): Row | null;
+    count(q: object): number;
+    chain(): { find(q: object): { data(): Row[] } };
+  };
+  const rows: Row[] = [];
+  for (let i = 0; i < 2000; i++) {
+    // One account, two containers; names unique except a few with a snapshot besides the base blob.
+    const row = { account: 'dev', container: `c${i % 2}`, name: `b${i}`, snapshot: '', n: i };
+    rows.push(row);
+    coll.insert({ ...row });
+    if (i % 500 === 0) {
+      const snap = { ...row, snapshot: `2026-12-04T0${i / 500}:00:00Z`, n: i + 10_000 };
+      rows.push(snap);
+      coll.insert({ ...snap });
+    }
+  }
+  const ops = Loki.LokiOps;
+  const eq = ops['$eq']!;
+  let comparisons = 0;
+  ops['$eq'] = (a, b) => {
+    comparisons++;
+    return eq(a, b);
+  };
+  try {
+    const one = coll.findOne({ account: 'dev', container: 'c1', name: 'b1777', snapshot: '' });
+    assert.equal(one?.n, 1777);
+    // Only the candidates of the name's range are filtered, not the 2,000 documents of the account.
+    assert.ok(comparisons < 20, `${comparisons} comparisons`);
+    comparisons = 0;
+    assert.equal(coll.findOne({ account: 'dev', container: 'c0', name: 'b1777', snapshot: '' }), null);
+    assert.equal(coll.findOne({ account: 'dev', container: 'c1', name: 'nothing' }), null);
+    assert.ok(comparisons < 20, `${comparisons} comparisons`);
+  } finally {
+    ops['$eq'] = eq;
+  }
+  // Every kind of answer equals LokiJS's own ($and is evaluated as written, first field's index first).
+  const queries: object[] = [
+    { account: 'dev', container: 'c0', name: 'b1000', snapshot: '' },
+    { account: 'dev', container: 'c0', name: 'b1000' }, // base blob and its snapshot: two, in LokiJS's order
+    { account: 'dev', container: 'c1', name: 'b1000' },
+    { account: 'dev', container: 'c0', name: 'b500', snapshot: { $gt: '' } },
+    { account: 'dev', container: 'c1' },
+    { container: 'c0', n: 4 },
+    { account: 'other', name: 'b3' },
+  ];
+  for (const q of queries) {
+    const asWritten = { $and: Object.entries(q).map(([k, v]) => ({ [k]: v })) };
+    const expected = coll.chain().find(asWritten).data();
+    assert.deepEqual(coll.find(q), expected, JSON.stringify(q));
+    assert.deepEqual(coll.findOne(q), expected[0] ?? null, JSON.stringify(q));
+    assert.equal(coll.count(q), expected.length, JSON.stringify(q));
+  }
 });
