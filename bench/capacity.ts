@@ -1,7 +1,7 @@
 /**
  * Streaming capacity of the local stack (issue 12): N NICs (half NSG v2, half VNet v4) each commit one
  * block per interval, spread over the interval as independent NICs do, with a BlobCreated event after
- * each commit (redelivered on failure) and the sweep every 30 s, as `flowlog live --nsgs N/2 --vnets N/2
+ * each commit (redelivered on failure) and the sweep every 120 s (the app's schedule), as `flowlog live --nsgs N/2 --vnets N/2
  * --interval 60 --no-enrich` runs the app. Reports blocks/s, commit → hub latency (a block's first
  * summary on the hub, as the live view measures it), the backlog when writing stops, and CPU per block
  * of this process (Functions host + app) apart from the emulator process (Azurite + Event Hubs).
@@ -68,6 +68,8 @@ interface PointResult extends Point {
   readonly failedRuns: number;
   readonly rssMb: number;
   readonly childRssMb: number | null;
+  /** The 1-minute load average when the point started (the machine is shared; 2 cores). */
+  readonly loadAtStart: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -142,6 +144,8 @@ async function calibrateWriter(stack: OfflineStack): Promise<{ main: number; emu
 
 async function runPoint(point: Point, minutes: number, intervalMs: number, say: (s: string) => void) {
   const profileDir = arg('profile-emulators');
+  const { loadavg } = await import('node:os');
+  const loadAtStart = loadavg()[0]!;
   const stack = await startOfflineStack({
     emulators: point.mode,
     // The child is started with its own flags (node's own --cpu-prof applies to this process only).
@@ -351,6 +355,7 @@ async function runPoint(point: Point, minutes: number, intervalMs: number, say: 
       failedRuns,
       rssMb: process.memoryUsage.rss() / 2 ** 20,
       childRssMb: emuEnd ? emuEnd.usage.rssBytes / 2 ** 20 : null,
+      loadAtStart,
     };
     return result;
   } finally {
@@ -382,13 +387,13 @@ function render(results: readonly PointResult[], cores: number): string {
   const lines = [
     SECTION_TITLE,
     '',
-    `\`npm run bench:capacity\` (bench/capacity.ts). NICs half NSG v2, half VNet v4, 50 flows per NIC-minute, no enrichment; each NIC commits one block per ${r0?.intervalS ?? 60} s at its own offset in the interval (so N NICs give N / ${r0?.intervalS ?? 60} blocks/s, spread as Azure's writers are), a BlobCreated event after each commit (redelivered after 2, 5, 10 s on failure), the sweep every ${SWEEP_EVERY_MS / 1000} s (the app's schedule in Azure is 120 s): what \`flowlog live --nsgs N/2 --vnets N/2 --interval ${r0?.intervalS ?? 60} --no-enrich\` drives, with the commits spread. ${r0?.minutes ?? 0} intervals per point; the first warms up, the rest are the steady window measured. Latency: a block's commit to its first summary enqueued on the hub, over the blocks committed in the steady window (a block not seen by the end counts as its wait until then). Machine: ${cores} cores shared with other work, so figures are noisy.`,
+    `\`npm run bench:capacity\` (bench/capacity.ts). NICs half NSG v2, half VNet v4, 50 flows per NIC-minute, no enrichment; each NIC commits one block per ${r0?.intervalS ?? 60} s at its own offset in the interval (so N NICs give N / ${r0?.intervalS ?? 60} blocks/s, spread as Azure's writers are), a BlobCreated event after each commit (redelivered after 2, 5, 10 s on failure), the sweep every ${SWEEP_EVERY_MS / 1000} s (the app's schedule in Azure is 120 s): what \`flowlog live --nsgs N/2 --vnets N/2 --interval ${r0?.intervalS ?? 60} --no-enrich\` drives, with the commits spread. ${r0?.minutes ?? 0} intervals per point; the first warms up, the rest are the steady window measured. Latency: a block's commit to its first summary enqueued on the hub, over the blocks committed in the steady window (a block not seen by the end counts as its wait until then). Machine: ${cores} cores shared with other work, so figures are noisy; the load average (1 min) when each point started is given.`,
     '',
-    '| NICs | emulators | blocks/s committed | blocks/s on hub | p50 ms | p90 ms | p99 ms | max ms | p99 ≤ 2 s | backlog at end (blocks) | drained in s | failed runs | redelivered events |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| NICs | emulators | blocks/s committed | blocks/s on hub | p50 ms | p90 ms | p99 ms | max ms | p99 ≤ 2 s | backlog at end (blocks) | drained in s | failed runs | redelivered events | load at start |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.nics} | ${r.mode} | ${f1(r.committed / r.steadyS)} | ${f1(r.arrived / r.steadyS)} | ${f0(r.p50)} | ${f0(r.p90)} | ${f0(r.p99)} | ${f0(r.max)} | ${r.p99 <= 2000 ? 'met' : 'NOT met'} | ${r.backlogAtEnd} | ${r.drainS === null ? '> 120' : r.drainS.toFixed(1)} | ${r.failedRuns} | ${r.redelivered} (${r.givenUp} given up) |`,
+        `| ${r.nics} | ${r.mode} | ${f1(r.committed / r.steadyS)} | ${f1(r.arrived / r.steadyS)} | ${f0(r.p50)} | ${f0(r.p90)} | ${f0(r.p99)} | ${f0(r.max)} | ${r.p99 <= 2000 ? 'met' : 'NOT met'} | ${r.backlogAtEnd} | ${r.drainS === null ? '> 120' : r.drainS.toFixed(1)} | ${r.failedRuns} | ${r.redelivered} (${r.givenUp} given up) | ${r.loadAtStart.toFixed(2)} |`,
     ),
     '',
     'CPU per block processed (reaching the hub) in the steady window; a stack that falls behind processes fewer blocks than are committed, so this is what each processed block cost. Main process: Functions host + app + the bench\'s writer and hub observer; "host + app" subtracts the writer (calibrated alone: the same appends with no events) and the observer (timed). Emulator process: Azurite + Event Hubs server; "net" subtracts Azurite\'s share of the writer\'s appends (same calibration). Main-thread busy: event-loop utilisation of the main process.',
