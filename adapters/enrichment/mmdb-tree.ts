@@ -12,7 +12,8 @@
  * The file descriptor stays open (replacing the file by a rename keeps this process on the old one).
  */
 
-import { closeSync, openSync, read, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import type { IpAddress } from '../../domain/enrich';
 
 const PAGE_BITS = 16;
@@ -26,6 +27,31 @@ const PAGE = 1 << PAGE_BITS;
  * once a run has looked up more than a handful of addresses.
  */
 const READ_AHEAD_AFTER = 1 << 20;
+/** The read-ahead worker (PagedSource.readAhead): plain JavaScript, so it runs the same under tsx. */
+const READ_AHEAD_WORKER = `
+const { workerData } = require('node:worker_threads');
+const { readSync } = require('node:fs');
+const { fd, size, page, bytes, loaded } = workerData;
+const b = new Uint8Array(bytes);
+const flags = new Uint8Array(loaded);
+for (let p = 0; p < flags.length; ) {
+  if (Atomics.load(flags, p) === 1) { p++; continue; }
+  let last = p;
+  while (last + 1 < flags.length && last - p < 15 && Atomics.load(flags, last + 1) === 0) last++;
+  const from = p * page;
+  const want = Math.min((last + 1) * page, size) - from;
+  let got = 0;
+  while (got < want) {
+    const n = readSync(fd, b, from + got, want - got, from + got);
+    if (n === 0) break;
+    got += n;
+  }
+  if (got < want) break;
+  for (let q = p; q <= last; q++) Atomics.store(flags, q, 1);
+  p = last + 1;
+}
+`;
+
 /** Data section offsets start this many bytes after the search tree (16 zero bytes separate them). */
 const DATA_SEPARATOR = 16;
 
@@ -72,34 +98,46 @@ class BufferSource implements ByteSource {
 }
 
 /**
- * The file in one Buffer whose 64 KiB pages are read on first use. The Buffer is allocated uninitialised
- * and whole: the allocator maps it lazily, so memory grows only by the pages read, while every access is a
+ * The file in one Buffer whose 64 KiB pages are read on first use. The Buffer is whole and its memory
+ * is given by the OS on first touch, so memory grows only by the pages read, while every access is a
  * plain index into one contiguous Buffer (no per-page objects, nothing to stitch across page ends).
+ * Buffer and page flags live in shared memory, so a read-ahead worker can fill them (see readAhead).
  */
 class PagedSource implements ByteSource {
   readonly bytes: Buffer;
-  /** 1 for each page read. */
+  /** 1 for each page read (by a lookup or by the read-ahead worker). */
   readonly loaded: Uint8Array;
-  bytesRead = 0;
+  /** Bytes read on demand by lookups. */
+  private readOnDemand = 0;
   constructor(
     private readonly fd: number,
     readonly size: number,
     readAheadAfter: number,
   ) {
-    this.bytes = Buffer.allocUnsafeSlow(size);
-    this.loaded = new Uint8Array(Math.ceil(size / PAGE));
+    this.bytes = Buffer.from(new SharedArrayBuffer(size));
+    this.loaded = new Uint8Array(new SharedArrayBuffer(Math.ceil(size / PAGE)));
     this.readAheadAt = Math.min(readAheadAfter, size / 2);
   }
 
   /**
-   * Once this many bytes were read on demand, the rest is read ahead on libuv's threads (many
-   * distinct addresses are coming, and they will touch most pages): the copying and page faults then
-   * cost the main thread nothing, and lookups find the pages loaded.
+   * Once this many bytes were read on demand, the rest is read ahead by a worker thread (many distinct
+   * addresses are coming, and they will touch most pages): the copying and page faults then cost the
+   * main thread nothing, and lookups see each page as soon as it is read, whether or not the main
+   * thread turns its event loop (libuv's reads were marked only when it did, and queued the app's own
+   * file reads behind them).
    */
   private readonly readAheadAt: number;
-  private readingAhead = false;
-  private pending = 0;
+  private worker: Worker | null = null;
   private closed = false;
+
+  /** Bytes of the file in memory (read on demand or ahead). */
+  get bytesRead(): number {
+    let pages = 0;
+    const loaded = this.loaded;
+    for (let p = 0; p < loaded.length; p++) pages += loaded[p]!;
+    const lastPage = loaded.length - 1;
+    return pages * PAGE - (loaded[lastPage] === 1 ? (lastPage + 1) * PAGE - this.size : 0);
+  }
 
   /** Reads page `index` (it must not be loaded yet). */
   load(index: number): void {
@@ -111,51 +149,43 @@ class PagedSource implements ByteSource {
       if (n === 0) throw new RangeError(`the file ended at ${from + got} while reading (changed on disk?)`);
       got += n;
     }
-    this.bytesRead += got;
-    this.loaded[index] = 1;
-    if (!this.readingAhead && this.bytesRead >= this.readAheadAt) this.readAhead();
+    this.readOnDemand += got;
+    Atomics.store(this.loaded, index, 1);
+    if (this.worker === null && !this.closed && this.readOnDemand >= this.readAheadAt) this.readAhead();
   }
 
   /**
-   * Reads every page not loaded yet in the background, 16 pages a request, all requests queued at once
-   * (the main thread may turn the event loop rarely: each turn then marks all the pages read meanwhile).
+   * Starts a worker that reads every page not loaded yet, in runs of up to 16 pages, and flags each
+   * page after its bytes (a page load() reads meanwhile gets the same bytes twice: harmless). It does
+   * not keep the process alive; close() stops it before the file is closed.
    */
   private readAhead(): void {
-    this.readingAhead = true;
-    const pages = this.loaded.length;
-    for (let page = 0; page < pages; page += 16) {
-      let first = page;
-      while (first < page + 16 && first < pages && this.loaded[first] === 1) first++;
-      if (first >= page + 16 || first >= pages) continue;
-      const from = first * PAGE;
-      const length = Math.min((page + 16) * PAGE, this.size) - from;
-      this.pending++;
-      // A page load() reads meanwhile gets the same bytes twice: harmless.
-      read(this.fd, this.bytes, from, length, from, (error, n) => {
-        this.pending--;
-        if (this.closed) {
-          if (this.pending === 0) closeSync(this.fd);
-          return;
-        }
-        if (error || n <= 0) return;
-        const end = from + n;
-        for (let p = first; p < pages; p++) {
-          const pageEnd = Math.min((p + 1) * PAGE, this.size);
-          if (pageEnd > end) break;
-          if (this.loaded[p] === 0) {
-            this.loaded[p] = 1;
-            this.bytesRead += pageEnd - p * PAGE;
-          }
-        }
-      });
-    }
+    const worker = new Worker(READ_AHEAD_WORKER, {
+      eval: true,
+      workerData: {
+        fd: this.fd,
+        size: this.size,
+        page: PAGE,
+        bytes: this.bytes.buffer,
+        loaded: this.loaded.buffer,
+      },
+    });
+    // A failed read ahead only means more reads on demand.
+    worker.on('error', () => {});
+    worker.unref();
+    this.worker = worker;
   }
 
-  /** Closes the file (after a read ahead in flight, which still writes into `bytes`). */
+  /** Closes the file (once the read-ahead worker, if any, has stopped). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.pending === 0) closeSync(this.fd);
+    const worker = this.worker;
+    if (worker === null) {
+      closeSync(this.fd);
+      return;
+    }
+    void worker.terminate().finally(() => closeSync(this.fd));
   }
 
   /** Makes bytes [off, off + length) readable from `bytes`. */
@@ -439,8 +469,9 @@ export class MmdbTree {
     fd: number,
     size: number,
     readonly metadata: MmdbMetadata,
+    readAheadAfter: number,
   ) {
-    this.src = new PagedSource(fd, size, READ_AHEAD_AFTER);
+    this.src = new PagedSource(fd, size, readAheadAfter);
     this.nodeCount = metadata.nodeCount;
     this.recordSize = metadata.recordSize;
     this.nodeBytes = metadata.recordSize / 4;
@@ -452,11 +483,20 @@ export class MmdbTree {
     this.ipv4Start = node;
   }
 
-  /** Opens a file whose metadata was already read (readMetadata); the descriptor stays open. */
-  static open(path: string, size: number, metadata: MmdbMetadata): MmdbTree {
+  /**
+   * Opens a file whose metadata was already read (readMetadata); the descriptor stays open. `readAhead`
+   * 'now': the whole file is read in the background from the first lookup on (a batch run over much
+   * traffic, where most pages will be needed); 'on-use' (default): once 1 MiB was read on demand.
+   */
+  static open(
+    path: string,
+    size: number,
+    metadata: MmdbMetadata,
+    readAhead: 'now' | 'on-use' = 'on-use',
+  ): MmdbTree {
     const fd = openSync(path, 'r');
     try {
-      return new MmdbTree(fd, size, metadata);
+      return new MmdbTree(fd, size, metadata, readAhead === 'now' ? 0 : READ_AHEAD_AFTER);
     } catch (error) {
       closeSync(fd);
       throw error;

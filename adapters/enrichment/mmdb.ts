@@ -42,7 +42,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Opens one MMDB file, checking that it is whole and of the right kind; EnrichmentDataError otherwise. */
-export async function openMmdb(path: string, dataset: MmdbDataset): Promise<MmdbFile> {
+export async function openMmdb(
+  path: string,
+  dataset: MmdbDataset,
+  readAhead: 'now' | 'on-use' = 'on-use',
+): Promise<MmdbFile> {
   let size: number;
   try {
     const st = await stat(path);
@@ -100,7 +104,7 @@ export async function openMmdb(path: string, dataset: MmdbDataset): Promise<Mmdb
   }
   if (md === null) throw new EnrichmentDataError(dataset, path, 'corrupt', 'no metadata');
   checkMetadata(md, path, size, dataset);
-  const tree = MmdbTree.open(path, size, md);
+  const tree = MmdbTree.open(path, size, md, readAhead);
   try {
     probe(tree, path, dataset);
   } catch (error) {

@@ -9,13 +9,14 @@
  */
 
 import type { FlowSummary } from '../summary/schema';
-import type { RenderedSides } from '../summary/serialize';
+import type { RenderedSides, RowFactsEnricher } from '../summary/serialize';
 import { type FlowSide, type FlowType, flowTypeOf, type SideClass } from './flow-type';
-import { formatIp, type IpAddress, type IpFamily, parseIp } from './ip';
+import { formatIp, type IpAddress, type IpFamily, ipv4OfBytes, parseIp } from './ip';
 import { l7Protocol } from './l7';
 import type { Label, LabelIndex } from './labels';
 import type { ServiceTag, ServiceTagIndex, ServiceTagMatch } from './service-tags';
 import { type SpecialRange, specialRange } from './special';
+import { U32HashMap } from './u32-hash-map';
 
 export interface GeoInfo {
   /** ISO 3166-1 alpha-2. */
@@ -200,7 +201,7 @@ interface Resolved {
   readonly sideClass: SideClass;
 }
 
-export class Enricher implements SummaryEnricher {
+export class Enricher implements SummaryEnricher, RowFactsEnricher<AddressFacts> {
   private geo: GeoLookup | null;
   private asn: AsnLookup | null;
   private serviceTags: ServiceTagIndex | null;
@@ -208,6 +209,12 @@ export class Enricher implements SummaryEnricher {
   private readonly microsoft: ReadonlySet<number>;
   private readonly maxCacheEntries: number;
   private cache = new Map<string, AddressFacts>();
+  /**
+   * IPv4 addresses by value (→ index in v4Facts): the encoder hands over the address bytes, so rows of
+   * IPv4 traffic make no strings and hash no strings. Filled from both ways in (bytes and text).
+   */
+  private v4 = new U32HashMap(12);
+  private v4Facts: AddressFacts[] = [];
   /** One facts object per distinct lookup result (see AddressFacts and intern). Emptied with the cache. */
   private interned: InternedFacts = new Map();
   private lastSrcIp = '';
@@ -220,6 +227,47 @@ export class Enricher implements SummaryEnricher {
   private resets = 0;
   /** The fields of a summary depend only on its addresses, port and protocol (see SummaryEnricherLike). */
   readonly fieldsDependOnAddressesAndPort = true;
+
+  /**
+   * The facts of the address written as ASCII at b[from, to), through the cache (one lookup counted):
+   * what appendRecord asks per row side instead of building address strings (RowFactsEnricher).
+   */
+  factsAt(b: Uint8Array, from: number, to: number): AddressFacts {
+    const v = ipv4OfBytes(b, from, to);
+    if (v < 0)
+      return this.facts(String.fromCharCode.apply(null, b.subarray(from, to) as unknown as number[]));
+    const i = this.v4.get(v);
+    if (i >= 0) {
+      this.hits++;
+      return this.v4Facts[i]!;
+    }
+    this.misses++;
+    const f = this.intern(this.resolveAddress({ family: 4, value: v }));
+    this.remember(null, v, f);
+    return f;
+  }
+
+  /** What `enrich` writes into a summary whose sides have these facts (its dstPort and protocol set). */
+  fillRow(summary: FlowSummary, src: AddressFacts, dst: AddressFacts): void {
+    writeSides(summary, src, dst);
+    summary.flowType = flowTypeOf(src, dst);
+    summary.l7Protocol = l7Protocol(summary.dstPort, summary.protocol);
+  }
+
+  /** The flowType of a row with these sides (as fillRow writes it). */
+  flowTypeOf(src: AddressFacts, dst: AddressFacts): string {
+    return flowTypeOf(src, dst);
+  }
+
+  /** The l7Protocol of a row (as fillRow writes it). */
+  l7Of(dstPort: number, protocol: string): string {
+    return l7Protocol(dstPort, protocol);
+  }
+
+  /** Rows enriched through factsAt (each counted once, as `enrich` counts a summary). */
+  countRows(rows: number): void {
+    this.summaries += rows;
+  }
 
   /** The facts the last `enrich` wrote for the source address (see AddressFacts). */
   get lastSrcSides(): RenderedSides {
@@ -282,7 +330,7 @@ export class Enricher implements SummaryEnricher {
       hits: this.hits,
       misses: this.misses,
       hitRate: lookups === 0 ? 0 : this.hits / lookups,
-      cachedAddresses: this.cache.size,
+      cachedAddresses: this.cache.size + this.v4Facts.length,
       cacheResets: this.resets,
     };
   }
@@ -294,6 +342,8 @@ export class Enricher implements SummaryEnricher {
     if (sources.serviceTags !== undefined) this.serviceTags = sources.serviceTags;
     if (sources.labels !== undefined) this.labels = sources.labels;
     this.cache = new Map();
+    this.v4 = new U32HashMap(12);
+    this.v4Facts = [];
     this.interned = new Map();
     this.forgetLast();
     this.resets++;
@@ -358,22 +408,42 @@ export class Enricher implements SummaryEnricher {
     };
   }
 
+  /** IPv4 addresses are kept by value (whatever their spelling), others by their text. */
   private facts(ip: string): AddressFacts {
     const cached = this.cache.get(ip);
     if (cached !== undefined) {
       this.hits++;
       return cached;
     }
+    const address = parseIp(ip);
+    if (address !== null && address.family === 4) {
+      const i = this.v4.get(address.value);
+      if (i >= 0) {
+        this.hits++;
+        return this.v4Facts[i]!;
+      }
+      this.misses++;
+      const f = this.intern(this.resolveAddress(address));
+      this.remember(null, address.value, f);
+      return f;
+    }
     this.misses++;
-    const r = this.resolve(ip);
-    const f = r.address === null ? NOT_AN_ADDRESS : this.intern(r);
-    if (this.cache.size >= this.maxCacheEntries) {
+    const f = address === null ? NOT_AN_ADDRESS : this.intern(this.resolveAddress(address));
+    this.remember(ip, -1, f);
+    return f;
+  }
+
+  /** Keeps facts by text or by IPv4 value (-1: none), emptying both caches at the size cap. */
+  private remember(text: string | null, v4: number, f: AddressFacts): void {
+    if (this.cache.size + this.v4Facts.length >= this.maxCacheEntries) {
       this.cache.clear();
+      this.v4 = new U32HashMap(12);
+      this.v4Facts = [];
       this.interned.clear();
       this.resets++;
     }
-    this.cache.set(ip, f);
-    return f;
+    if (text !== null) this.cache.set(text, f);
+    if (v4 >= 0 && this.v4.insert(v4, this.v4Facts.length)) this.v4Facts.push(f);
   }
 
   /**
@@ -403,7 +473,10 @@ export class Enricher implements SummaryEnricher {
   }
 
   private resolve(text: string): Resolved {
-    const address = parseIp(text);
+    return this.resolveAddress(parseIp(text));
+  }
+
+  private resolveAddress(address: IpAddress | null): Resolved {
     if (address === null) {
       return {
         address,

@@ -159,6 +159,34 @@ export function parseIp(text: string): IpAddress | null {
   return { family: 6, w0: g0 * 65536 + g1, w1: g2 * 65536 + g3, w2: g4 * 65536 + g5, w3: g6 * 65536 + g7 };
 }
 
+/**
+ * An IPv4 address written as ASCII at b[from, to) in the form parseIp reads (four decimal octets, no
+ * leading zeros), as its 32-bit value; -1 for anything else (the caller falls back to the text).
+ */
+export function ipv4OfBytes(b: Uint8Array, from: number, to: number): number {
+  if (to - from < 7 || to - from > 15) return -1;
+  let value = 0;
+  let parts = 0;
+  let i = from;
+  for (;;) {
+    const start = i;
+    let part = 0;
+    while (i < to) {
+      const c = b[i]!;
+      if (c < 48 || c > 57) break;
+      part = part * 10 + (c - 48);
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || part > 255 || (digits > 1 && b[start] === 48)) return -1;
+    value = value * 256 + part;
+    parts++;
+    if (i === to) return parts === 4 ? value : -1;
+    if (b[i] !== DOT || parts === 4) return -1;
+    i++;
+  }
+}
+
 export function formatIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }

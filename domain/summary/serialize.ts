@@ -154,6 +154,35 @@ export interface SummaryEnricherLike {
 }
 
 /**
+ * An enricher that gives an address's facts from its bytes (domain/enrich's Enricher): appendRecord then
+ * asks each row side for its facts object (no address strings), renders each side once per object, and
+ * writes flowType and l7Protocol from a small table of rendered bytes. Must give the fields `enrich`
+ * gives.
+ */
+export interface RowFactsEnricher<F extends RenderedSides = RenderedSides> {
+  /** The facts of the ASCII address at b[from, to) (one lookup counted). */
+  factsAt(b: Uint8Array, from: number, to: number): F;
+  /** Writes what `enrich` writes into a summary with these sides (its dstPort and protocol are set). */
+  fillRow(summary: FlowSummary, src: F, dst: F): void;
+  flowTypeOf(src: F, dst: F): string;
+  l7Of(dstPort: number, protocol: string): string;
+  /** `rows` rows were enriched through factsAt. */
+  countRows(rows: number): void;
+}
+
+function rowFactsOf(enricher: SummaryEnricherLike | null | undefined): RowFactsEnricher | null {
+  if (enricher == null || ENRICHMENT_PLAN === null) return null;
+  const e = enricher as Partial<RowFactsEnricher>;
+  return typeof e.factsAt === 'function' &&
+    typeof e.fillRow === 'function' &&
+    typeof e.flowTypeOf === 'function' &&
+    typeof e.l7Of === 'function' &&
+    typeof e.countRows === 'function'
+    ? (enricher as unknown as RowFactsEnricher)
+    : null;
+}
+
+/**
  * Where an encoder keeps the rendered src… and dst… fields of one enricher facts object. The object must
  * never change its fields once handed out (new data: new objects).
  */
@@ -434,6 +463,7 @@ export class NdjsonEncoder {
     // (not LOG_TYPE_OF[layout]: a keyed load that deoptimizes when the second layout shows up)
     const logType = reader.layout === 'vnet-v4' ? 'vnet' : 'nsg';
     const b = reader.bytes;
+    const rowFacts = rowFactsOf(enricher);
     let written = 0;
     for (let g = 0; g < reader.groupCount; g++) {
       let a = reader.groupFirst[g]!;
@@ -486,7 +516,9 @@ export class NdjsonEncoder {
           o = putNumber(buf, o, sums[o8 + 8]!);
         }
         this.length = o;
-        if (enricher?.fieldsDependOnAddressesAndPort) {
+        if (rowFacts !== null) {
+          this.writeRowFacts(rowFacts, b, src, srcEnd, dstEnd, dstPort, RecordBytesReader.protocolOf(code));
+        } else if (enricher?.fieldsDependOnAddressesAndPort) {
           const s = this.fillAddressesAndPort(reader, a);
           enricher.enrich(s);
           this.writeEnrichment(s, enricher);
@@ -502,6 +534,7 @@ export class NdjsonEncoder {
         written++;
       }
     }
+    if (rowFacts !== null && written > 0) rowFacts.countRows(written);
     return written;
   }
 
@@ -679,6 +712,59 @@ export class NdjsonEncoder {
     const buf = this.buffer;
     o = put(buf, o, src);
     o = put(buf, o, dst);
+    o = put(buf, o, rest);
+    this.length = o;
+  }
+
+  /**
+   * The enrichment fields and line end of a row, from the facts of its two addresses: each side's bytes
+   * kept on its facts object, flowType + l7Protocol from a table by the two values (RowFactsEnricher).
+   */
+  private writeRowFacts(
+    rf: RowFactsEnricher,
+    b: Uint8Array,
+    src: number,
+    srcEnd: number,
+    dstEnd: number,
+    dstPort: number,
+    protocol: string,
+  ): void {
+    const plan = ENRICHMENT_PLAN!;
+    const srcFacts = rf.factsAt(b, src, srcEnd);
+    const dstFacts = rf.factsAt(b, srcEnd + 1, dstEnd);
+    let srcBytes = srcFacts.srcRendered;
+    let dstBytes = dstFacts.dstRendered;
+    const flowType = rf.flowTypeOf(srcFacts, dstFacts);
+    const l7 = rf.l7Of(dstPort, protocol);
+    let byFlow = this.restBytes.get(flowType);
+    if (byFlow === undefined) {
+      byFlow = new Map();
+      this.restBytes.set(flowType, byFlow);
+    }
+    let rest = byFlow.get(l7);
+    if (srcBytes === undefined || dstBytes === undefined || rest === undefined) {
+      const s = this.scratchSummary();
+      s.dstPort = dstPort;
+      s.protocol = protocol;
+      rf.fillRow(s, srcFacts, dstFacts);
+      if (srcBytes === undefined) {
+        srcBytes = utf8(plan.src.render(s, strFn, numFn));
+        srcFacts.srcRendered = srcBytes;
+      }
+      if (dstBytes === undefined) {
+        dstBytes = utf8(plan.dst.render(s, strFn, numFn));
+        dstFacts.dstRendered = dstBytes;
+      }
+      if (rest === undefined) {
+        rest = utf8(`${plan.rest(s, strFn, numFn)}}\n`);
+        byFlow.set(l7, rest);
+      }
+    }
+    this.reserve(srcBytes.length + dstBytes.length + rest.length);
+    let o = this.length;
+    const buf = this.buffer;
+    o = put(buf, o, srcBytes);
+    o = put(buf, o, dstBytes);
     o = put(buf, o, rest);
     this.length = o;
   }

@@ -51,9 +51,10 @@ describe('NdjsonEncoder with the real enricher (sides rendered once per facts ob
       const tuples: string[] = [];
       for (let i = 0; i < 5000; i++) {
         const n = k * 5000 + i;
-        tuples.push(
-          `1795996800,10.0.0.4,${20 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}.9,40000,443,T,O,A,B,,,,`,
-        );
+        // Every third destination IPv6 (its facts come through the address text), the others IPv4.
+        const dst =
+          n % 3 === 0 ? `2001:db8::${n.toString(16)}` : `${20 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}.9`;
+        tuples.push(`1795996800,10.0.0.4,${dst},40000,443,T,O,A,B,,,,`);
       }
       return `{"time":"2026-11-30T00:01:00.0000000Z","systemId":"s","macAddress":"000D3A000001","category":"NetworkSecurityGroupFlowEvent","resourceId":"/SUBSCRIPTIONS/S/NSG/N","operationName":"NetworkSecurityGroupFlowEvents","properties":{"Version":2,"flows":[{"rule":"r1","flows":[{"mac":"000D3A000001","flowTuples":${JSON.stringify(tuples)}}]}]}}`;
     };
@@ -83,5 +84,6 @@ describe('NdjsonEncoder with the real enricher (sides rendered once per facts ob
     assert.equal(fast.stats.misses, 25_001, 'every distinct address resolved once');
     assert.deepEqual(fast.stats, reference.stats);
     assert.match(fast.text, /"srcLabel":"vnet-a"/);
+    assert.match(fast.text, /"dstIp":"2001:db8::3"/);
   });
 });

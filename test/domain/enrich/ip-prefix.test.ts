@@ -11,6 +11,7 @@ import {
   type IpAddress,
   type IpFamily,
   ipToBigInt,
+  ipv4OfBytes,
   PrefixTable,
   parseCidr,
   parseIp,
@@ -137,6 +138,40 @@ describe('parseIp / formatIp', () => {
     for (const bad of ['10.0.0.0/33', '10.0.0.0/', '10.0.0.0/08', '::/129', 'x/8', '10.0.0.0/-1']) {
       assert.equal(parseCidr(bad), null, bad);
     }
+  });
+});
+
+describe('ipv4OfBytes (the encoder hands the enricher address bytes)', () => {
+  const bytesOf = (text: string) => new TextEncoder().encode(`x${text}y`);
+  const viaText = (text: string) => {
+    const a = text.includes(':') ? null : parseIp(text);
+    return a !== null && a.family === 4 ? a.value : -1;
+  };
+  test('same value as parseIp for dotted quads, -1 wherever parseIp would not read an IPv4 address', () => {
+    for (const text of [
+      '0.0.0.0',
+      '255.255.255.255',
+      '10.1.0.4',
+      '8.8.8.8',
+      '1.2.3',
+      '1.2.3.4.5',
+      '01.2.3.4',
+    ]) {
+      assert.equal(ipv4OfBytes(bytesOf(text), 1, text.length + 1), viaText(text), text);
+    }
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.ipV4(),
+          fc.stringMatching(/^[0-9.]{0,18}$/),
+          fc.tuple(fc.nat(300), fc.nat(300), fc.nat(300), fc.nat(300)).map((p) => p.join('.')),
+        ),
+        (text) => {
+          assert.equal(ipv4OfBytes(bytesOf(text), 1, text.length + 1), viaText(text), text);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 
