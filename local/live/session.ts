@@ -261,10 +261,12 @@ export class LiveSession {
       const tickStart = due;
       await Promise.all(
         records.map(async (r) => {
-          // Each NIC commits at its own offset in the tick, as Azure's writers do, not all at once.
+          // Each NIC commits at its own offset in the tick, as Azure's writers do, not all at once. stop()
+          // wakes the waits: the tick in progress is written at once, so every NIC stops at the same block
+          // count, as when a tick was committed all at once.
           if (spread)
             await this.sleepUntil(tickStart + commitOffsetMs(r.stream, traffic.streams, intervalMs));
-          if (this.phase === 'running') await this.write(r);
+          await this.write(r);
         }),
       );
       due += intervalMs;
