@@ -30,9 +30,21 @@ interface WireFigures {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
+/** Bytes each field takes in a row (`"name":value` and its comma), summed over rows. */
+type FieldBytes = Map<string, number>;
+
+function addFieldBytes(rows: Uint8Array, into: FieldBytes): void {
+  for (const line of new TextDecoder().decode(rows).split('\n')) {
+    if (line === '') continue;
+    for (const [k, v] of Object.entries(JSON.parse(line) as Record<string, unknown>))
+      into.set(k, (into.get(k) ?? 0) + JSON.stringify(k).length + JSON.stringify(v).length + 1);
+  }
+}
+
 async function measure(
   options: SimulationOptions,
   enricher: SummaryEnricherLike | null,
+  fieldBytes?: FieldBytes,
 ): Promise<WireFigures> {
   const encoder = new NdjsonEncoder();
   warmUpFastPath(encoder);
@@ -64,6 +76,7 @@ async function measure(
       summarizer.end(false, problems);
       offset += block.length;
       const rows = encoder.take();
+      if (fieldBytes !== undefined) addFieldBytes(rows, fieldBytes);
       f.blocks++;
       f.tuples += summarizer.stats.tuples;
       f.rows += summarizer.stats.summaries;
@@ -117,14 +130,35 @@ async function build(quick: boolean): Promise<string> {
     '| set | NIC-hours | tuples | summaries | bytes / row (v2) | events / NIC-hour (v2) | events / NIC-hour (v1: one per summary) | fewer events | gzip bytes / row on the wire | largest block (rows) |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
+  const breakdown: FieldBytes = new Map();
+  let breakdownRows = 0;
   for (const set of sets) {
     for (const enrich of [true, false]) {
-      const f = await measure(set.options, enrich ? loaded.enricher : null);
+      const first = set === sets[0] && enrich;
+      const f = await measure(set.options, enrich ? loaded.enricher : null, first ? breakdown : undefined);
+      if (first) breakdownRows = f.rows;
       lines.push(
         `| ${set.name}${enrich ? ', enriched' : ', not enriched'} | ${f.blobs} | ${fmt(f.tuples)} | ${fmt(f.rows)} | ${fmt(f.rowBytes / f.rows)} | ${fmt(f.events / f.blobs, 1)} | ${fmt(f.rows / f.blobs)} | ${fmt(f.rows / f.events)}× | ${fmt(f.gzipBytes / f.rows)} | ${fmt(f.largestBlockRows)} |`,
       );
     }
   }
+  const perRow = [...breakdown].map(([k, v]) => [k, v / breakdownRows] as const).sort((a, b) => b[1] - a[1]);
+  const total = perRow.reduce((n, [, v]) => n + v, 0);
+  const ofFields = (names: readonly string[]) =>
+    perRow.filter(([k]) => names.includes(k)).reduce((n, [, v]) => n + v, 0);
+  // Per blob or per flow group, not per row: what a resources table (dynamic routing, joined by Flows())
+  // would take out; the row would carry a 16-hex reference instead (`"acl":"…"`, 24 bytes).
+  const perBlob = ['resourceId', 'aclId', 'macAddress', 'logType'];
+  lines.push(
+    '',
+    `Where the bytes of a row go (key-dense set, enriched; \`"name":value\` and its comma, average over ${fmt(breakdownRows)} rows; 3 bytes of braces and line end besides):`,
+    '',
+    '| field | bytes / row | share |',
+    '|---|---|---|',
+    ...perRow.map(([k, v]) => `| \`${k}\` | ${fmt(v, 1)} | ${fmt((100 * v) / total, 1)} % |`),
+    '',
+    `Fields the same for every row of a blob or flow group (${perBlob.map((n) => `\`${n}\``).join(', ')}): **${fmt(ofFields(perBlob), 0)} bytes per row**; with them in a resources table and a 24-byte reference in the row, a row would be ~${fmt(total + 3 - ofFields(perBlob) + 24, 0)} bytes.`,
+  );
   lines.push(
     '',
     `Inputs: ${sets.map((s) => `\`${s.command}\``).join('; ')}${quick ? ' (--quick: 2 + 2 NICs)' : ''}.`,

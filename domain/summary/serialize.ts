@@ -697,16 +697,27 @@ export class NdjsonEncoder {
       src = sideBytes(this.srcSides, s.srcIp, s, plan.src);
       dst = sideBytes(this.dstSides, s.dstIp, s, plan.dst);
     }
-    let byFlow = this.restBytes.get(s.flowType);
-    if (byFlow === undefined) {
-      byFlow = new Map();
-      this.restBytes.set(s.flowType, byFlow);
-    }
+    const byFlow = this.restRow(s.flowType);
     let rest = byFlow.get(s.l7Protocol);
     if (rest === undefined) {
       rest = utf8(`${plan.rest(s, strFn, numFn)}}\n`);
       byFlow.set(s.l7Protocol, rest);
     }
+    this.putEnrichment(src, dst, rest);
+  }
+
+  /** The rendered `flowType…l7Protocol` + line end of one flowType, by l7Protocol. */
+  private restRow(flowType: string | null): Map<string | null, Uint8Array> {
+    let byFlow = this.restBytes.get(flowType);
+    if (byFlow === undefined) {
+      byFlow = new Map();
+      this.restBytes.set(flowType, byFlow);
+    }
+    return byFlow;
+  }
+
+  /** Appends a row's enrichment: both sides and the rest (with the line end). */
+  private putEnrichment(src: Uint8Array, dst: Uint8Array, rest: Uint8Array): void {
     this.reserve(src.length + dst.length + rest.length);
     let o = this.length;
     const buf = this.buffer;
@@ -736,11 +747,7 @@ export class NdjsonEncoder {
     let dstBytes = dstFacts.dstRendered;
     const flowType = rf.flowTypeOf(srcFacts, dstFacts);
     const l7 = rf.l7Of(dstPort, protocol);
-    let byFlow = this.restBytes.get(flowType);
-    if (byFlow === undefined) {
-      byFlow = new Map();
-      this.restBytes.set(flowType, byFlow);
-    }
+    const byFlow = this.restRow(flowType);
     let rest = byFlow.get(l7);
     if (srcBytes === undefined || dstBytes === undefined || rest === undefined) {
       const s = this.scratchSummary();
@@ -760,13 +767,7 @@ export class NdjsonEncoder {
         byFlow.set(l7, rest);
       }
     }
-    this.reserve(srcBytes.length + dstBytes.length + rest.length);
-    let o = this.length;
-    const buf = this.buffer;
-    o = put(buf, o, srcBytes);
-    o = put(buf, o, dstBytes);
-    o = put(buf, o, rest);
-    this.length = o;
+    this.putEnrichment(srcBytes, dstBytes, rest);
   }
 
   private scratchSummary(): FlowSummary {
