@@ -57,11 +57,6 @@ export interface EnrichmentOptions {
    * `$TMPDIR/flowlog-enrichment`; null: no cache.
    */
   readonly cacheDir?: string | null;
-  /**
-   * Read the GeoIP files whole in the background from the first lookup on (a batch run over a lot of
-   * traffic: `flowlog process` on 32 MiB or more). Default: once 1 MiB was read on demand.
-   */
-  readonly readGeoIpAhead?: boolean;
   /** Credential for a service tags blob URL without SAS; default DefaultAzureCredential. */
   readonly serviceTagsCredential?: TokenCredential;
   /** Cap of the per-address cache (default 1,000,000 addresses). */
@@ -135,7 +130,6 @@ function mmdbLicence(files: readonly MmdbFile[]): { licence: string | null; attr
 
 async function loadGeo(
   paths: readonly string[] | undefined,
-  readAhead: 'now' | 'on-use',
 ): Promise<{ files: MmdbFile[]; info: DataSourceInfo }> {
   let pkg: DefaultDataPackage | null = null;
   let list = paths;
@@ -145,9 +139,7 @@ async function loadGeo(
     list = pkg.files;
   }
   const files = list;
-  const { value, ms } = await timed(() =>
-    Promise.all(files.map((p) => openMmdb(p, 'GeoIP City', readAhead))),
-  );
+  const { value, ms } = await timed(() => Promise.all(files.map((p) => openMmdb(p, 'GeoIP City'))));
   const { v4, v6 } = routeByFamily(value);
   const licence = pkg === null ? mmdbLicence(value) : { licence: pkg.licence, attribution: pkg.attribution };
   return {
@@ -289,7 +281,7 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
   }
 
   // GeoIP reads (I/O) overlap the ASN parse (CPU).
-  const geoP = loadGeo(pathList(options.geoipPath), options.readGeoIpAhead === true ? 'now' : 'on-use');
+  const geoP = loadGeo(pathList(options.geoipPath));
   const asnP = loadAsnSource(pathList(options.asnPath), cacheDir);
   const tagsP = tagsSource === null ? Promise.resolve(null) : timed(loadTags);
   const labelsP =

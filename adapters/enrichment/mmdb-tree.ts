@@ -7,7 +7,7 @@
  * whole records (eight keys of a DB-IP record for the four used) into fresh objects, and went through a
  * Proxy to read pages on demand; together ~40 % of an enriched run over an internet-facing NIC's hour.
  *
- * The file is read on demand in 64 KiB pages: opening a 134 MB file reads only its metadata, and memory
+ * The file is read on demand in 4 KiB pages: opening a 134 MB file reads only its metadata, and memory
  * grows by the pages used.
  * The file descriptor stays open (replacing the file by a rename keeps this process on the old one).
  */
@@ -16,17 +16,20 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { IpAddress } from '../../domain/enrich';
 
-const PAGE_BITS = 16;
+/**
+ * 4 KiB pages: a walk touches ~16 scattered nodes, so a run with few distinct addresses (a key-dense NIC:
+ * ~100) reads ~6 MB on demand with 4 KiB pages against ~40 MB with 64 KiB ones.
+ */
+const PAGE_BITS = 12;
 const PAGE = 1 << PAGE_BITS;
 /**
- * Bytes read on demand after which the rest of the file is read ahead (PagedSource.readAhead). Each
- * walk reads pages all over the tree, so a few dozen distinct addresses already touch this much, and a
- * page read on demand costs the main thread ~0.3 ms on the bench VM (page cache reads run at ~260 MB/s
- * there): with the threshold at half the file, 0.3 s of an enriched run over an internet-facing NIC's
- * hour went to them. The cost of reading early: the whole file in memory (63 MB for DB-IP's IPv4 file)
- * once a run has looked up more than a handful of addresses.
+ * Bytes read on demand after which a worker reads the rest of the file (PagedSource.readAhead): past this
+ * (~250 distinct addresses) many more are coming and will touch most pages, and a page read on demand
+ * costs the main thread its copy (page cache reads run at ~260 MB/s on the bench VM). Below it, as on a
+ * key-dense NIC's traffic, reading the whole file (63 MB for DB-IP's IPv4 file) would be waste: measured
+ * there, reading ahead from 1 MiB cost ~0.2 s and 60 MB of memory for ~100 addresses.
  */
-const READ_AHEAD_AFTER = 1 << 20;
+const READ_AHEAD_AFTER = 16 << 20;
 /** The read-ahead worker (PagedSource.readAhead): plain JavaScript, so it runs the same under tsx. */
 const READ_AHEAD_WORKER = `
 const { workerData } = require('node:worker_threads');
@@ -37,7 +40,7 @@ const flags = new Uint8Array(loaded);
 for (let p = 0; p < flags.length; ) {
   if (Atomics.load(flags, p) === 1) { p++; continue; }
   let last = p;
-  while (last + 1 < flags.length && last - p < 15 && Atomics.load(flags, last + 1) === 0) last++;
+  while (last + 1 < flags.length && last - p < 255 && Atomics.load(flags, last + 1) === 0) last++;
   const from = p * page;
   const want = Math.min((last + 1) * page, size) - from;
   let got = 0;
@@ -98,7 +101,7 @@ class BufferSource implements ByteSource {
 }
 
 /**
- * The file in one Buffer whose 64 KiB pages are read on first use. The Buffer is whole and its memory
+ * The file in one Buffer whose 4 KiB pages are read on first use. The Buffer is whole and its memory
  * is given by the OS on first touch, so memory grows only by the pages read, while every access is a
  * plain index into one contiguous Buffer (no per-page objects, nothing to stitch across page ends).
  * Buffer and page flags live in shared memory, so a read-ahead worker can fill them (see readAhead).
@@ -155,7 +158,7 @@ class PagedSource implements ByteSource {
   }
 
   /**
-   * Starts a worker that reads every page not loaded yet, in runs of up to 16 pages, and flags each
+   * Starts a worker that reads every page not loaded yet, in runs of up to 256 pages (1 MiB), and flags each
    * page after its bytes (a page load() reads meanwhile gets the same bytes twice: harmless). It does
    * not keep the process alive; close() stops it before the file is closed.
    */
@@ -469,9 +472,8 @@ export class MmdbTree {
     fd: number,
     size: number,
     readonly metadata: MmdbMetadata,
-    readAheadAfter: number,
   ) {
-    this.src = new PagedSource(fd, size, readAheadAfter);
+    this.src = new PagedSource(fd, size, READ_AHEAD_AFTER);
     this.nodeCount = metadata.nodeCount;
     this.recordSize = metadata.recordSize;
     this.nodeBytes = metadata.recordSize / 4;
@@ -483,20 +485,11 @@ export class MmdbTree {
     this.ipv4Start = node;
   }
 
-  /**
-   * Opens a file whose metadata was already read (readMetadata); the descriptor stays open. `readAhead`
-   * 'now': the whole file is read in the background from the first lookup on (a batch run over much
-   * traffic, where most pages will be needed); 'on-use' (default): once 1 MiB was read on demand.
-   */
-  static open(
-    path: string,
-    size: number,
-    metadata: MmdbMetadata,
-    readAhead: 'now' | 'on-use' = 'on-use',
-  ): MmdbTree {
+  /** Opens a file whose metadata was already read (readMetadata); the descriptor stays open. */
+  static open(path: string, size: number, metadata: MmdbMetadata): MmdbTree {
     const fd = openSync(path, 'r');
     try {
-      return new MmdbTree(fd, size, metadata, readAhead === 'now' ? 0 : READ_AHEAD_AFTER);
+      return new MmdbTree(fd, size, metadata);
     } catch (error) {
       closeSync(fd);
       throw error;

@@ -43,9 +43,6 @@ anything is written, with a message naming the file.
 Exit codes: 0 all input processed; 1 some input could not be read (see stderr); 2 usage error, or
 enrichment data missing or unreadable; 3 internal error.`;
 
-/** Input bytes from which `flowlog process` reads the GeoIP files whole in the background. */
-const READ_GEOIP_AHEAD_FROM = 32 << 20;
-
 export async function runProcess(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     out: { type: 'string', short: 'o' },
@@ -62,12 +59,7 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError('name at least one file or folder to process');
   if (values.out === undefined) throw new UsageError('--out FILE (or - for stdout) is required');
   const windowSeconds = positiveInt(values.window as string | undefined, 'window', 60);
-  const files = await collectInputs(positionals);
-  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
-  // Much traffic: most GeoIP pages will be read; reading them on libuv's threads from the first lookup
-  // keeps ~0.2 s of page reads off the main thread (internet-facing bench set). A small run reads only
-  // the pages it needs.
-  const enrichment = { ...enrichmentOptions(values), readGeoIpAhead: totalBytes >= READ_GEOIP_AHEAD_FROM };
+  const enrichment = enrichmentOptions(values);
   const workersFlag = values.workers as string | undefined;
   const workers =
     workersFlag === 'auto'
@@ -92,12 +84,14 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
     }
     loadMs = performance.now() - started;
   }
+  const files = await collectInputs(positionals);
   const toStdout = values.out === '-';
   let sink: ByteSink | undefined;
   const open = async () => {
     sink = toStdout ? streamSink(process.stdout) : await fileSink(values.out as string);
     return sink;
   };
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
   const onProblem = (p: Error) => process.stderr.write(`flowlog: ${p.message}\n`);
   const progress = values.quiet ? {} : { progress: new ProgressBar(totalBytes) };
   let result: ProcessResult;

@@ -76,7 +76,7 @@ describe('our MMDB tree walk and decoder against the maxmind package (installed 
     }
   });
 
-  test('past 1 MiB read on demand a worker reads the rest of the file, and lookups agree', async () => {
+  test('past 16 MiB read on demand a worker reads the rest of the file, and lookups agree', async () => {
     const path = files[0]!;
     const opened = await openMmdb(path, 'GeoIP City');
     const size = statSync(path).size;
@@ -85,7 +85,7 @@ describe('our MMDB tree walk and decoder against the maxmind package (installed 
       .map((text) => parseIp(text))
       .filter((a): a is IpAddress => a !== null && (a.family === 4 || opened.ipVersion === 6));
     for (const a of addresses) lookup(a);
-    assert.ok(opened.bytesRead() >= 1 << 20, `read ${opened.bytesRead()} on demand`);
+    assert.ok(opened.bytesRead() >= 16 << 20, `read ${opened.bytesRead()} on demand`);
     for (let i = 0; i < 400 && opened.bytesRead() < size; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(opened.bytesRead(), size, 'the whole file was read ahead');
     // Addresses not looked up before: their pages came from the read-ahead; maxmind's reader agrees.
@@ -96,19 +96,6 @@ describe('our MMDB tree walk and decoder against the maxmind package (installed 
       assert.deepEqual(lookup(a), geoFromRecord(full.get(formatIp(a))), text);
     }
     opened.tree.close();
-  });
-
-  test("read ahead 'now' (a batch run over much traffic): the whole file is read without lookups", async () => {
-    const path = files[0]!;
-    const size = statSync(path).size;
-    const opened = await openMmdb(path, 'GeoIP City', 'now');
-    for (let i = 0; i < 400 && opened.bytesRead() < size; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(opened.bytesRead(), size);
-    opened.tree.close();
-    const lazy = await openMmdb(path, 'GeoIP City');
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok(lazy.bytesRead() < size / 50, `on use: ${lazy.bytesRead()} bytes read after opening`);
-    lazy.tree.close();
   });
 
   test('coordinates: a float32 value as its shortest decimal, a double as it is', () => {
