@@ -23,13 +23,14 @@ import type { IpAddress } from '../../domain/enrich';
 const PAGE_BITS = 12;
 const PAGE = 1 << PAGE_BITS;
 /**
- * Bytes read on demand after which a worker reads the rest of the file (PagedSource.readAhead): past this
- * (~250 distinct addresses) many more are coming and will touch most pages, and a page read on demand
- * costs the main thread its copy (page cache reads run at ~260 MB/s on the bench VM). Below it, as on a
- * key-dense NIC's traffic, reading the whole file (63 MB for DB-IP's IPv4 file) would be waste: measured
- * there, reading ahead from 1 MiB cost ~0.2 s and 60 MB of memory for ~100 addresses.
+ * Lookups after which a worker reads the rest of the file (PagedSource.readAhead). Past this many distinct
+ * addresses many more are coming and will touch most pages, and a page read on demand costs the main
+ * thread ~50 µs on the bench VM (page cache reads are slow there): with a 16 MiB threshold those reads
+ * took 0.44 s of an internet-facing hour. Below it, as on a key-dense NIC's traffic (~100 addresses),
+ * reading the whole file (63 MB for DB-IP's IPv4 file) would be waste: reading ahead from 1 MiB cost
+ * ~0.2 s and 60 MB of memory there.
  */
-const READ_AHEAD_AFTER = 16 << 20;
+const READ_AHEAD_AFTER_LOOKUPS = 128;
 /** The read-ahead worker (PagedSource.readAhead): plain JavaScript, so it runs the same under tsx. */
 const READ_AHEAD_WORKER = `
 const { workerData } = require('node:worker_threads');
@@ -110,26 +111,14 @@ class PagedSource implements ByteSource {
   readonly bytes: Buffer;
   /** 1 for each page read (by a lookup or by the read-ahead worker). */
   readonly loaded: Uint8Array;
-  /** Bytes read on demand by lookups. */
-  private readOnDemand = 0;
   constructor(
     private readonly fd: number,
     readonly size: number,
-    readAheadAfter: number,
   ) {
     this.bytes = Buffer.from(new SharedArrayBuffer(size));
     this.loaded = new Uint8Array(new SharedArrayBuffer(Math.ceil(size / PAGE)));
-    this.readAheadAt = Math.min(readAheadAfter, size / 2);
   }
 
-  /**
-   * Once this many bytes were read on demand, the rest is read ahead by a worker thread (many distinct
-   * addresses are coming, and they will touch most pages): the copying and page faults then cost the
-   * main thread nothing, and lookups see each page as soon as it is read, whether or not the main
-   * thread turns its event loop (libuv's reads were marked only when it did, and queued the app's own
-   * file reads behind them).
-   */
-  private readonly readAheadAt: number;
   private worker: Worker | null = null;
   private closed = false;
 
@@ -152,17 +141,19 @@ class PagedSource implements ByteSource {
       if (n === 0) throw new RangeError(`the file ended at ${from + got} while reading (changed on disk?)`);
       got += n;
     }
-    this.readOnDemand += got;
     Atomics.store(this.loaded, index, 1);
-    if (this.worker === null && !this.closed && this.readOnDemand >= this.readAheadAt) this.readAhead();
   }
 
   /**
-   * Starts a worker that reads every page not loaded yet, in runs of up to 256 pages (1 MiB), and flags each
+   * Starts a worker that reads every page not loaded yet (once), so lookups find the pages in memory: the
+   * copying and page faults cost the main thread nothing, and lookups see each page as soon as it is read,
+   * whether or not the main thread turns its event loop (libuv's reads were marked only when it did, and
+   * queued the app's own file reads behind them). It reads in runs of up to 256 pages (1 MiB), and flags each
    * page after its bytes (a page load() reads meanwhile gets the same bytes twice: harmless). It does
    * not keep the process alive; close() stops it before the file is closed.
    */
-  private readAhead(): void {
+  readAhead(): void {
+    if (this.worker !== null || this.closed) return;
     const worker = new Worker(READ_AHEAD_WORKER, {
       eval: true,
       workerData: {
@@ -467,13 +458,15 @@ export class MmdbTree {
   private readonly ipv4Start: number;
   /** The node reached by each 16-bit IPv4 prefix, -1 until first walked. */
   private readonly v4Top = new Int32Array(1 << 16).fill(-1);
+  /** Addresses looked up (see READ_AHEAD_AFTER_LOOKUPS). */
+  private lookups = 0;
 
   private constructor(
     fd: number,
     size: number,
     readonly metadata: MmdbMetadata,
   ) {
-    this.src = new PagedSource(fd, size, READ_AHEAD_AFTER);
+    this.src = new PagedSource(fd, size);
     this.nodeCount = metadata.nodeCount;
     this.recordSize = metadata.recordSize;
     this.nodeBytes = metadata.recordSize / 4;
@@ -561,6 +554,7 @@ export class MmdbTree {
    * family; looking it up would give an IPv4 network's record).
    */
   find(address: IpAddress): number {
+    if (++this.lookups === READ_AHEAD_AFTER_LOOKUPS) this.src.readAhead();
     let node: number;
     if (address.family === 4) {
       // The node after an address's first 16 bits, remembered: the walk then takes the last 16 only.

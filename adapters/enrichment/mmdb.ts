@@ -24,7 +24,7 @@ export interface MmdbFile {
   readonly buildEpoch: Date;
   readonly description: string | null;
   readonly bytes: number;
-  /** Bytes read from the file so far: it is read on demand, 4 KiB at a time, and ahead by a worker past 16 MiB (mmdb-tree.ts). */
+  /** Bytes read from the file so far: it is read on demand, 4 KiB at a time, and ahead by a worker after 128 lookups (mmdb-tree.ts). */
   bytesRead(): number;
 }
 

@@ -76,7 +76,7 @@ describe('our MMDB tree walk and decoder against the maxmind package (installed 
     }
   });
 
-  test('past 16 MiB read on demand a worker reads the rest of the file, and lookups agree', async () => {
+  test('past 128 lookups a worker reads the rest of the file, and lookups agree', async () => {
     const path = files[0]!;
     const opened = await openMmdb(path, 'GeoIP City');
     const size = statSync(path).size;
@@ -85,7 +85,6 @@ describe('our MMDB tree walk and decoder against the maxmind package (installed 
       .map((text) => parseIp(text))
       .filter((a): a is IpAddress => a !== null && (a.family === 4 || opened.ipVersion === 6));
     for (const a of addresses) lookup(a);
-    assert.ok(opened.bytesRead() >= 16 << 20, `read ${opened.bytesRead()} on demand`);
     for (let i = 0; i < 400 && opened.bytesRead() < size; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(opened.bytesRead(), size, 'the whole file was read ahead');
     // Addresses not looked up before: their pages came from the read-ahead; maxmind's reader agrees.
