@@ -25,6 +25,9 @@ export interface SweepResult {
   readonly settled: string[];
 }
 
+/** Hours of finished blobs kept (entity state, run history, ledger row) before housekeeping removes them. */
+export const RETENTION_HOURS = 48;
+
 export interface SweepOptions {
   /**
    * Hours looked at, ending with the current one (default 2: the current and previous hour, every two
@@ -39,7 +42,7 @@ export interface SweepOptions {
  * for hours (Event Grid gives up after 24 hours, or dead-letters), and a blob whose run failed with a
  * retryable error after its hour had left the two-hour window (the back-off grows to 60 minutes).
  */
-export const DEEP_SWEEP_HOURS = 48;
+export const DEEP_SWEEP_HOURS = RETENTION_HOURS;
 
 /**
  * Finds blobs of the last hours (the current and previous one, by default) whose committed length is ahead
@@ -148,9 +151,6 @@ async function settle(
   await services.ledger.upsertIfNewer(ledgerRowOf(key, blob.ref, next, now.toISOString()));
   return true;
 }
-
-/** Hours of finished blobs kept (entity state, run history, ledger row) before housekeeping removes them. */
-export const RETENTION_HOURS = 48;
 
 export interface HousekeepingResult {
   readonly removed: string[];

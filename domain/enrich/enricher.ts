@@ -234,17 +234,9 @@ export class Enricher implements SummaryEnricher, RowFactsEnricher<AddressFacts>
    */
   factsAt(b: Uint8Array, from: number, to: number): AddressFacts {
     const v = ipv4OfBytes(b, from, to);
-    if (v < 0)
-      return this.facts(String.fromCharCode.apply(null, b.subarray(from, to) as unknown as number[]));
-    const i = this.v4.get(v);
-    if (i >= 0) {
-      this.hits++;
-      return this.v4Facts[i]!;
-    }
-    this.misses++;
-    const f = this.intern(this.resolveAddress({ family: 4, value: v }));
-    this.remember(null, v, f);
-    return f;
+    return v < 0
+      ? this.facts(String.fromCharCode.apply(null, b.subarray(from, to) as unknown as number[]))
+      : this.ipv4Facts(v);
   }
 
   /** What `enrich` writes into a summary whose sides have these facts (its dstPort and protocol set). */
@@ -267,16 +259,6 @@ export class Enricher implements SummaryEnricher, RowFactsEnricher<AddressFacts>
   /** Rows enriched through factsAt (each counted once, as `enrich` counts a summary). */
   countRows(rows: number): void {
     this.summaries += rows;
-  }
-
-  /** The facts the last `enrich` wrote for the source address (see AddressFacts). */
-  get lastSrcSides(): RenderedSides {
-    return this.lastSrc;
-  }
-
-  /** The facts the last `enrich` wrote for the destination address. */
-  get lastDstSides(): RenderedSides {
-    return this.lastDst;
   }
 
   constructor(sources: EnricherSources, options: EnricherOptions = {}) {
@@ -416,20 +398,23 @@ export class Enricher implements SummaryEnricher, RowFactsEnricher<AddressFacts>
       return cached;
     }
     const address = parseIp(ip);
-    if (address !== null && address.family === 4) {
-      const i = this.v4.get(address.value);
-      if (i >= 0) {
-        this.hits++;
-        return this.v4Facts[i]!;
-      }
-      this.misses++;
-      const f = this.intern(this.resolveAddress(address));
-      this.remember(null, address.value, f);
-      return f;
-    }
+    if (address !== null && address.family === 4) return this.ipv4Facts(address.value);
     this.misses++;
     const f = address === null ? NOT_AN_ADDRESS : this.intern(this.resolveAddress(address));
     this.remember(ip, -1, f);
+    return f;
+  }
+
+  /** The facts of an IPv4 address, by its value (one lookup counted). */
+  private ipv4Facts(value: number): AddressFacts {
+    const i = this.v4.get(value);
+    if (i >= 0) {
+      this.hits++;
+      return this.v4Facts[i]!;
+    }
+    this.misses++;
+    const f = this.intern(this.resolveAddress({ family: 4, value }));
+    this.remember(null, value, f);
     return f;
   }
 

@@ -141,23 +141,15 @@ export interface SummaryEnricherLike {
    * measure strings are made for it).
    */
   readonly fieldsDependOnAddressesAndPort?: boolean;
-  /**
-   * Set by an enricher whose per-side fields come from one immutable object per address (domain/enrich's
-   * AddressFacts): the objects the last `enrich` call wrote the source and destination fields from. The
-   * encoder keeps each side's rendered bytes on them, so fields are rendered once per distinct facts,
-   * not once per address. (A cache of rendered fields per (addresses, port, protocol) was tried before
-   * this: with cheap sides it saved nothing on repetitive traffic and cost ~0.35 s on an internet-facing
-   * NIC's hour, where combinations rarely repeat.)
-   */
-  readonly lastSrcSides?: RenderedSides;
-  readonly lastDstSides?: RenderedSides;
 }
 
 /**
  * An enricher that gives an address's facts from its bytes (domain/enrich's Enricher): appendRecord then
  * asks each row side for its facts object (no address strings), renders each side once per object, and
  * writes flowType and l7Protocol from a small table of rendered bytes. Must give the fields `enrich`
- * gives.
+ * gives. (A cache of rendered fields per (addresses, port, protocol) was tried before this: with cheap
+ * sides it saved nothing on repetitive traffic and cost ~0.35 s on an internet-facing NIC's hour, where
+ * combinations rarely repeat.)
  */
 export interface RowFactsEnricher<F extends RenderedSides = RenderedSides> {
   /** The facts of the ASCII address at b[from, to) (one lookup counted). */
@@ -521,7 +513,7 @@ export class NdjsonEncoder {
         } else if (enricher?.fieldsDependOnAddressesAndPort) {
           const s = this.fillAddressesAndPort(reader, a);
           enricher.enrich(s);
-          this.writeEnrichment(s, enricher);
+          this.writeEnrichment(s);
         } else if (enricher) {
           const s = this.fillScratch(reader, a, place, logType, out, hexText(buf, idAt));
           enricher.enrich(s);
@@ -670,33 +662,14 @@ export class NdjsonEncoder {
    * address, so their bytes are kept per address and reused while the enricher gives the same values
    * (compared with ===; enrichers hand out the same cached strings for an address).
    */
-  private writeEnrichment(s: FlowSummary, sides?: SummaryEnricherLike): void {
+  private writeEnrichment(s: FlowSummary): void {
     if (ENRICHMENT_PLAN === null) {
       this.writeText(renderEnrichment(s, strFn, numFn));
       return;
     }
     const plan = ENRICHMENT_PLAN;
-    let src: Uint8Array;
-    let dst: Uint8Array;
-    const srcSides = sides?.lastSrcSides;
-    const dstSides = sides?.lastDstSides;
-    if (srcSides !== undefined && dstSides !== undefined) {
-      let srcRendered = srcSides.srcRendered;
-      if (srcRendered === undefined) {
-        srcRendered = utf8(plan.src.render(s, strFn, numFn));
-        srcSides.srcRendered = srcRendered;
-      }
-      let dstRendered = dstSides.dstRendered;
-      if (dstRendered === undefined) {
-        dstRendered = utf8(plan.dst.render(s, strFn, numFn));
-        dstSides.dstRendered = dstRendered;
-      }
-      src = srcRendered;
-      dst = dstRendered;
-    } else {
-      src = sideBytes(this.srcSides, s.srcIp, s, plan.src);
-      dst = sideBytes(this.dstSides, s.dstIp, s, plan.dst);
-    }
+    const src = sideBytes(this.srcSides, s.srcIp, s, plan.src);
+    const dst = sideBytes(this.dstSides, s.dstIp, s, plan.dst);
     const byFlow = this.restRow(s.flowType);
     let rest = byFlow.get(s.l7Protocol);
     if (rest === undefined) {
@@ -800,12 +773,8 @@ const hexText = new Function(
   `return String.fromCharCode(${Array.from({ length: 32 }, (_, i) => `b[o + ${i}]`).join(', ')});`,
 ) as (b: Uint8Array, o: number) => string;
 
-/**
- * Slots of AddressStrings (3 MiB of key bytes): with an internet-facing NIC's long tail (~100,000
- * distinct addresses in an hour) 4,096 slots lost most addresses before they came back, and each new
- * string for a known address is one more allocation and one more string hashed by the enricher's Map.
- */
-const ADDRESS_SLOTS = 1 << 16;
+/** Slots of AddressStrings (only enrichers without factsAt use it: tests and custom ones). */
+const ADDRESS_SLOTS = 4096;
 
 /**
  * Strings of the ASCII addresses met in records, so that a row's srcIp/dstIp string is built once per

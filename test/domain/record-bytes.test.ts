@@ -13,7 +13,7 @@ import type { FlowSummary } from '../../domain/summary/schema';
 import {
   FAST_RECORD_PATH,
   NdjsonEncoder,
-  type RenderedSides,
+  type RowFactsEnricher,
   type SummaryEnricherLike,
   serializeSummary,
 } from '../../domain/summary/serialize';
@@ -228,24 +228,25 @@ describe('batch fast path (RecordBytesReader + NdjsonEncoder.appendRecord)', () 
       country: ['NL', null, 'DE'][k] ?? null,
       asOrg: [`org "${k}"`, 'Ünï', null][k] ?? null,
     }));
+    type Side = (typeof sides)[number];
     const sideOf = (address: string) => sides[address.length % 3]!;
     let renders = 0;
-    const keyed: SummaryEnricherLike & { lastSrcSides: RenderedSides; lastDstSides: RenderedSides } = {
+    const fill = (x: FlowSummary, src: Side, dst: Side) => {
+      x.srcCountry = src.country;
+      x.srcAsOrg = src.asOrg;
+      x.dstCountry = dst.country;
+      x.dstAsOrg = dst.asOrg;
+      x.flowType = `${src.country}>${dst.country}`;
+      x.l7Protocol = `${x.protocol}/${x.dstPort}`;
+    };
+    const keyed: SummaryEnricherLike & RowFactsEnricher<Side> = {
       fieldsDependOnAddressesAndPort: true,
-      lastSrcSides: sides[0]!,
-      lastDstSides: sides[0]!,
-      enrich(x) {
-        const src = sideOf(x.srcIp);
-        const dst = sideOf(x.dstIp);
-        this.lastSrcSides = src;
-        this.lastDstSides = dst;
-        x.srcCountry = src.country;
-        x.srcAsOrg = src.asOrg;
-        x.dstCountry = dst.country;
-        x.dstAsOrg = dst.asOrg;
-        x.flowType = `${src.country}>${dst.country}`;
-        x.l7Protocol = `${x.protocol}/${x.dstPort}`;
-      },
+      enrich: (x) => fill(x, sideOf(x.srcIp), sideOf(x.dstIp)),
+      factsAt: (_b, from, to) => sides[(to - from) % 3]!,
+      fillRow: fill,
+      flowTypeOf: (src, dst) => `${src.country}>${dst.country}`,
+      l7Of: (port, protocol) => `${protocol}/${port}`,
+      countRows: () => {},
     };
     for (const blob of simulated(31, 1, 1)) {
       for (const side of sides) {
