@@ -19,7 +19,7 @@ import { RecordScanner } from '../domain/framing/record-scanner';
 import { seededRandom } from '../domain/simulate/simulate';
 import { BlobSummarizer } from '../domain/summarize';
 import type { FlowSummary } from '../domain/summary/schema';
-import { serializeSummary } from '../domain/summary/serialize';
+import { type SummaryEnricherLike, serializeSummary } from '../domain/summary/serialize';
 import { blobCreatedEvent, type CommitInfo } from './azure-writer';
 import type { ReceivedEvent } from './eventhubs';
 import { NSG_CONTAINER, type OfflineStack, VNET_CONTAINER } from './offline-stack';
@@ -264,24 +264,37 @@ const sumOf = (rows: Iterable<FlowSummary>): MeasureSums => {
 };
 
 /** What `flowlog process` writes for one file: the summaries every path must reproduce. */
-export async function processedSummaries(input: ReplayInput, windowSeconds: number): Promise<FlowSummary[]> {
+/**
+ * The summaries of one input by the general path (JSON.parse, summary objects), enriched one by one when
+ * an enricher is given: the reference the app's byte-level path must reproduce.
+ */
+export async function processedSummaries(
+  input: ReplayInput,
+  windowSeconds: number,
+  enricher?: SummaryEnricherLike,
+): Promise<FlowSummary[]> {
   const s = new BlobSummarizer({ blob: blobIdentityFromName(input.name) ?? input.name, windowSeconds });
   const out: FlowSummary[] = [];
   const problems: FlowLogError[] = [];
   s.push(await readFile(input.path), out, problems);
   s.end(true, problems);
+  if (enricher) for (const summary of out) enricher.enrich(summary);
   return out;
 }
 
-/** Compares the hub's events with `flowlog process` on the same inputs, after dedup by id. */
+/**
+ * Compares the hub's events with `flowlog process` on the same inputs, after dedup by id (enriched by
+ * `enricher` when the app ran with enrichment: give it the same data).
+ */
 export async function checkReplay(
   hubEvents: readonly ReceivedEvent[],
   inputs: readonly ReplayInput[],
   windowSeconds: number,
+  enricher?: SummaryEnricherLike,
 ): Promise<ReplayCheck> {
   const expected = new Map<string, FlowSummary>();
   for (const input of inputs)
-    for (const s of await processedSummaries(input, windowSeconds)) expected.set(s.id, s);
+    for (const s of await processedSummaries(input, windowSeconds, enricher)) expected.set(s.id, s);
   const hub = new Map<string, FlowSummary>();
   const samples: string[] = [];
   let differing = 0;

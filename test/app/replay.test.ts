@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { loadEnricher } from '../../adapters/enrichment';
 import { summariesOfEvent } from '../../adapters/event-hubs';
 import '../../local/functions-host';
 import { appServices } from '../../app/services';
@@ -12,7 +13,7 @@ import { names } from '../../common/names';
 import { type OfflineStackOptions, startOfflineStack } from '../../local/offline-stack';
 import { checkReplay, type ReplayOptions, replay, replayTarget } from '../../local/replay';
 
-async function simulated(seed: number) {
+async function simulated(seed: number, longTail = 0) {
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-replay-'));
   await simulateToFolder(dir, {
     nsgs: 2,
@@ -22,6 +23,7 @@ async function simulated(seed: number) {
     seed,
     start: new Date('2026-11-30T02:00:00Z'),
     minutesPerHour: 8,
+    ...(longTail > 0 ? { longTail, longTailSpace: 'internet' as const } : {}),
   });
   return (await collectInputs([dir])).map((f) => replayTarget(f.path, f.identity));
 }
@@ -29,6 +31,8 @@ async function simulated(seed: number) {
 interface Scenario {
   readonly name: string;
   readonly stack: OfflineStackOptions;
+  /** Public addresses drawn from the whole IPv4 space (an internet-facing NIC): most enriched anew. */
+  readonly longTail?: number;
   /** Activity executions that run a second time after their result was delivered (at-least-once). */
   readonly duplicateActivities?: number;
   readonly replay: Omit<ReplayOptions, 'seed'>;
@@ -40,6 +44,8 @@ interface Scenario {
     readonly runsReplaced?: boolean;
     readonly faults?: boolean;
     readonly duplicates?: boolean;
+    /** Rows carry GeoIP fields (compared with `flowlog process` enriched by the same data). */
+    readonly enriched?: boolean;
   };
 }
 
@@ -68,6 +74,18 @@ const scenarios: Scenario[] = [
     expect: { chunksPerRun: 'some', batchesPerEmit: true, faults: true },
   },
   {
+    name: 'enriched (installed GeoIP/ASN), internet-wide addresses, many chunks and batches, faults everywhere',
+    stack: {
+      enrich: true,
+      parseChunkBytes: 3000,
+      maxMessageSize: 2500,
+      settings: { FLOWLOG_EVENT_MAX_BYTES: '900' },
+    },
+    longTail: 100_000,
+    replay: { backlog: true, activityFaults: 0.1, sendFaults: 0.1, lostEvents: 0 },
+    expect: { chunksPerRun: 'most', batchesPerEmit: true, faults: true, enriched: true },
+  },
+  {
     name: 'overlapping runs: runs replaced while still alive (a 50 ms stuck bound), with faults',
     stack: { parseChunkBytes: 3000, settings: { FLOWLOG_STUCK_RUN_MINUTES: String(50 / 60_000) } },
     replay: { activityFaults: 0.05, sendFaults: 0.05, lostEvents: 0.05 },
@@ -85,13 +103,15 @@ const scenarios: Scenario[] = [
 describe('flowlog replay: after dedup by id the hub equals flowlog process', () => {
   for (const scenario of scenarios) {
     test(scenario.name, async () => {
-      const inputs = await simulated(7);
+      const inputs = await simulated(7, scenario.longTail);
+      // The reference enriched with the data the app loads (FLOWLOG_ENRICH=true, installed defaults).
+      const reference = scenario.stack.enrich ? (await loadEnricher({ enabled: true })).enricher : undefined;
       const stack = await startOfflineStack({ host: { clock: 'real' }, ...scenario.stack });
       try {
         if (scenario.duplicateActivities)
           stack.host.faults.duplicateActivity(() => true, scenario.duplicateActivities);
         const result = await replay(stack, inputs, { seed: 5, timeoutMs: 240_000, ...scenario.replay });
-        const check = await checkReplay(result.hubEvents, inputs, 60);
+        const check = await checkReplay(result.hubEvents, inputs, 60, reference);
         assert.deepEqual(
           {
             lost: check.lost,
@@ -118,6 +138,11 @@ describe('flowlog replay: after dedup by id the hub equals flowlog process', () 
             batches > 2 * executions(names.emitChunk),
             `several batches per emit (${batches} batches)`,
           );
+        }
+        if (scenario.expect.enriched) {
+          const rows = result.hubEvents.flatMap((e) => summariesOfEvent(e));
+          const located = new Set(rows.filter((r) => r.dstCountry !== null).map((r) => r.dstIp));
+          assert.ok(located.size > 20, `${located.size} distinct located destinations`);
         }
         if (scenario.expect.runsReplaced)
           assert.ok(result.runsReplaced > 0, 'some runs were replaced while alive');
