@@ -36,3 +36,13 @@ export const blobOps = {
   get: 'get',
   forget: 'forget',
 } as const;
+
+/**
+ * The ADX tables and ingestion mappings the emitter routes events to (event properties `Table` and
+ * `IngestionMappingReference`, docs/azure-reference §7.1): summary rows and flow-group lines. The ADX
+ * scripts and the Bicep template use the same names (deploy/generate/names.ts).
+ */
+export const adxRouting = {
+  rows: { table: 'FlowSummaries', mapping: 'FlowSummariesMapping' },
+  groups: { table: 'FlowGroups', mapping: 'FlowGroupsMapping' },
+} as const;

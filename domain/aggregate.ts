@@ -55,6 +55,8 @@ interface GroupState {
   readonly ordered: Accumulator[];
   /** Hash of everything the group's summaries share; computed once per group (see summaryId). */
   seed: string;
+  /** The flow group's `group` id (flowGroupId), '' until first needed. */
+  groupId: string;
 }
 
 const CH_COMMA = 44;
@@ -153,6 +155,7 @@ export function aggregateRecord(
         byHash: new Map(),
         ordered: [],
         seed: '',
+        groupId: '',
       };
       groups.set(groupKey, state);
     }
@@ -364,6 +367,17 @@ function toSummary(
       group.macAddress,
       group.rule,
     );
+  if (group.groupId === '')
+    group.groupId = flowGroupId(
+      SUMMARY_SCHEMA_VERSION,
+      ctx.blobId,
+      ctx.windowSeconds,
+      logType,
+      record.resourceId,
+      group.aclId,
+      group.macAddress,
+      group.rule,
+    );
   const srcIp = acc.sample.slice(acc.keyA0, acc.srcEnd);
   const dstIp = acc.sample.slice(acc.srcEnd + 1, acc.keyA1);
   const id = summaryId(
@@ -379,6 +393,7 @@ function toSummary(
   const windowStart = isoSeconds(acc.windowStart);
   return {
     id,
+    group: group.groupId,
     schemaVersion: SUMMARY_SCHEMA_VERSION,
     blob: ctx.blobId,
     recordOffset: ctx.byteOffset,
@@ -449,6 +464,27 @@ export function groupSeed(
   return murmur128Hex(
     `v2${U}${blob}${U}${recordOffset}${U}${windowSeconds}${U}${logType}${U}${resourceId}${U}${aclId ?? ''}${U}${macAddress}${U}${rule}`,
   );
+}
+
+/**
+ * The `group` id of a flow group's `FlowGroups` line: the first 16 hex of H("g3" U schemaVersion U blob id U
+ * windowSeconds U logType U resourceId U aclId U macAddress U rule), aclId as "-" when null and "=" + the
+ * id otherwise. Content-addressed: the same fields give the same id wherever and however often the line
+ * is made (any chunking, reruns, `flowlog process`), so ADX keeps one line per id.
+ */
+export function flowGroupId(
+  schemaVersion: number,
+  blobId: string,
+  windowSeconds: number,
+  logType: string,
+  resourceId: string,
+  aclId: string | null,
+  macAddress: string,
+  rule: string,
+): string {
+  return murmur128Hex(
+    `g3${U}${schemaVersion}${U}${blobId}${U}${windowSeconds}${U}${logType}${U}${resourceId}${U}${aclId === null ? '-' : `=${aclId}`}${U}${macAddress}${U}${rule}`,
+  ).slice(0, 16);
 }
 
 export function summaryId(

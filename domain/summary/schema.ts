@@ -9,8 +9,11 @@
 /**
  * 2: ids from the record's byte offset (final where the record is read), `recordOffset` instead of
  * `recordOrdinal`, `blob` as a 16-hex blob id, null fields left out of the row, VNet `flowsEncrypted`.
+ * 3: what is the same for every row of a blob's flow group (blob, log type, resource id, ACL id, MAC,
+ * rule, window length, version) is sent once per group as a `FlowGroups` line and named in each row by
+ * `group`; the ids are those of version 2.
  */
-export const SUMMARY_SCHEMA_VERSION = 2;
+export const SUMMARY_SCHEMA_VERSION = 3;
 
 /** Value kinds of the contract; each maps to one ADX column type. */
 export type FieldKind = 'string' | 'int' | 'long' | 'real' | 'datetime';
@@ -28,10 +31,15 @@ export interface FieldSpec {
   readonly nullable: boolean;
   readonly description: string;
   /**
-   * Same value in every summary of one record's flow group (rule, MAC, ACL). These fields are contiguous
-   * after `id`, so the serializer renders them once per group.
+   * Same value in every summary of one record's flow group (group, record offset and time). These fields
+   * are contiguous after `id` among the row's fields, so the serializer renders them once per group.
    */
   readonly repeats?: boolean;
+  /**
+   * `group`: the field is not in the row but in the flow group's `FlowGroups` line (one per blob and
+   * flow group, content-addressed by `group`); ADX's `Flows()` joins it back onto every row.
+   */
+  readonly table?: 'group';
 }
 
 /** ADX column type for each value kind. datetime values travel as ISO-8601 UTC strings. */
@@ -120,21 +128,13 @@ export const SUMMARY_FIELDS = [
       'Deterministic id of this summary: a 128-bit hash of (blob identity, recordOffset, window, key), final where the record is read. Reprocessing, any chunking of the blob, `flowlog process` and the app give the same id; dedup on it.',
   },
   {
-    name: 'schemaVersion',
-    repeats: true,
-    kind: 'int',
-    group: 'identity',
-    nullable: false,
-    description: 'Version of this contract (2).',
-  },
-  {
-    name: 'blob',
+    name: 'group',
     repeats: true,
     kind: 'string',
     group: 'identity',
     nullable: false,
     description:
-      "Blob id: 16 hex characters, the first 64 bits of MurmurHash3 x86 128 of the blob identity (the blob name from `resourceId=` / `flowLogResourceID=` on; outside the Azure layout the path relative to the folder given; `#gN` appended for a blob rewritten from byte 0 within its hour, generation N ≥ 1). `GET /api/blobs`, `GET /api/blobs/{key}` and `flowlog blob-id <name>` show it next to the blob's name.",
+      "Flow group id: 16 hex characters, the first 64 bits of MurmurHash3 x86 128 of the group's fields (`schemaVersion`, `blob`, `windowSeconds`, `logType`, `resourceId`, `aclId`, `macAddress`, `rule`). Rows carry it instead of those fields; the `FlowGroups` line with this `group` carries them (sent with the rows, before them), and `Flows()` joins them back.",
   },
   {
     name: 'recordOffset',
@@ -154,8 +154,25 @@ export const SUMMARY_FIELDS = [
     description: "The source record's `time` (when Azure logged it), as written.",
   },
   {
+    name: 'schemaVersion',
+    table: 'group',
+    kind: 'int',
+    group: 'identity',
+    nullable: false,
+    description: `Version of this contract (${SUMMARY_SCHEMA_VERSION}).`,
+  },
+  {
+    name: 'blob',
+    table: 'group',
+    kind: 'string',
+    group: 'identity',
+    nullable: false,
+    description:
+      "Blob id: 16 hex characters, the first 64 bits of MurmurHash3 x86 128 of the blob identity (the blob name from `resourceId=` / `flowLogResourceID=` on; outside the Azure layout the path relative to the folder given; `#gN` appended for a blob rewritten from byte 0 within its hour, generation N ≥ 1). `GET /api/blobs`, `GET /api/blobs/{key}` and `flowlog blob-id <name>` show it next to the blob's name.",
+  },
+  {
     name: 'windowSeconds',
-    repeats: true,
+    table: 'group',
     kind: 'int',
     group: 'key',
     nullable: false,
@@ -163,7 +180,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'logType',
-    repeats: true,
+    table: 'group',
     kind: 'string',
     group: 'key',
     nullable: false,
@@ -171,7 +188,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'resourceId',
-    repeats: true,
+    table: 'group',
     kind: 'string',
     group: 'key',
     nullable: false,
@@ -179,7 +196,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'aclId',
-    repeats: true,
+    table: 'group',
     kind: 'string',
     group: 'key',
     nullable: true,
@@ -187,7 +204,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'macAddress',
-    repeats: true,
+    table: 'group',
     kind: 'string',
     group: 'key',
     nullable: false,
@@ -196,7 +213,7 @@ export const SUMMARY_FIELDS = [
   },
   {
     name: 'rule',
-    repeats: true,
+    table: 'group',
     kind: 'string',
     group: 'key',
     nullable: false,
@@ -340,6 +357,21 @@ type ValueOf<F extends Field> = F['nullable'] extends true
 export type FlowSummary = { [F in Field as F['name']]: ValueOf<F> };
 
 export type SummaryFieldName = Field['name'];
+
+/** The fields a row carries (contract order): all but those of its flow group's line. */
+export const ROW_FIELDS: readonly FieldSpec[] = SUMMARY_FIELDS.filter(
+  (f: FieldSpec) => f.table !== 'group',
+);
+
+/** The fields of a `FlowGroups` line: `group`, then the fields the rows leave to it. */
+export const GROUP_FIELDS: readonly FieldSpec[] = [
+  ...SUMMARY_FIELDS.filter((f) => f.name === 'group'),
+  ...SUMMARY_FIELDS.filter((f: FieldSpec) => f.table === 'group'),
+];
+
+type GroupFieldName = Extract<Field, { table: 'group' }>['name'] | 'group';
+/** What one `FlowGroups` line says. */
+export type FlowGroup = Pick<FlowSummary, GroupFieldName>;
 
 /** Names of the fields that enrichment fills; null until then. */
 export type EnrichmentFieldName = Extract<Field, { group: 'enrichment' }>['name'];

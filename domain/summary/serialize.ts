@@ -1,23 +1,28 @@
-import { groupSeed } from '../aggregate';
+import { flowGroupId, groupSeed } from '../aggregate';
 import { type AggregatedRecord, RecordBytesReader, SUM_STRIDE } from '../formats/record-bytes';
 import { type MurmurPrefix, murmur128HexInto, murmurPrefix } from '../hash';
 import { isoSeconds } from '../window';
 import {
   blankSummary,
   type FieldKind,
+  type FlowGroup,
   type FlowSummary,
+  GROUP_FIELDS,
+  ROW_FIELDS,
   SUMMARY_FIELDS,
   SUMMARY_SCHEMA_VERSION,
 } from './schema';
 
 /**
- * The summary serializer, generated from SUMMARY_FIELDS: one line of JSON per summary, fields in contract
- * order. It is the NDJSON line of `flowlog process` and the Event Hubs message body ADX ingests.
+ * The summary serializer, generated from the contract: one line of JSON per summary (its row fields, in
+ * contract order) and, before the first row of each flow group, one line for the group (`{"group":…}`,
+ * the fields rows leave to it). That stream is the NDJSON of `flowlog process` and what the app stages;
+ * the emitter sends the group lines as `FlowGroups` events and the rows as `FlowSummaries` events.
  *
  * Why generated: a loop over field names does one megamorphic keyed load per field, which made rendering
  * cost more than parsing and aggregating together. The generated function reads each field by name. The
- * fields marked `repeats` (blob, resource id, rule, ...) are the same for every summary of one flow
- * group and most of a row's bytes, so their rendering is reused while they stay identical (===).
+ * fields marked `repeats` (group, record offset and time) are the same for every summary of one flow
+ * group of a record, so their rendering is reused while they stay identical (===).
  */
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9]*$/;
@@ -75,18 +80,19 @@ interface Compiled {
 }
 
 function compile(): Compiled {
-  const repeating = SUMMARY_FIELDS.map((f, i) => ({ f, i })).filter(({ f }) => 'repeats' in f && f.repeats);
-  const first = repeating[0]?.i ?? SUMMARY_FIELDS.length;
+  const fields = ROW_FIELDS;
+  const repeating = fields.map((f, i) => ({ f, i })).filter(({ f }) => f.repeats === true);
+  const first = repeating[0]?.i ?? fields.length;
   const last = repeating[repeating.length - 1]?.i ?? first - 1;
   if (repeating.length !== last - first + 1)
     throw new Error('schema: fields marked repeats must be contiguous');
-  if (SUMMARY_FIELDS[0]?.nullable !== false) throw new Error('schema: the first field must not be nullable');
-  const part = (i: number) => fieldExpression(SUMMARY_FIELDS[i]!, i === 0);
+  if (fields[0]?.nullable !== false) throw new Error('schema: the first field must not be nullable');
+  const part = (i: number) => fieldExpression(fields[i]!, i === 0);
   const join = (parts: string[]) => (parts.length > 0 ? parts.join(' + ') : "''");
   const render = (parts: string[]) => new Function('s', 'str', 'num', `return ${join(parts)};`) as Render;
-  const head = SUMMARY_FIELDS.slice(0, first).map((_, i) => part(i));
+  const head = fields.slice(0, first).map((_, i) => part(i));
   const repeat = repeating.map(({ i }) => part(i));
-  const tail = SUMMARY_FIELDS.slice(last + 1).map((_, k) => part(last + 1 + k));
+  const tail = fields.slice(last + 1).map((_, k) => part(last + 1 + k));
   const same = repeating.map(({ f }, k) => `s.${f.name} === memo.values[${k}]`).join(' && ');
   const remember = repeating.map(({ f }, k) => `memo.values[${k}] = s.${f.name};`).join(' ');
   return {
@@ -103,6 +109,24 @@ const encoder = new TextEncoder();
 const strFn = str as (v: unknown) => string;
 const numFn = num as (v: unknown) => string;
 
+if (GROUP_FIELDS[0]?.name !== 'group' || GROUP_FIELDS[0].nullable)
+  throw new Error('schema: a group line starts with the non-null `group` field');
+const renderGroup = new Function(
+  's',
+  'str',
+  'num',
+  `return ${GROUP_FIELDS.map((f, i) => fieldExpression(f, i === 0)).join(' + ')} + '}';`,
+) as (s: FlowGroup, str: (v: unknown) => string, num: (v: unknown) => string) => string;
+
+/** A flow group's `FlowGroups` line (without line end). */
+export function serializeGroup(group: FlowGroup): string {
+  return renderGroup(group, strFn, numFn);
+}
+
+/** How every row line starts, and every group line: the two kinds of line of a summary stream. */
+export const ROW_LINE_START = '{"id":"';
+export const GROUP_LINE_START = '{"group":"';
+
 function repeated(summary: FlowSummary, memo: RepeatMemo): void {
   if (!compiled.matches(summary, memo)) {
     memo.text = compiled.repeat(summary, strFn, numFn);
@@ -113,23 +137,90 @@ function repeated(summary: FlowSummary, memo: RepeatMemo): void {
 
 const stringMemo: RepeatMemo = { text: '', bytes: new Uint8Array(0), values: [] };
 
+/** A summary's row line (without line end): its row fields, not those of its group. */
 export function serializeSummary(summary: FlowSummary): string {
   repeated(summary, stringMemo);
   return `${compiled.head(summary, strFn, numFn)}${stringMemo.text}${compiled.tail(summary, strFn, numFn)}}`;
 }
 
 /**
- * One serialized row read back as a summary: the fields a row leaves out (nullable ones that were null)
- * are null again. Throws a SyntaxError for text that is not JSON, a TypeError for JSON that is not an
- * object with a string id.
+ * Summaries as a summary stream: each summary's row line, its group's line before the first row of the
+ * group. What `flowlog process` writes for these summaries.
  */
-export function parseSummaryRow(line: string): FlowSummary {
-  const parsed: unknown = JSON.parse(line);
-  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { id?: unknown }).id !== 'string')
-    throw new TypeError(`not a summary row: ${line.slice(0, 80)}`);
-  const row = parsed as Record<string, unknown>;
-  for (const f of SUMMARY_FIELDS) if (f.nullable && row[f.name] === undefined) row[f.name] = null;
-  return row as FlowSummary;
+export function summaryLines(summaries: Iterable<FlowSummary>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const s of summaries) {
+    if (!seen.has(s.group)) {
+      seen.add(s.group);
+      out.push(serializeGroup(s));
+    }
+    out.push(serializeSummary(s));
+  }
+  return out;
+}
+
+/** A row line whose group line has not been read (yet): the stream is damaged or out of order. */
+export class UnknownGroupError extends Error {
+  constructor(
+    readonly group: string,
+    line: string,
+  ) {
+    super(
+      `summary row ${line.slice(0, 48)}… names group ${group}, whose {"group":…} line was not read before it; a summary stream carries each group's line before its rows (read the whole stream, in order)`,
+    );
+    this.name = 'UnknownGroupError';
+  }
+}
+
+/**
+ * Reads a summary stream back into whole summaries: group lines are kept (by `group`), each row line is
+ * joined with its group's fields; the fields a line leaves out (nullable ones that were null) are null
+ * again. Throws a SyntaxError for text that is not JSON, a TypeError for JSON that is neither kind of
+ * line, an UnknownGroupError for a row before its group.
+ */
+export class SummaryReader {
+  private readonly groups = new Map<string, FlowGroup>();
+
+  /** The groups read so far. */
+  get groupCount(): number {
+    return this.groups.size;
+  }
+
+  /** The summary of a row line, or null for a group line (kept for the rows after it). */
+  read(line: string): FlowSummary | null {
+    const parsed: unknown = JSON.parse(line);
+    if (typeof parsed !== 'object' || parsed === null)
+      throw new TypeError(`not a summary or group line: ${line.slice(0, 80)}`);
+    const fields = parsed as Record<string, unknown>;
+    if (typeof fields['group'] !== 'string')
+      throw new TypeError(`not a summary or group line (no group): ${line.slice(0, 80)}`);
+    if (typeof fields['id'] !== 'string') {
+      for (const f of GROUP_FIELDS) if (f.nullable && fields[f.name] === undefined) fields[f.name] = null;
+      this.groups.set(fields['group'], fields as unknown as FlowGroup);
+      return null;
+    }
+    const group = this.groups.get(fields['group']);
+    if (group === undefined) throw new UnknownGroupError(fields['group'], line);
+    for (const f of ROW_FIELDS) if (f.nullable && fields[f.name] === undefined) fields[f.name] = null;
+    return { ...group, ...fields } as FlowSummary;
+  }
+
+  /** The summaries of several lines (blank lines skipped). */
+  readAll(lines: Iterable<string>): FlowSummary[] {
+    const out: FlowSummary[] = [];
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      const s = this.read(line);
+      if (s !== null) out.push(s);
+    }
+    return out;
+  }
+}
+
+/** The summaries of one summary stream (NDJSON text or its lines). */
+export function readSummaryLines(text: string | Iterable<string>): FlowSummary[] {
+  return new SummaryReader().readAll(typeof text === 'string' ? text.split('\n') : text);
 }
 
 /** Something that fills a summary's enrichment fields in place (domain/enrich's SummaryEnricher). */
@@ -225,9 +316,9 @@ const ENCRYPTION_MEASURES = ['flowsEncrypted'] as const;
  * order (a test checks that it does), so a schema change can never make the two paths disagree.
  */
 function fastLayoutMatchesSchema(): boolean {
-  const names = SUMMARY_FIELDS.map((f) => f.name as string);
-  const repeating = SUMMARY_FIELDS.filter((f) => 'repeats' in f && f.repeats).map((f) => f.name as string);
-  const enrichment = SUMMARY_FIELDS.filter((f) => f.group === 'enrichment').map((f) => f.name as string);
+  const names = ROW_FIELDS.map((f) => f.name);
+  const repeating = ROW_FIELDS.filter((f) => f.repeats === true).map((f) => f.name);
+  const enrichment = ROW_FIELDS.filter((f) => f.group === 'enrichment').map((f) => f.name);
   const expected = [
     'id',
     ...repeating,
@@ -236,7 +327,7 @@ function fastLayoutMatchesSchema(): boolean {
     ...ENCRYPTION_MEASURES,
     ...enrichment,
   ];
-  const kinds = SUMMARY_FIELDS.filter((f) => (FAST_MEASURES as readonly string[]).includes(f.name)).every(
+  const kinds = ROW_FIELDS.filter((f) => (FAST_MEASURES as readonly string[]).includes(f.name)).every(
     (f) => f.kind === 'long' || f.kind === 'int',
   );
   return kinds && expected.length === names.length && expected.every((n, i) => n === names[i]);
@@ -383,9 +474,11 @@ interface GroupOut {
   readonly rule: string;
   readonly mac: string;
   readonly acl: string | null;
+  readonly groupId: string;
   readonly prefix: MurmurPrefix;
   readonly repeat: Uint8Array;
 }
+
 
 const TWO_53 = 2 ** 53;
 
@@ -409,6 +502,10 @@ export class NdjsonEncoder {
   private readonly restBytes = new Map<string | null, Map<string | null, Uint8Array>>();
   /** The summary handed to an enricher by appendRecord, reused for every row. */
   private scratch: FlowSummary | undefined;
+  /** Groups whose line is in the buffer since the last take: each taken piece carries its groups' lines. */
+  private readonly groupsWritten = new Set<string>();
+  /** Group lines by group id (the same group recurs in every record of a blob). */
+  private readonly groupLines = new Map<string, Uint8Array>();
 
   constructor(initialBytes = 1 << 20) {
     this.initialBytes = initialBytes;
@@ -420,6 +517,10 @@ export class NdjsonEncoder {
   }
 
   append(summary: FlowSummary): void {
+    if (!this.groupsWritten.has(summary.group)) {
+      this.groupsWritten.add(summary.group);
+      this.writeText(`${serializeGroup(summary)}\n`);
+    }
     repeated(summary, this.memo);
     this.writeText(compiled.head(summary, strFn, numFn));
     this.reserve(this.memo.bytes.length);
@@ -436,6 +537,7 @@ export class NdjsonEncoder {
     const out = this.buffer.subarray(0, this.length);
     this.buffer = this.spare.pop() ?? new Uint8Array(Math.max(this.initialBytes, this.buffer.length));
     this.length = 0;
+    this.groupsWritten.clear();
     return out;
   }
 
@@ -461,6 +563,7 @@ export class NdjsonEncoder {
       let a = reader.groupFirst[g]!;
       if (a < 0) continue;
       const out = this.groupOut(reader, g, place, logType);
+      if (!this.groupsWritten.has(out.groupId)) this.writeGroupLine(out.groupId);
       for (; a >= 0; a = reader.accNext[a]!) {
         const code = reader.accCode[a]!;
         const windowStart = reader.accWindow[a]!;
@@ -553,7 +656,12 @@ export class NdjsonEncoder {
     a: number,
     place: RecordPlace,
     logType: 'nsg' | 'vnet',
-    group: { readonly rule: string; readonly mac: string; readonly acl: string | null },
+    group: {
+      readonly rule: string;
+      readonly mac: string;
+      readonly acl: string | null;
+      readonly groupId: string;
+    },
     id: string,
   ): FlowSummary {
     const s = this.scratchSummary();
@@ -563,6 +671,7 @@ export class NdjsonEncoder {
     const sums = reader.sums;
     const o8 = a * SUM_STRIDE;
     s.id = id;
+    s.group = group.groupId;
     s.blob = place.blobId;
     s.recordOffset = place.recordOffset;
     s.recordTime = reader.time;
@@ -611,25 +720,52 @@ export class NdjsonEncoder {
       rule,
     );
     const seedBytes = utf8(seed);
+    const groupId = flowGroupId(
+      SUMMARY_SCHEMA_VERSION,
+      place.blobId,
+      place.windowSeconds,
+      logType,
+      reader.resourceId,
+      acl,
+      mac,
+      rule,
+    );
+    if (!this.groupLines.has(groupId)) {
+      if (this.groupLines.size >= 4096) this.groupLines.clear();
+      const line: FlowGroup = {
+        group: groupId,
+        schemaVersion: SUMMARY_SCHEMA_VERSION,
+        blob: place.blobId,
+        windowSeconds: place.windowSeconds,
+        logType,
+        resourceId: reader.resourceId,
+        aclId: acl,
+        macAddress: mac,
+        rule,
+      };
+      this.groupLines.set(groupId, utf8(`${serializeGroup(line)}\n`));
+    }
     const template = {
-      schemaVersion: SUMMARY_SCHEMA_VERSION,
-      blob: place.blobId,
+      group: groupId,
       recordOffset: place.recordOffset,
       recordTime: reader.time,
-      windowSeconds: place.windowSeconds,
-      logType,
-      resourceId: reader.resourceId,
-      aclId: acl,
-      macAddress: mac,
-      rule,
     } as unknown as FlowSummary;
     return {
       rule,
       mac,
       acl,
+      groupId,
       prefix: murmurPrefix(seedBytes, 0, 32),
       repeat: utf8(compiled.repeat(template, strFn, numFn)),
     };
+  }
+
+  /** The group's line, before its first row since the last take. */
+  private writeGroupLine(groupId: string): void {
+    const line = this.groupLines.get(groupId)!;
+    this.reserve(line.length);
+    this.length = put(this.buffer, this.length, line);
+    this.groupsWritten.add(groupId);
   }
 
   /**
