@@ -26,6 +26,7 @@ export async function emitChunk(input: EmitChunkInput, context: InvocationContex
       context,
       {
         'summaries.emitted': stats.rows,
+        'emit.groups': stats.groups,
         'emit.events': stats.events,
         'emit.bytes': stats.bytes,
         'emit.batches': stats.batches,

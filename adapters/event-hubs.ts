@@ -1,14 +1,17 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { type EventData, EventHubProducerClient } from '@azure/event-hubs';
 import { DefaultAzureCredential } from '@azure/identity';
+import { adxRouting } from '../common/names';
 import type { FlowSummary } from '../domain/summary/schema';
-import { parseSummaryRow } from '../domain/summary/serialize';
+import type { SummaryReader } from '../domain/summary/serialize';
 import type { AppConfig } from './config';
 import { ExternalError } from './errors';
 
 export interface EmitStats {
   /** Summaries (rows) sent. */
   rows: number;
+  /** Flow-group lines sent (FlowGroups events, before the rows). */
+  groups: number;
   /** Event Hubs events they went in. */
   events: number;
   batches: number;
@@ -72,6 +75,8 @@ export const DEFAULT_PACKING: EventPacking = { maxEventBytes: 240_000, gzip: fal
 /** Event properties ADX's data connection routes by (case-sensitive; docs/azure-reference §7.1). */
 export const FORMAT_PROPERTY = 'Format';
 export const COMPRESSION_PROPERTY = 'Compression';
+export const TABLE_PROPERTY = 'Table';
+export const MAPPING_PROPERTY = 'IngestionMappingReference';
 /** Rows in an event: NDJSON, which ADX's `multijson` reads as objects separated by whitespace. */
 export const ROWS_FORMAT = 'multijson';
 
@@ -79,6 +84,9 @@ const NEWLINE = 0x0a;
 /** Room for an event's AMQP framing, message id and properties inside the hub's size bound. */
 const EVENT_OVERHEAD_BYTES = 512;
 const ID_OPEN = '{"id":"';
+const GROUP_OPEN = '{"group":"';
+/** `","group":"` after a row's 32-hex id. */
+const ROW_GROUP = '","group":"';
 
 /**
  * Cuts staged NDJSON rows into event bodies of at most `maxEventBytes` at line ends (a single longer
@@ -107,27 +115,85 @@ export function packRows(rows: Uint8Array, maxEventBytes: number): Uint8Array[] 
 }
 
 const ID_OPEN_BYTES = new TextEncoder().encode(ID_OPEN);
+const GROUP_OPEN_BYTES = new TextEncoder().encode(GROUP_OPEN);
+const ROW_GROUP_BYTES = new TextEncoder().encode(ROW_GROUP);
 const QUOTE = 0x22;
 
-/** True when body[at...] starts a summary row: `{"id":"` and 32 characters to the closing quote. */
-function startsRow(body: Uint8Array, at: number): boolean {
-  if (at + 40 > body.length) return false;
-  for (let k = 0; k < ID_OPEN_BYTES.length; k++) if (body[at + k] !== ID_OPEN_BYTES[k]) return false;
-  return body[at + 39] === QUOTE;
+function startsWith(body: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (at + prefix.length > body.length) return false;
+  for (let k = 0; k < prefix.length; k++) if (body[at + k] !== prefix[k]) return false;
+  return true;
+}
+
+/** `{"id":"` 32 characters `","group":"` 16 characters `"`: a summary row and its group id's offset. */
+function rowGroupAt(body: Uint8Array, at: number): number {
+  if (!startsWith(body, at, ID_OPEN_BYTES) || !startsWith(body, at + 39, ROW_GROUP_BYTES)) return -1;
+  return body[at + 66] === QUOTE ? at + 50 : -1;
+}
+
+/** `{"group":"` 16 characters `"`: a flow group's line. */
+function startsGroup(body: Uint8Array, at: number): boolean {
+  return startsWith(body, at, GROUP_OPEN_BYTES) && body[at + 26] === QUOTE;
+}
+
+/** A staged summary stream taken apart: its group lines and its row lines, each kept in order. */
+export interface SplitStream {
+  readonly groups: Uint8Array;
+  readonly groupCount: number;
+  readonly rows: Uint8Array;
+  readonly rowCount: number;
 }
 
 /**
- * Rows in an NDJSON body, every line checked to start a summary row; a line that does not is reported
- * with `source` and its byte offset (`base` = the body's offset in the staged file).
+ * Splits a summary stream (group lines before the rows of their group, as parseChunk stages it) into its
+ * group lines and its row lines. Every line is checked: one that is neither, or a row whose group line is
+ * not in the stream before it, is reported with `source` and its byte offset (`base` = the stream's
+ * offset in the staged file). Staged files are only written by parseChunk: that is damage to rerun.
  */
-function countRows(body: Uint8Array, base: number, source: string): number {
-  let n = 0;
-  for (let at = 0; at < body.length; ) {
-    if (!startsRow(body, at))
+export function splitStream(stream: Uint8Array, source: string, base = 0): SplitStream {
+  const groups = new Uint8Array(stream.length);
+  const rows = new Uint8Array(stream.length);
+  let g = 0;
+  let r = 0;
+  let groupCount = 0;
+  let rowCount = 0;
+  const declared = new Set<string>();
+  const text = (from: number, to: number) => Buffer.from(stream.subarray(from, to)).toString('latin1');
+  for (let at = 0; at < stream.length; ) {
+    const nl = stream.indexOf(NEWLINE, at);
+    const end = nl < 0 ? stream.length : nl + 1;
+    const line = stream.subarray(at, end);
+    const groupAt = rowGroupAt(stream, at);
+    if (groupAt >= 0) {
+      const group = text(groupAt, groupAt + 16);
+      if (!declared.has(group))
+        throw new ExternalError(
+          `${source}, byte ${base + at}: summary row of group ${group} before (or without) that group's line; rerun the blob to stage its rows again`,
+          false,
+        );
+      rows.set(line, r);
+      r += line.length;
+      rowCount++;
+    } else if (startsGroup(stream, at)) {
+      declared.add(text(at + 10, at + 26));
+      groups.set(line, g);
+      g += line.length;
+      groupCount++;
+    } else {
       throw new ExternalError(
-        `${source}, byte ${base + at}: not a summary row (${Buffer.from(body.subarray(at, at + 40)).toString('utf8')}…); rerun the blob to stage its rows again`,
+        `${source}, byte ${base + at}: not a summary row or group line (${Buffer.from(stream.subarray(at, at + 40)).toString('utf8')}…); rerun the blob to stage its rows again`,
         false,
       );
+    }
+    at = end;
+  }
+  return { groups: groups.subarray(0, g), groupCount, rows: rows.subarray(0, r), rowCount };
+}
+
+/** Lines in an NDJSON body (every body packRows cuts from a split stream holds whole lines). */
+function countLines(body: Uint8Array): number {
+  let n = 0;
+  for (let at = 0; at < body.length; ) {
     n++;
     const end = body.indexOf(NEWLINE, at);
     at = end < 0 ? body.length : end + 1;
@@ -153,13 +219,27 @@ export function rowsOfEvent(body: unknown, properties?: Readonly<Record<string, 
     .filter((l) => l.trim() !== '');
 }
 
-/** The summaries of one received event (see rowsOfEvent), missing nullable fields as null. */
-export function summariesOfEvent(event: {
-  readonly body: unknown;
-  readonly bodyBytes?: Uint8Array | undefined;
-  readonly properties?: Readonly<Record<string, unknown>> | undefined;
-}): FlowSummary[] {
-  return rowsOfEvent(event.bodyBytes ?? event.body, event.properties).map(parseSummaryRow);
+/**
+ * The summaries of one received event (see rowsOfEvent), joined with their groups by `reader`, which
+ * keeps the group lines of the events read before (a FlowGroups event comes before the rows of its
+ * groups, on the same partition): one reader per consumer, events fed in order.
+ */
+export function summariesOfEvent(
+  event: {
+    readonly body: unknown;
+    readonly bodyBytes?: Uint8Array | undefined;
+    readonly properties?: Readonly<Record<string, unknown>> | undefined;
+  },
+  reader: SummaryReader,
+): FlowSummary[] {
+  return reader.readAll(rowsOfEvent(event.bodyBytes ?? event.body, event.properties));
+}
+
+type LineKind = 'rows' | 'groups';
+interface PackedEvent {
+  readonly kind: LineKind;
+  readonly lines: number;
+  readonly event: EventData;
 }
 
 /**
@@ -194,13 +274,24 @@ export class SummaryEmitter {
   }
 
   /**
-   * Sends NDJSON rows (serializeSummary lines, as parseChunk stages them). `source` names them in errors.
-   * A row that is not a summary line (`{"id":"<32 hex>"…`) fails the send permanently before anything
-   * is sent: staged files are only ever written by parseChunk, so that is damage to rerun, not retry.
+   * Sends a summary stream (as parseChunk stages it): its group lines as FlowGroups events first, then
+   * its rows as FlowSummaries events, in batches in that order on one partition, so a consumer (and ADX)
+   * has a row's group before the row. `source` names them in errors. A line that is neither kind, or a
+   * row without its group line, fails the send permanently before anything is sent (splitStream).
    */
-  async emitRows(rows: Uint8Array, partitionKey: string, source: string): Promise<EmitStats> {
+  async emitRows(stream: Uint8Array, partitionKey: string, source: string): Promise<EmitStats> {
     const started = Date.now();
-    const stats: EmitStats = { rows: 0, events: 0, batches: 0, bytes: 0, retries: 0, milliseconds: 0 };
+    const stats: EmitStats = {
+      rows: 0,
+      groups: 0,
+      events: 0,
+      batches: 0,
+      bytes: 0,
+      retries: 0,
+      milliseconds: 0,
+    };
+    // Every line is checked before anything is sent: a damaged staged file sends nothing.
+    const split = splitStream(stream, source);
     let batch = await this.producer.createBatch({ partitionKey });
     // The hub's own bound (1 MB Standard, 256 KB Basic; AMQP framing and properties on top of the body)
     // wins over the setting when smaller, so a small hub gets smaller events, never a refusal.
@@ -208,8 +299,8 @@ export class SummaryEmitter {
       1024,
       Math.min(this.packing.maxEventBytes, batch.maxSizeInBytes - EVENT_OVERHEAD_BYTES),
     );
-    let pending: { event: EventData; rows: number }[] = [];
-    const add = async (e: { event: EventData; rows: number }): Promise<boolean> => {
+    let pending: PackedEvent[] = [];
+    const add = async (e: PackedEvent): Promise<boolean> => {
       if (batch.tryAdd(e.event)) {
         pending.push(e);
         return true;
@@ -220,43 +311,50 @@ export class SummaryEmitter {
       pending = [];
       return add(e);
     };
-    /** Sends the rows in `body` (at `at` in the staged file) as events within `limit` bytes each. */
-    const sendBodies = async (body: Uint8Array, at: number, limit: number): Promise<void> => {
-      let offset = at;
+    /** Sends the lines in `body` as events within `limit` bytes each. */
+    const sendBodies = async (body: Uint8Array, kind: LineKind, limit: number): Promise<void> => {
       for (const part of packRows(body, limit)) {
-        const e = this.eventOf(part, offset, source);
+        const e = this.eventOf(part, kind);
         if (!(await add(e))) {
-          // Larger than the hub takes even alone: split it, down to a single row.
-          if (e.rows <= 1)
+          // Larger than the hub takes even alone: split it, down to a single line.
+          if (e.lines <= 1)
             throw new ExternalError(
-              `${source}, byte ${offset}: one summary row of ${part.length} bytes is larger than the hub accepts in an event`,
+              `${source}: one ${kind === 'groups' ? 'group line' : 'summary row'} of ${part.length} bytes is larger than the hub accepts in an event`,
               false,
             );
-          await sendBodies(part, offset, Math.max(1, Math.floor(part.length / 2)));
+          await sendBodies(part, kind, Math.max(1, Math.floor(part.length / 2)));
         }
-        offset += part.length;
       }
     };
-    // Every line is checked before anything is sent: a damaged staged file sends nothing.
-    countRows(rows, 0, source);
-    await sendBodies(rows, 0, bound);
+    await sendBodies(split.groups, 'groups', bound);
+    await sendBodies(split.rows, 'rows', bound);
     if (pending.length > 0) await this.send(partitionKey, pending, stats);
     stats.milliseconds = Date.now() - started;
     return stats;
   }
 
-  /** One event of rows (`body`, at `at` in the staged file). */
-  private eventOf(body: Uint8Array, at: number, source: string): { event: EventData; rows: number } {
-    const count = countRows(body, at, source);
-    const firstId = Buffer.from(body.buffer, body.byteOffset + 7, 32).toString('latin1');
+  /**
+   * One event of rows or of group lines, routed to its ADX table and mapping; messageId = the first
+   * line's id (group lines: `g` + group id) and the line count: the same for a resend.
+   */
+  private eventOf(body: Uint8Array, kind: LineKind): PackedEvent {
+    const lines = countLines(body);
+    const route = adxRouting[kind];
+    const firstId =
+      kind === 'rows'
+        ? Buffer.from(body.buffer, body.byteOffset + 7, 32).toString('latin1')
+        : `g${Buffer.from(body.buffer, body.byteOffset + 10, 16).toString('latin1')}`;
     return {
-      rows: count,
+      kind,
+      lines,
       event: {
         body: this.packing.gzip ? gzipSync(body) : body,
-        messageId: `${firstId}+${count}`,
+        messageId: `${firstId}+${lines}`,
         contentType: 'application/x-ndjson',
         properties: {
           [FORMAT_PROPERTY]: ROWS_FORMAT,
+          [TABLE_PROPERTY]: route.table,
+          [MAPPING_PROPERTY]: route.mapping,
           ...(this.packing.gzip ? { [COMPRESSION_PROPERTY]: 'gzip' } : {}),
         },
       },
@@ -264,11 +362,7 @@ export class SummaryEmitter {
   }
 
   /** Sends one batch's events, retrying transient failures with exponential backoff (a fresh batch each time). */
-  private async send(
-    partitionKey: string,
-    events: readonly { event: EventData; rows: number }[],
-    stats: EmitStats,
-  ): Promise<void> {
+  private async send(partitionKey: string, events: readonly PackedEvent[], stats: EmitStats): Promise<void> {
     let delay = this.retry.firstDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -276,7 +370,7 @@ export class SummaryEmitter {
         for (const e of events) batch.tryAdd(e.event);
         await this.producer.sendBatch(batch);
         stats.events += events.length;
-        for (const e of events) stats.rows += e.rows;
+        for (const e of events) stats[e.kind] += e.lines;
         stats.batches++;
         stats.bytes += batch.sizeInBytes;
         return;

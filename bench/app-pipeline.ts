@@ -14,6 +14,7 @@ import { collectInputs } from '../cli/files';
 import { names } from '../common/names';
 import { blobIdentityFromName, blobIdOf } from '../domain/blob-identity';
 import { simulateBlobs } from '../domain/simulate/simulate';
+import { SummaryReader } from '../domain/summary/serialize';
 import { blobCreatedEvent } from '../local/azure-writer';
 import { NSG_CONTAINER, startOfflineStack, VNET_CONTAINER } from '../local/offline-stack';
 import { checkReplay, replay, replayTarget } from '../local/replay';
@@ -46,8 +47,9 @@ export async function measureLatency(blobCount: number, ticks: number, tickMs: n
     const committedAt = new Map<string, number>();
     const firstOnHub = new Map<string, number>();
     const wire = { events: 0, rows: 0, bytes: 0 };
+    const reader = new SummaryReader();
     const off = stack.eventHubs.onEvent((e) => {
-      const rows = summariesOfEvent(e);
+      const rows = summariesOfEvent(e, reader);
       wire.events++;
       wire.rows += rows.length;
       wire.bytes += e.bodyBytes?.length ?? 0;
@@ -153,7 +155,8 @@ export async function measureReplay(chaos: number): Promise<string> {
       files.map((f) => replayTarget(f.path, f.identity)),
       { chaos, seed: 11, timeoutMs: 900_000 },
     );
-    const rows = r.hubEvents.flatMap((e) => summariesOfEvent(e));
+    const reader = new SummaryReader();
+    const rows = r.hubEvents.flatMap((e) => summariesOfEvent(e, reader));
     const distinct = new Set(rows.map((row) => row.id)).size;
     const check = await checkReplay(
       r.hubEvents,

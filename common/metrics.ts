@@ -30,6 +30,7 @@ export type MetricName =
   | 'summaries.built'
   | 'summaries.emitted'
   | 'rows.bytes'
+  | 'emit.groups'
   | 'emit.events'
   | 'emit.bytes'
   | 'emit.batches'

@@ -20,7 +20,7 @@ Inputs must be in Azure's layout (resourceId=... or flowLogResourceID=.../y=/m=/
 as "flowlog simulate" writes them or as downloaded from a flow-log container.
 
 Options:
-  --out FILE              where to write the hub's events (NDJSON; with --seeds, of the last seed)
+  --out FILE              where to write the hub's events, one line per summary row or group line (NDJSON; with --seeds, of the last seed)
   --window SECONDS        window length                                              (default 60)
   --chaos P               shorthand for the three fault shares below                 (default 0)
   --activity-faults P     share of activity executions that fail                     (default: --chaos)

@@ -5,7 +5,7 @@ import type { LoadedEnricher } from '../../adapters/enrichment';
 import { SummaryStore } from '../../domain/analysis/panels';
 import { EnrichmentDataError } from '../../domain/enrich/errors';
 import type { FlowSummary } from '../../domain/summary/schema';
-import { parseSummaryRow, serializeSummary } from '../../domain/summary/serialize';
+import { SummaryReader, summaryLines } from '../../domain/summary/serialize';
 import { dashboardBundle } from '../../local/dashboard/bundle';
 import { pageHtml } from '../../local/dashboard/page';
 import { parseCommandArgs, positiveInt, UsageError } from '../args';
@@ -82,16 +82,21 @@ async function classify(inputs: readonly string[]): Promise<{ logs: InputFile[];
 function rowSink(rows: FlowSummary[]): ByteSink {
   let tail = '';
   const decoder = new TextDecoder();
+  const reader = new SummaryReader();
+  const add = (line: string) => {
+    const s = reader.read(line);
+    if (s !== null) rows.push(s);
+  };
   return {
     async writeBytes(bytes) {
       const text = tail + decoder.decode(bytes, { stream: true });
       const lines = text.split('\n');
       tail = lines.pop() ?? '';
-      for (const line of lines) if (line !== '') rows.push(parseSummaryRow(line));
+      for (const line of lines) if (line !== '') add(line);
       return undefined;
     },
     async close() {
-      if (tail.trim() !== '') rows.push(parseSummaryRow(tail));
+      if (tail.trim() !== '') add(tail);
       tail = '';
     },
   };
@@ -100,14 +105,16 @@ function rowSink(rows: FlowSummary[]): ByteSink {
 async function readSummaryFile(path: string, onProblem: (text: string) => void): Promise<FlowSummary[]> {
   const { readFile } = await import('node:fs/promises');
   const out: FlowSummary[] = [];
+  const reader = new SummaryReader();
   const lines = (await readFile(path, 'utf8')).split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
     try {
-      out.push(parseSummaryRow(line));
+      const s = reader.read(line);
+      if (s !== null) out.push(s);
     } catch (error) {
-      onProblem(`${path}:${i + 1}: not a summary row (${(error as Error).message})`);
+      onProblem(`${path}:${i + 1}: not a summary row or group line (${(error as Error).message})`);
     }
   }
   return out;
@@ -179,8 +186,9 @@ export async function buildReport(
     title: o.title,
     mode: 'report',
     script: await dashboardBundle(),
-    // Contract v2 rows (null fields left out): the page fills them back in.
-    rowsNdjson: kept.map(serializeSummary).join('\n'),
+    // A summary stream (contract v3: group lines before their rows, null fields left out): the page
+    // joins and fills them back in.
+    rowsNdjson: summaryLines(kept).join('\n'),
     meta: {
       source,
       inputs: inputs.map((i) => basename(i)),

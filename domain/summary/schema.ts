@@ -359,9 +359,7 @@ export type FlowSummary = { [F in Field as F['name']]: ValueOf<F> };
 export type SummaryFieldName = Field['name'];
 
 /** The fields a row carries (contract order): all but those of its flow group's line. */
-export const ROW_FIELDS: readonly FieldSpec[] = SUMMARY_FIELDS.filter(
-  (f: FieldSpec) => f.table !== 'group',
-);
+export const ROW_FIELDS: readonly FieldSpec[] = SUMMARY_FIELDS.filter((f: FieldSpec) => f.table !== 'group');
 
 /** The fields of a `FlowGroups` line: `group`, then the fields the rows leave to it. */
 export const GROUP_FIELDS: readonly FieldSpec[] = [

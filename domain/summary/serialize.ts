@@ -479,7 +479,6 @@ interface GroupOut {
   readonly repeat: Uint8Array;
 }
 
-
 const TWO_53 = 2 ** 53;
 
 /**

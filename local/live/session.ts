@@ -15,6 +15,7 @@ import { blobIdentityFromName, blobIdOf, parseHourPath } from '../../domain/blob
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
 import type { FlowSummary } from '../../domain/summary/schema';
+import { SummaryReader } from '../../domain/summary/serialize';
 import { blobCreatedEvent } from '../azure-writer';
 import type { LogRecord } from '../functions-host';
 import {
@@ -213,12 +214,14 @@ export class LiveSession {
         ...(options.endpoints ?? []),
       ],
     });
+    // One reader for the hub: a FlowGroups event comes before the rows of its groups.
+    const reader = new SummaryReader();
     const offHub = stack.eventHubs.onEvent((e) => {
       // Several summaries per event: each is a row of its own for the view.
       let rows: unknown[];
       let summaries: FlowSummary[] | undefined;
       try {
-        rows = summaries = summariesOfEvent(e);
+        rows = summaries = summariesOfEvent(e, reader);
       } catch {
         rows = [e.body];
       }

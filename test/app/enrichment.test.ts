@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { summariesOfEvent } from '../../adapters/event-hubs';
 import { names } from '../../common/names';
 import { simulateBlobs } from '../../domain/simulate/simulate';
 import { blobCreatedEvent } from '../../local/azure-writer';
 import { LOCAL_HUB, NSG_CONTAINER, startOfflineStack } from '../../local/offline-stack';
+import { eventSummaries } from './support';
 
 test('the app enriches what it emits (installed GeoIP/ASN data, IANA names)', async () => {
   const stack = await startOfflineStack({ enrich: true, host: { clock: 'real' } });
@@ -28,7 +28,7 @@ test('the app enriches what it emits (installed GeoIP/ASN data, IANA names)', as
       );
     }
     await stack.host.waitForIdle({ timeoutMs: 120_000 });
-    const rows = stack.eventHubs.events(LOCAL_HUB).flatMap((e) => summariesOfEvent(e));
+    const rows = eventSummaries(stack.eventHubs.events(LOCAL_HUB));
     const google = rows.find((s) => s.dstIp === '8.8.8.8');
     assert.ok(google, 'a flow to 8.8.8.8');
     assert.deepEqual([google.dstCountry, google.dstAsn, google.l7Protocol], ['US', 15169, 'domain']);

@@ -3,7 +3,6 @@
 // rerun from its ordinal.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { summariesOfEvent } from '../../adapters/event-hubs';
 import { blobKeyOfInstance } from '../../app/runs';
 import { appServices } from '../../app/services';
 import type { ProcessBlobOutput } from '../../common/contracts';
@@ -81,10 +80,11 @@ describe('operator paths', () => {
     const cured = state(stack, key);
     assert.deepEqual([cured.failurePermanent, cured.lastError, cured.cursor.recordOrdinal], [false, null, 3]);
     assert.equal((await appServices().ledger.get(key))?.state, 'ok');
-    const mine = stack.eventHubs
-      .events(LOCAL_HUB)
-      .filter((e) => summariesOfEvent(e)[0]?.blob === blobIdOf(blobIdentityFromName(b.name)!));
-    assert.equal(assertSameSummaries(dedupById(mine), expectedSummaries(b.name, blobText(b))), undefined);
+    const blobId = blobIdOf(blobIdentityFromName(b.name)!);
+    const mine = new Map(
+      [...dedupById(stack.eventHubs.events(LOCAL_HUB))].filter(([, s]) => s.blob === blobId),
+    );
+    assert.equal(assertSameSummaries(mine, expectedSummaries(b.name, blobText(b))), undefined);
   });
 
   test('a retryable failure backs off automatic runs instead of retrying on every event', async () => {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadEnricher } from '../../adapters/enrichment';
-import { summariesOfEvent } from '../../adapters/event-hubs';
 import '../../local/functions-host';
 import { appServices } from '../../app/services';
 import { simulateToFolder } from '../../cli/commands/simulate';
@@ -12,6 +11,7 @@ import { collectInputs } from '../../cli/files';
 import { names } from '../../common/names';
 import { type OfflineStackOptions, startOfflineStack } from '../../local/offline-stack';
 import { checkReplay, type ReplayOptions, replay, replayTarget } from '../../local/replay';
+import { eventSummaries } from './support';
 
 async function simulated(seed: number, longTail = 0) {
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-replay-'));
@@ -140,7 +140,7 @@ describe('flowlog replay: after dedup by id the hub equals flowlog process', () 
           );
         }
         if (scenario.expect.enriched) {
-          const rows = result.hubEvents.flatMap((e) => summariesOfEvent(e));
+          const rows = eventSummaries(result.hubEvents);
           const located = new Set(rows.filter((r) => r.dstCountry !== null).map((r) => r.dstIp));
           assert.ok(located.size > 20, `${located.size} distinct located destinations`);
         }
@@ -157,7 +157,7 @@ describe('flowlog replay: after dedup by id the hub equals flowlog process', () 
           assert.ok(result.activityFaultsInjected + result.sendFaultsInjected > 0, 'faults were injected');
         } else {
           assert.equal(
-            result.hubEvents.flatMap((e) => summariesOfEvent(e)).length,
+            eventSummaries(result.hubEvents).length,
             check.expected,
             'no duplicates without faults',
           );

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ENRICHMENT_FIELD_NAMES } from '../../domain/summary/schema';
-import { parseSummaryRow } from '../../domain/summary/serialize';
+import { readSummaryLines } from '../../domain/summary/serialize';
 
 const ROOT = join(__dirname, '..', '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'enrichment');
@@ -42,12 +42,7 @@ function flowLogFile(dir: string): string {
 }
 
 type Row = Record<string, unknown>;
-const rowsOf = (text: string): Row[] =>
-  text
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => parseSummaryRow(l) as unknown as Row);
+const rowsOf = (text: string): Row[] => readSummaryLines(text) as unknown as Row[];
 
 describe('flowlog process: enrichment', () => {
   test('on by default: 8.8.8.8 is US / AS15169, DNS over UDP is "domain"; stderr gives the hit rate', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { blobIdOf } from '../../domain/blob-identity';
 import { SUMMARY_FIELDS } from '../../domain/summary/schema';
-import { parseSummaryRow } from '../../domain/summary/serialize';
+import { readSummaryLines } from '../../domain/summary/serialize';
 import { REAL_FIXTURES } from '../support/summarize';
 
 const ROOT = join(__dirname, '..', '..');
@@ -41,7 +41,7 @@ describe('flowlog process', () => {
     assert.equal(r.code, 1);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     assert.equal(lines.length, 108 + 9);
-    const rows = lines.map((l) => parseSummaryRow(l));
+    const rows = readSummaryLines(lines);
     // Compact rows: the fields a row knows, in contract order; null ones are left out.
     const first = JSON.parse(lines[0]!) as Record<string, unknown>;
     assert.deepEqual(
@@ -72,10 +72,7 @@ describe('flowlog process', () => {
       '3600',
     ]);
     assert.equal(r.code, 0, r.stderr);
-    const rows = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => parseSummaryRow(l));
+    const rows = readSummaryLines(r.stdout);
     // With hour windows the 20:58 and 20:59 rows of each key merge.
     assert.equal(rows.length, 3);
     assert.ok(rows.every((x) => x.windowSeconds === 3600 && x.windowStart === '2017-06-16T20:00:00Z'));
@@ -117,10 +114,7 @@ describe('flowlog simulate', () => {
     assert.equal(flowlog(['simulate', '--out', dir, ...args, '--long-tail-space', 'internet']).code, 0);
     const out = join(dir, 'out.ndjson');
     assert.equal(flowlog(['process', dir, '--out', out, '--no-enrich']).code, 0);
-    const rows = readFileSync(out, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => parseSummaryRow(l));
+    const rows = readSummaryLines(readFileSync(out, 'utf8'));
     const remote = new Set(rows.filter((r) => r.direction === 'Outbound').map((r) => r.dstIp));
     const firstOctets = new Set([...remote].filter((ip) => !ip.includes(':')).map((ip) => ip.split('.')[0]));
     assert.ok(firstOctets.size > 50, `${firstOctets.size} distinct first octets`);
@@ -142,10 +136,7 @@ describe('flowlog simulate', () => {
     const out = join(a, 'out.ndjson');
     const r = flowlog(['process', a, '--out', out]);
     assert.equal(r.code, 0, r.stderr);
-    const rows = readFileSync(out, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => parseSummaryRow(l));
+    const rows = readSummaryLines(readFileSync(out, 'utf8'));
     assert.ok(rows.some((x) => x.logType === 'nsg') && rows.some((x) => x.logType === 'vnet'));
     assert.ok(
       rows.some((x) => /T01:/.test(x.windowStart)) && new Set(rows.map((x) => x.blob)).size === 4,

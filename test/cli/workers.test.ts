@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { simulateToFolder } from '../../cli/commands/simulate';
-import { parseSummaryRow } from '../../domain/summary/serialize';
+import { readSummaryLines } from '../../domain/summary/serialize';
 import { REAL_FIXTURES } from '../support/summarize';
 
 const ROOT = join(__dirname, '..', '..');
@@ -107,7 +107,8 @@ describe('flowlog process --workers', () => {
     assert.equal(b.code, 1, b.stderr);
     const rows = sortedLines(one);
     assert.deepEqual(sortedLines(two), rows);
-    const parsed = rows.map((l) => parseSummaryRow(l));
+    const parsed = readSummaryLines(readFileSync(one, 'utf8'));
+    assert.equal(parsed.length, rows.filter((l) => l.startsWith('{"id":')).length);
     assert.ok(parsed.every((r) => r.flowType !== null));
     assert.ok(parsed.some((r) => r.dstCountry !== null));
     assert.match(b.stderr, /on 2 workers; 2 problems .*; enriched: \d+ distinct addresses/);

@@ -9,8 +9,21 @@ import {
   parseHourPath,
 } from '../../domain/blob-identity';
 import { murmur128Hex } from '../../domain/hash';
-import { ENRICHMENT_FIELD_NAMES, emptyEnrichment, SUMMARY_FIELDS } from '../../domain/summary/schema';
-import { parseSummaryRow, serializeSummary } from '../../domain/summary/serialize';
+import {
+  ENRICHMENT_FIELD_NAMES,
+  emptyEnrichment,
+  type FlowSummary,
+  GROUP_FIELDS,
+  ROW_FIELDS,
+} from '../../domain/summary/schema';
+import {
+  readSummaryLines,
+  SummaryReader,
+  serializeGroup,
+  serializeSummary,
+  summaryLines,
+  UnknownGroupError,
+} from '../../domain/summary/serialize';
 import { isoSeconds, toEpochSeconds, windowStartSeconds } from '../../domain/window';
 import { summarizeFixture } from '../support/summarize';
 
@@ -65,17 +78,37 @@ describe('core units', () => {
 
   test('serializer: contract order, exact round trip, escaping', () => {
     const { summaries } = summarizeFixture('nsg-v2_sumologic_blob_fixtures.json');
+    const rowNames = ROW_FIELDS.map((f) => f.name);
+    const groupNames = GROUP_FIELDS.map((f) => f.name);
+    const reader = new SummaryReader();
     for (const s of summaries.slice(0, 20)) {
       const line = serializeSummary(s);
-      // Contract order; a null field is left out of the row and read back as null.
+      const groupLine = serializeGroup(s);
+      // Contract order; a null field is left out and read back as null; the row names its group only.
       assert.deepEqual(
         Object.keys(JSON.parse(line)),
-        SUMMARY_FIELDS.map((f) => f.name).filter((n) => s[n] !== null),
+        rowNames.filter((n) => s[n as keyof FlowSummary] !== null),
       );
-      assert.ok(!line.includes(':null'), line);
-      assert.ok(Object.keys(JSON.parse(line)).includes('macAddress'));
-      assert.deepEqual(parseSummaryRow(line), s);
+      assert.deepEqual(
+        Object.keys(JSON.parse(groupLine)),
+        groupNames.filter((n) => s[n as keyof FlowSummary] !== null),
+      );
+      assert.ok(!line.includes(':null') && !groupLine.includes(':null'), line);
+      assert.ok(!line.includes('macAddress') && !line.includes('resourceId') && !line.includes('"blob"'));
+      assert.equal(JSON.parse(groupLine).macAddress, s.macAddress);
+      assert.equal(reader.read(groupLine), null);
+      assert.deepEqual(reader.read(line), s);
     }
+    // A summary stream carries each group's line once, before its first row, and reads back whole.
+    const lines = summaryLines(summaries);
+    const groups = new Set(summaries.map((s) => s.group));
+    assert.equal(lines.length, summaries.length + groups.size);
+    assert.deepEqual(readSummaryLines(lines), summaries);
+    // A row without its group line is refused, naming the group.
+    assert.throws(
+      () => new SummaryReader().read(serializeSummary(summaries[0]!)),
+      (e: unknown) => e instanceof UnknownGroupError && e.group === summaries[0]!.group,
+    );
     const first = summaries[0]!;
     const odd = {
       ...first,
@@ -86,13 +119,14 @@ describe('core units', () => {
       srcLon: Number.NaN,
     };
     const parsed = JSON.parse(serializeSummary(odd));
-    assert.equal(parsed.rule, 'a "quoted"\\rule\n');
     assert.deepEqual(
       [parsed.srcCountry, parsed.srcLat, parsed.srcAsn, parsed.srcLon],
       ['DE', 52.5, 3320, null],
     );
+    assert.equal(JSON.parse(serializeGroup(odd)).rule, 'a "quoted"\\rule\n');
     // The repeated-segment cache never leaks values between groups.
-    assert.equal(JSON.parse(serializeSummary(first)).rule, first.rule);
+    assert.equal(JSON.parse(serializeGroup(first)).rule, first.rule);
+    assert.equal(JSON.parse(serializeSummary(first)).group, first.group);
   });
 
   test('schema: enrichment fields all null until enriched', () => {

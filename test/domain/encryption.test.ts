@@ -7,8 +7,9 @@ import type { FlowSummary } from '../../domain/summary/schema';
 import {
   FAST_RECORD_PATH,
   NdjsonEncoder,
-  parseSummaryRow,
+  readSummaryLines,
   serializeSummary,
+  summaryLines,
 } from '../../domain/summary/serialize';
 
 const vnet = (tuples: readonly string[]) =>
@@ -60,11 +61,11 @@ describe('VNet encryption state (flowsEncrypted)', () => {
     const text = fast();
     assert.equal(
       text,
-      general()
-        .map((s) => `${serializeSummary(s)}\n`)
+      summaryLines(general())
+        .map((line) => `${line}\n`)
         .join(''),
     );
-    assert.equal(parseSummaryRow(text.split('\n')[0]!).flowsEncrypted, 1);
+    assert.equal(readSummaryLines(text)[0]?.flowsEncrypted, 1);
     // The record is read by the byte-level reader itself, not handed to the general path.
     const reader = new RecordBytesReader();
     assert.ok(reader.read(new TextEncoder().encode(vnet(tuples)), 60));

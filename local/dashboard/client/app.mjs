@@ -13,7 +13,7 @@ import en from 'i18n-iso-countries/langs/en.json';
 import { feature } from 'topojson-client';
 import world from 'world-atlas/countries-110m.json';
 import { computePanels, resolveRange, SummaryStore } from '../../../domain/analysis/panels';
-import { SUMMARY_FIELDS } from '../../../domain/summary/schema';
+import { readSummaryLines } from '../../../domain/summary/serialize';
 
 echarts.use([
   LineChart,
@@ -559,17 +559,10 @@ function startLive() {
 
 function startReport() {
   const meta = JSON.parse(document.getElementById('flowlog-meta').textContent);
-  const nullable = SUMMARY_FIELDS.filter((f) => f.nullable).map((f) => f.name);
   const store = new SummaryStore(Number.MAX_SAFE_INTEGER);
   const text = document.getElementById('flowlog-rows').textContent;
-  const rows = [];
-  for (const lineText of text.split('\n')) {
-    if (lineText.trim() === '') continue;
-    const r = JSON.parse(lineText);
-    for (const name of nullable) if (r[name] === undefined) r[name] = null;
-    rows.push(r);
-  }
-  store.add(rows);
+  // A summary stream: group lines before their rows, joined back by the reader.
+  store.add(readSummaryLines(text));
   fillResources(store.resources());
   const extent = store.extent();
   const all = store.rows();
