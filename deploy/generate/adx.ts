@@ -1,11 +1,13 @@
 /**
- * The ADX side of the summary contract: table, ingestion mapping, policies, the dedup and hourly
- * materialized views, all derived from SUMMARY_FIELDS. The analysis functions are in functions.ts.
+ * The ADX side of the summary contract: the rows' and the flow groups' tables, their ingestion mappings
+ * and policies, the dedup views and the hourly rollup, all derived from SUMMARY_FIELDS (ROW_FIELDS for
+ * the rows, GROUP_FIELDS for the groups). The analysis functions are in functions.ts.
  */
 import {
   type FieldSpec,
+  GROUP_FIELDS,
   KUSTO_TYPE,
-  SUMMARY_FIELDS,
+  ROW_FIELDS,
   SUMMARY_SCHEMA_VERSION,
 } from '../../domain/summary/schema';
 import { ANALYSIS_FUNCTIONS, BASE_FUNCTIONS, type KqlFunction, renderFunction } from './functions';
@@ -19,7 +21,8 @@ export interface AdxScript {
   readonly commands: readonly string[];
 }
 
-const fields: readonly FieldSpec[] = SUMMARY_FIELDS;
+/** What a row carries: every script about the rows reads these; the groups' scripts read GROUP_FIELDS. */
+const fields: readonly FieldSpec[] = ROW_FIELDS;
 
 function fieldNamed(name: string): FieldSpec {
   const f = fields.find((x) => x.name === name);
@@ -34,22 +37,45 @@ function header(title: string): string[] {
   ];
 }
 
+/** The two tables the Event Hubs events land in: rows (the default) and flow-group lines. */
+const TABLES = [
+  {
+    table: ADX.table,
+    mapping: ADX.mapping,
+    fields: ROW_FIELDS,
+    retention: ADX.retention.table,
+    comment:
+      "Raw summaries table: one row per summary row line (events with Table=FlowSummaries, the data connection's default).",
+    doc: `flowlog window summaries, contract v${SUMMARY_SCHEMA_VERSION}: the rows, each naming its flow group (${ADX.groupsTable}). Raw and at-least-once: query ${ADX.dedupView} or the functions instead.`,
+  },
+  {
+    table: ADX.groupsTable,
+    mapping: ADX.groupsMapping,
+    fields: GROUP_FIELDS,
+    retention: ADX.retention.groupsTable,
+    comment:
+      'Raw flow groups table: one row per group line (event properties Table=FlowGroups), sent before the rows that name it.',
+    doc: `flowlog flow groups, contract v${SUMMARY_SCHEMA_VERSION}: what every row of a blob's flow group shares, content-addressed by group. Raw and at-least-once: query ${ADX.groupsDedupView} or Flows() instead.`,
+  },
+] as const;
+
 function tableScript(): AdxScript {
-  const columns = fields.map((f) => `${kqlName(f.name)}: ${KUSTO_TYPE[f.kind]}`);
-  const create = command([
-    ...header('Raw summaries table: one row per Event Hubs event body.'),
-    `.create-merge table ${ADX.table} (`,
-    indent(columns.join(',\n'), 4),
-    `) with (folder = ${kqlString(ADX.folder)}, docstring = ${kqlString(
-      `flowlog window summaries, contract v${SUMMARY_SCHEMA_VERSION}. Raw and at-least-once: query ${ADX.dedupView} or the functions instead.`,
-    )})`,
-  ]);
-  const docs = command([
-    `.alter-merge table ${ADX.table} column-docstrings (`,
-    indent(fields.map((f) => `${f.name}: ${kqlString(docOf(f))}`).join(',\n'), 4),
-    ')',
-  ]);
-  return { file: '01-table.kql', title: 'table', commands: [create, docs] };
+  const commands = TABLES.flatMap((t, i) => {
+    const columns = t.fields.map((f) => `${kqlName(f.name)}: ${KUSTO_TYPE[f.kind]}`);
+    const create = command([
+      ...(i === 0 ? header(t.comment) : [`// ${t.comment}`]),
+      `.create-merge table ${t.table} (`,
+      indent(columns.join(',\n'), 4),
+      `) with (folder = ${kqlString(ADX.folder)}, docstring = ${kqlString(t.doc)})`,
+    ]);
+    const docs = command([
+      `.alter-merge table ${t.table} column-docstrings (`,
+      indent(t.fields.map((f) => `${f.name}: ${kqlString(docOf(f))}`).join(',\n'), 4),
+      ')',
+    ]);
+    return [create, docs];
+  });
+  return { file: '01-table.kql', title: 'tables', commands };
 }
 
 function docOf(f: FieldSpec): string {
@@ -57,24 +83,28 @@ function docOf(f: FieldSpec): string {
 }
 
 function mappingScript(): AdxScript {
-  const entries = mappingEntries().map(
-    (e, i, all) =>
-      `{ "column": ${JSON.stringify(e.column)}, "Properties": { "Path": ${JSON.stringify(e.path)} } }${
-        i < all.length - 1 ? ',' : ''
-      }`,
-  );
-  const create = command([
-    ...header(
-      'JSON ingestion mapping used by the Event Hubs data connection (format MULTIJSON: one object or an array per event).',
-    ),
-    `.create-or-alter table ${ADX.table} ingestion json mapping ${kqlString(ADX.mapping)}`,
-    '```',
-    '[',
-    indent(entries.join('\n'), 4),
-    ']',
-    '```',
-  ]);
-  return { file: '02-ingestion-mapping.kql', title: 'ingestion mapping', commands: [create] };
+  const commands = TABLES.map((t, i) => {
+    const entries = mappingEntries(t.fields).map(
+      (e, j, all) =>
+        `{ "column": ${JSON.stringify(e.column)}, "Properties": { "Path": ${JSON.stringify(e.path)} } }${
+          j < all.length - 1 ? ',' : ''
+        }`,
+    );
+    return command([
+      ...(i === 0
+        ? header(
+            "JSON ingestion mappings of the Event Hubs data connection (format MULTIJSON: one object or an array per event). Each event names its table and mapping (event properties Table, IngestionMappingReference); FlowSummaries/FlowSummariesMapping are the connection's defaults.",
+          )
+        : []),
+      `.create-or-alter table ${t.table} ingestion json mapping ${kqlString(t.mapping)}`,
+      '```',
+      '[',
+      indent(entries.join('\n'), 4),
+      ']',
+      '```',
+    ]);
+  });
+  return { file: '02-ingestion-mapping.kql', title: 'ingestion mappings', commands };
 }
 
 function policyScript(): AdxScript {
@@ -86,27 +116,30 @@ function policyScript(): AdxScript {
   return {
     file: '03-table-policies.kql',
     title: 'table policies',
-    commands: [
+    commands: TABLES.flatMap((t, i) => [
       command([
-        ...header(
-          'Streaming ingestion for second-level latency (the cluster must have streaming enabled; otherwise the batching policy below applies).',
-        ),
-        `.alter table ${ADX.table} policy streamingingestion enable`,
+        ...(i === 0
+          ? header(
+              'Streaming ingestion for second-level latency (the cluster must have streaming enabled; otherwise the batching policy below applies). The same policies on both tables; the groups keep at least as long as the rows.',
+            )
+          : []),
+        `.alter table ${t.table} policy streamingingestion enable`,
       ]),
-      command([`.alter table ${ADX.table} policy ingestionbatching`, '```', batching, '```']),
+      command([`.alter table ${t.table} policy ingestionbatching`, '```', batching, '```']),
       command([
-        `.alter-merge table ${ADX.table} policy retention softdelete = ${ADX.retention.table} recoverability = enabled`,
+        `.alter-merge table ${t.table} policy retention softdelete = ${t.retention} recoverability = enabled`,
       ]),
-    ],
+    ]),
   };
 }
 
 function dedupScript(): AdxScript {
   const windowStart = fieldNamed('windowStart');
   const id = fieldNamed('id');
+  const group = fieldNamed('group');
   return {
     file: '04-dedup-view.kql',
-    title: 'dedup view',
+    title: 'dedup views',
     commands: [
       command([
         ...header(
@@ -114,7 +147,7 @@ function dedupScript(): AdxScript {
         ),
         `.create-or-alter materialized-view with (lookback = ${ADX.dedupLookback}, autoUpdateSchema = true, folder = ${kqlString(
           ADX.folder,
-        )}, docString = ${kqlString('FlowSummaries deduplicated on id (take_any).')}) ${ADX.dedupView} on table ${ADX.table}`,
+        )}, docString = ${kqlString(`${ADX.table} deduplicated on id (take_any).`)}) ${ADX.dedupView} on table ${ADX.table}`,
         '{',
         `    ${ADX.table}`,
         `    | summarize take_any(*) by ${id.name}, ${windowStart.name}`,
@@ -122,6 +155,19 @@ function dedupScript(): AdxScript {
       ]),
       command([
         `.alter-merge materialized-view ${ADX.dedupView} policy retention softdelete = ${ADX.retention.dedupView} recoverability = enabled`,
+      ]),
+      command([
+        `// Flow groups deduplicated on ${group.name}: the id is content-addressed (a hash of every other field), so all copies are identical and any one will do. Flows() and the functions that read the rows directly join it onto them. It keeps as long as the hourly rollup, whose rows name groups too.`,
+        `.create-or-alter materialized-view with (lookback = ${ADX.groupsDedupLookback}, autoUpdateSchema = true, folder = ${kqlString(
+          ADX.folder,
+        )}, docString = ${kqlString(`${ADX.groupsTable} deduplicated on group (take_any).`)}) ${ADX.groupsDedupView} on table ${ADX.groupsTable}`,
+        '{',
+        `    ${ADX.groupsTable}`,
+        `    | summarize take_any(*) by ${group.name}`,
+        '}',
+      ]),
+      command([
+        `.alter-merge materialized-view ${ADX.groupsDedupView} policy retention softdelete = ${ADX.retention.groupsDedupView} recoverability = enabled`,
       ]),
     ],
   };
@@ -142,7 +188,7 @@ function rollupScript(): AdxScript {
     commands: [
       command([
         ...header(
-          'Hourly rollup of the dedup view: the same key without the minute window, measures summed, enrichment kept. Flows() reads it for ranges longer than ' +
+          `Hourly rollup of the dedup view: the same key without the minute window (the flow group standing for its fields), measures summed, enrichment kept. Flows() reads it, joined with ${ADX.groupsDedupView}, for ranges longer than ` +
             `${ADX.hourlyThreshold}.`,
         ),
         `.create-or-alter materialized-view with (folder = ${kqlString(ADX.folder)}, docString = ${kqlString(
@@ -184,13 +230,13 @@ export function adxScripts(): AdxScript[] {
     functionScript(
       '06-base-function.kql',
       'base function',
-      `Flows(): the one entry point of every analysis query. It reads ${ADX.dedupView}, or ${ADX.hourlyView} for ranges longer than ${ADX.hourlyThreshold}.`,
+      `Flows(): the one entry point of every analysis query. It reads ${ADX.dedupView}, or ${ADX.hourlyView} for ranges longer than ${ADX.hourlyThreshold}, and joins each row's flow group (${ADX.groupsDedupView}) back onto it.`,
       BASE_FUNCTIONS,
     ),
     functionScript(
       '07-analysis-functions.kql',
       'analysis functions',
-      'Traffic Analytics views and more. Every function reads the dedup view (through Flows(), or directly for per-blob freshness), so duplicates never count twice.',
+      `Traffic Analytics views and more. Every function reads the dedup view (through Flows(), or directly, joined with ${ADX.groupsDedupView}, for per-blob freshness and NIC-hour completeness), so duplicates never count twice.`,
       ANALYSIS_FUNCTIONS,
     ),
   ];

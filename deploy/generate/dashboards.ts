@@ -348,7 +348,7 @@ export function grafanaDashboard(): Json {
       {
         name: 'VAR_DATABASE',
         label: 'ADX database',
-        description: 'Database that holds FlowSummaries and the flowlog functions.',
+        description: 'Database that holds the flowlog tables (FlowSummaries, FlowGroups) and functions.',
         type: 'constant',
         value: ADX.database,
       },

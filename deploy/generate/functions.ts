@@ -1,6 +1,7 @@
 /**
  * The KQL functions: Traffic Analytics' views and a few more, every one reading the dedup view through
- * `Flows()` (or, for per-blob freshness, the dedup view itself). Column names are checked against the
+ * `Flows()` (or, for per-blob freshness and NIC-hour completeness, the dedup view itself, joined with the
+ * flow groups' dedup view as `Flows()` does). Column names are checked against the
  * schema the scripts declare by test/deploy/adx.test.ts.
  */
 import {
@@ -12,7 +13,7 @@ import {
   SOURCE_SEPARATOR,
 } from '../../domain/analysis/double-logging';
 import { command, indent, kqlName, kqlString, wrapList } from './kql';
-import { ADX, flowColumns } from './names';
+import { ADX, flowColumns, GROUP_ONLY, joinedGroupColumns } from './names';
 
 export interface KqlFunction {
   readonly name: string;
@@ -71,15 +72,36 @@ let once = union
 union (rows | where not(countOnce)), once`;
 }
 
+/**
+ * The flow groups' fields a query joins back onto the rows: `lookup kind=leftouter` on `group`, so a row
+ * whose group line has not arrived (or was lost) stays, with those fields null. The right side is
+ * deduplicated (all copies of a group are identical), so the lookup never multiplies a row.
+ */
+function groupsLookup(columns: readonly string[]): string {
+  // The left side must not have columns of these names (a table from before contract v3 may): lookup
+  // would rename the joined ones (logType1, …). Callers project or summarize the rows first.
+  return `lookup kind=leftouter (${ADX.groupsDedupView} | project group, ${columns.join(', ')}) on group`;
+}
+
 function flowsBody(): string {
-  const columns = wrapList(flowColumns(), 90, '        ');
+  const columns = flowColumns();
+  // Only the rows' own columns before the lookup: a table created before contract v3 may still have
+  // columns named like the group fields, which would clash with the joined ones.
+  const rowColumns = wrapList(['group', ...columns.filter((c) => !GROUP_ONLY.has(c))], 90, '        ');
+  const projected = wrapList(columns, 90, '        ');
   return `let useHourly = end - start > ${ADX.hourlyThreshold};
+let groups = ${ADX.groupsDedupView}
+    | project group, ${joinedGroupColumns().join(', ')};
 let minute = ${ADX.dedupView}
     | where not(useHourly) and windowStart >= start and windowStart < end
-    | project ${columns};
+    | project ${rowColumns}
+    | lookup kind=leftouter groups on group
+    | project ${projected};
 let hourly = ${ADX.hourlyView}
     | where useHourly and windowStart >= bin(start, 1h) and windowStart < end
-    | project ${columns};
+    | project ${rowColumns}
+    | lookup kind=leftouter groups on group
+    | project ${projected};
 ${countOnceKql()}
 | extend bytes = bytesSrcToDst + bytesDstToSrc,
     packets = packetsSrcToDst + packetsDstToSrc,
@@ -378,12 +400,16 @@ logged
   {
     name: 'BlobFreshness',
     params: 'lookback:timespan = 3h',
-    doc: 'Per flow-log blob (its 16-hex blob id): newest record time, its age now, records and summaries seen, the resource and NIC (reads the dedup view directly: it needs the blob id).',
+    doc: `Per flow-log blob (its 16-hex blob id): newest record time, its age now, records and summaries seen, the resource and NIC (reads the dedup view directly, per flow group, then joins ${ADX.groupsDedupView} for the blob id; rows whose group line has not arrived count under an empty blob id).`,
     body: `${ADX.dedupView}
 | where windowStart > ago(lookback)
-| summarize newestRecord = max(recordTime), newestWindow = max(windowStart), records = dcount(recordOffset),
-    summaries = count(), logType = take_any(logType), resourceId = take_any(resourceId),
-    macAddress = take_any(macAddress)
+| summarize newestRecord = max(recordTime), newestWindow = max(windowStart), recordOffsets = hll(recordOffset),
+    summaries = count()
+    by group
+| ${groupsLookup(['blob', 'logType', 'resourceId', 'macAddress'])}
+| summarize newestRecord = max(newestRecord), newestWindow = max(newestWindow),
+    records = dcount_hll(hll_merge(recordOffsets)), summaries = sum(summaries), logType = take_any(logType),
+    resourceId = take_any(resourceId), macAddress = take_any(macAddress)
     by blob
 | extend ageMinutes = round((now() - newestRecord) / 1m, 1)
 | order by newestRecord desc`,
@@ -391,14 +417,16 @@ logged
   {
     name: 'NicHourCompleteness',
     params: `${RANGE}, grace:timespan = 15m, asOf:datetime = datetime(null)`,
-    doc: 'Per NIC (macAddress, resourceId) and UTC hour in [start, end), from the rows alone: minutes of the hour with rows, records, newest record time, last arrival (ingestion_time() of the first copy of each row) and a state: open (the hour plus grace is not over at asOf, default now), missing (no rows, though the NIC has rows in other hours of the range), lagging (rows for it arrived within the last grace), complete (rows in all 60 minutes, nothing arriving), partial (minutes without rows: quiet or lost, rows cannot tell; GET /api/hours can). Windows are bounded to [start - 1h, end) to prune; a tuple older than that in a record is not counted.',
+    doc: `Per NIC (macAddress, resourceId, from each row's flow group in ${ADX.groupsDedupView}) and UTC hour in [start, end), from the rows alone: minutes of the hour with rows, records, newest record time, last arrival (ingestion_time() of the first copy of each row) and a state: open (the hour plus grace is not over at asOf, default now), missing (no rows, though the NIC has rows in other hours of the range), lagging (rows for it arrived within the last grace), complete (rows in all 60 minutes, nothing arriving), partial (minutes without rows: quiet or lost, rows cannot tell; GET /api/hours can). Windows are bounded to [start - 1h, end) to prune; a tuple older than that in a record is not counted.`,
     body: `let t = iff(isnull(asOf), now(), asOf);
 let h0 = bin(start, 1h);
 let nicHours = ${ADX.dedupView}
     | where windowStart >= h0 - 1h and windowStart < end and recordTime >= h0 and recordTime < end
+    | project group, recordOffset, recordTime, arrival = ingestion_time()
+    | ${groupsLookup(['blob', 'logType', 'resourceId', 'macAddress'])}
     | summarize minutes = array_length(make_set(bin(recordTime, 1m), 120)),
         records = dcount(strcat(blob, ":", recordOffset)), newestRecord = max(recordTime),
-        lastArrival = max(ingestion_time()), blobs = make_set(blob, 10), logType = take_any(logType)
+        lastArrival = max(arrival), blobs = make_set(blob, 10), logType = take_any(logType)
         by macAddress, resourceId, hour = bin(recordTime, 1h);
 let nics = nicHours | distinct macAddress, resourceId | extend joinKey = 1;
 let hours = range hour from h0 to end - 1s step 1h | extend joinKey = 1;

@@ -1,19 +1,21 @@
 /**
  * Every deploy/adx command and every dashboard query, checked offline with the Kusto.Language analyzer
  * against the database the scripts themselves declare: zero error diagnostics, no unknown command names,
- * the ingestion mapping's JSON matches the contract, and a deliberately broken query or command is caught
- * by the same checks.
+ * the tables and ingestion mappings match the contract (rows: ROW_FIELDS, flow groups: GROUP_FIELDS), the
+ * group fields reach every query through a left outer lookup on `group`, and a deliberately broken query
+ * or command is caught by the same checks.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { adxRouting } from '../../common/names';
 import { ADX_DASHBOARD, ADX_DIR, GRAFANA_DASHBOARD } from '../../deploy/generate';
 import { ALL_FUNCTIONS } from '../../deploy/generate/functions';
 import { splitScript } from '../../deploy/generate/kql';
-import { ADX } from '../../deploy/generate/names';
-import { KUSTO_TYPE, SUMMARY_FIELDS } from '../../domain/summary/schema';
-import { type Analysis, analyze, ScriptSchema } from './kusto';
+import { ADX, flowColumns, GROUP_ONLY, joinedGroupColumns } from '../../deploy/generate/names';
+import { type FieldSpec, GROUP_FIELDS, KUSTO_TYPE, ROW_FIELDS } from '../../domain/summary/schema';
+import { type Analysis, analyze, resultColumns, ScriptSchema } from './kusto';
 
 const root = join(__dirname, '..', '..');
 
@@ -33,6 +35,54 @@ function scriptCommands(): Command[] {
       splitScript(readFileSync(join(dir, file), 'utf8')).map((text, index) => ({ file, index, text })),
     );
 }
+
+/** The `.create-merge table` command of `table`, and its `name:type` columns in order. */
+function tableColumns(commands: readonly Command[], table: string): string[] {
+  const create = commands.find((c) => new RegExp(`^\\.create-merge table ${table} \\(`, 'm').test(c.text));
+  assert.ok(create, `no .create-merge table ${table}`);
+  return [...create.text.matchAll(/^\s+([A-Za-z_]\w*): (\w+),?$/gm)].map((m) => `${m[1]}:${m[2]}`);
+}
+
+/** The JSON ingestion mapping command of `table`: its name and entries. */
+function mappingOf(
+  commands: readonly Command[],
+  table: string,
+): { name: string; entries: { column: string; Properties: { Path: string } }[] } {
+  const mapping = commands.find((c) =>
+    new RegExp(`^\\.create-or-alter table ${table} ingestion json mapping "`, 'm').test(c.text),
+  );
+  assert.ok(mapping, `no ingestion json mapping on ${table}`);
+  const name = /ingestion json mapping "([^"]+)"$/m.exec(mapping.text)?.[1];
+  const json = /```\n([\s\S]*?)\n```/.exec(mapping.text);
+  assert.ok(name && json, 'the mapping JSON is a ``` literal after the mapping name');
+  return { name, entries: JSON.parse(json[1]!) as { column: string; Properties: { Path: string } }[] };
+}
+
+/** Days of a KQL timespan literal such as `14d` or `365d`. */
+function days(timespan: string): number {
+  const m = /^(\d+)d$/.exec(timespan);
+  assert.ok(m, `a whole number of days: ${timespan}`);
+  return Number(m[1]);
+}
+
+/** The retention (softdelete) an `.alter-merge ... policy retention` command gives `object`. */
+function retentionOf(
+  commands: readonly Command[],
+  kind: 'table' | 'materialized-view',
+  object: string,
+): number {
+  const c = commands.find((x) =>
+    new RegExp(`^\\.alter-merge ${kind} ${object} policy retention softdelete = `, 'm').test(x.text),
+  );
+  assert.ok(c, `no retention policy on ${kind} ${object}`);
+  return days(/softdelete = (\w+)/.exec(c.text)![1]!);
+}
+
+const columnsOf = (fields: readonly FieldSpec[]) => fields.map((f) => `${f.name}:${KUSTO_TYPE[f.kind]}`);
+const word = (name: string) => new RegExp(`\\b${name}\\b`);
+const LEFT_OUTER_GROUPS = new RegExp(
+  `\\| lookup kind=leftouter (?:\\(${ADX.groupsDedupView} \\| project group, [\\w, ]+\\)|groups) on group\\b`,
+);
 
 function failures(a: Analysis): string[] {
   const out = a.errors.map((e) => `${e.message} at ${e.at}`);
@@ -148,47 +198,211 @@ describe('deploy/adx and the dashboards, analyzed offline', () => {
     );
   });
 
-  it('declares the table, the dedup and hourly views and every function', () => {
+  it('declares both tables, the dedup views, the hourly rollup and every function', () => {
     assert.deepEqual(schema.declared, [
       { kind: 'table', name: ADX.table },
+      { kind: 'table', name: ADX.groupsTable },
       { kind: 'materialized-view', name: ADX.dedupView },
+      { kind: 'materialized-view', name: ADX.groupsDedupView },
       { kind: 'materialized-view', name: ADX.hourlyView },
       ...ALL_FUNCTIONS.map((f) => ({ kind: 'function', name: f.name })),
     ]);
   });
 
-  it('creates the table with every contract field and its ADX type, in order', () => {
-    const create = commands.find((c) => /^\.create-merge table /m.test(c.text));
-    assert.ok(create);
-    const columns = [...create.text.matchAll(/^\s+([A-Za-z_]\w*): (\w+),?$/gm)].map((m) => `${m[1]}:${m[2]}`);
+  it('creates the rows table with the row fields and the groups table with the group fields, in order', () => {
+    assert.deepEqual(tableColumns(commands, ADX.table), columnsOf(ROW_FIELDS));
+    assert.deepEqual(tableColumns(commands, ADX.groupsTable), columnsOf(GROUP_FIELDS));
+    assert.ok(GROUP_ONLY.size >= 8, 'the v3 group fields');
+    const rowColumns = tableColumns(commands, ADX.table).map((c) => c.split(':')[0]!);
     assert.deepEqual(
-      columns,
-      SUMMARY_FIELDS.map((f) => `${f.name}:${KUSTO_TYPE[f.kind]}`),
+      rowColumns.filter((c) => GROUP_ONLY.has(c)),
+      [],
+      'the rows table has no column of the group line',
+    );
+    assert.ok(rowColumns.includes('group') && rowColumns.includes('id'));
+    // Every column of both tables has a docstring.
+    for (const [table, fields] of [
+      [ADX.table, ROW_FIELDS],
+      [ADX.groupsTable, GROUP_FIELDS],
+    ] as const) {
+      const docs = commands.find((c) => c.text.startsWith(`.alter-merge table ${table} column-docstrings (`));
+      assert.ok(docs, `column docstrings of ${table}`);
+      assert.deepEqual(
+        [...docs.text.matchAll(/^\s+([A-Za-z_]\w*): "/gm)].map((m) => m[1]),
+        fields.map((f) => f.name),
+      );
+    }
+  });
+
+  it('maps every field of each table from its own JSON path, and nothing else', () => {
+    for (const [table, mappingName, fields] of [
+      [ADX.table, ADX.mapping, ROW_FIELDS],
+      [ADX.groupsTable, ADX.groupsMapping, GROUP_FIELDS],
+    ] as const) {
+      const { name, entries } = mappingOf(commands, table);
+      assert.equal(name, mappingName);
+      const names = new Set<string>(fields.map((f) => f.name));
+      for (const e of entries) {
+        assert.ok(names.has(e.column), `${table} mapping column ${e.column} is not one of its fields`);
+        const path = /^\$\.([A-Za-z_]\w*)$/.exec(e.Properties.Path);
+        assert.ok(path, `path ${e.Properties.Path} is not a plain $.field path`);
+        assert.equal(path[1], e.column, 'each column reads the field of the same name');
+      }
+      assert.deepEqual(
+        entries.map((e) => e.column),
+        fields.map((f) => f.name),
+      );
+    }
+  });
+
+  it('the event routing names are those the emitter puts on its events (common/names.ts adxRouting)', () => {
+    assert.deepEqual(
+      {
+        rows: { table: ADX.table, mapping: ADX.mapping },
+        groups: { table: ADX.groupsTable, mapping: ADX.groupsMapping },
+      },
+      adxRouting,
     );
   });
 
-  it('maps every contract field from its own JSON path, and nothing else', () => {
-    const mapping = commands.find((c) => /ingestion json mapping/.test(c.text));
-    assert.ok(mapping);
-    assert.match(
-      mapping.text,
-      new RegExp(`^\\.create-or-alter table ${ADX.table} ingestion json mapping "${ADX.mapping}"$`, 'm'),
-    );
-    const json = /```\n([\s\S]*?)\n```/.exec(mapping.text);
-    assert.ok(json, 'the mapping JSON is a ``` literal');
-    const entries = JSON.parse(json[1]!) as { column: string; Properties: { Path: string } }[];
-    const names = new Set<string>(SUMMARY_FIELDS.map((f) => f.name));
-    for (const e of entries) {
-      assert.ok(names.has(e.column), `mapping column ${e.column} is not a contract field`);
-      const path = /^\$\.([A-Za-z_]\w*)$/.exec(e.Properties.Path);
-      assert.ok(path, `path ${e.Properties.Path} is not a plain $.field path`);
-      assert.ok(names.has(path[1]!), `path ${e.Properties.Path} names no contract field`);
-      assert.equal(path[1], e.column, 'each column reads the field of the same name');
+  it("gives the groups table the rows table's policies, and a retention no shorter", () => {
+    for (const table of [ADX.table, ADX.groupsTable]) {
+      assert.ok(
+        commands.some((c) => c.text.endsWith(`.alter table ${table} policy streamingingestion enable`)),
+        `${table} has streaming ingestion`,
+      );
+      assert.ok(
+        commands.some((c) => c.text.startsWith(`.alter table ${table} policy ingestionbatching`)),
+        `${table} has the batching fallback`,
+      );
     }
-    assert.deepEqual(
-      entries.map((e) => e.column),
-      SUMMARY_FIELDS.map((f) => f.name),
+    assert.ok(retentionOf(commands, 'table', ADX.groupsTable) >= retentionOf(commands, 'table', ADX.table));
+  });
+
+  it('dedups the groups on group (take_any), kept at least as long as the rows that name them', () => {
+    const view = commands.find((c) =>
+      c.text.includes(` ${ADX.groupsDedupView} on table ${ADX.groupsTable}\n`),
     );
+    assert.ok(view, `${ADX.groupsDedupView} is a materialized view on ${ADX.groupsTable}`);
+    assert.match(
+      view.text,
+      new RegExp(`\\{\\n\\s+${ADX.groupsTable}\\n\\s+\\| summarize take_any\\(\\*\\) by group\\n\\}$`),
+    );
+    assert.match(view.text, /lookback = \d+d/);
+    const groupsDays = retentionOf(commands, 'materialized-view', ADX.groupsDedupView);
+    assert.ok(
+      groupsDays >= retentionOf(commands, 'materialized-view', ADX.hourlyView),
+      'as the hourly rollup',
+    );
+    assert.ok(groupsDays >= retentionOf(commands, 'materialized-view', ADX.dedupView), 'as the minute rows');
+    assert.ok(
+      days(ADX.groupsDedupLookback) >= days(ADX.dedupLookback),
+      'a group sent again is absorbed at least as long as a row sent again',
+    );
+    assert.deepEqual(
+      resultColumns(ADX.groupsDedupView, schema.globals),
+      GROUP_FIELDS.map((f) => `${f.name}: ${KUSTO_TYPE[f.kind]}`),
+    );
+  });
+
+  it('the hourly rollup groups by the flow group, not by the fields of the group line', () => {
+    const rollup = commands.find((c) =>
+      c.text.includes(` ${ADX.hourlyView} on materialized-view ${ADX.dedupView}`),
+    );
+    assert.ok(rollup);
+    const by = /\n\s+by\n([\s\S]*?)\n\}/.exec(rollup.text);
+    assert.ok(by, 'the rollup has a by-clause');
+    const keys = by[1]!.split(/,\n/).map((k) => k.trim().replace(/\s*=.*$/, ''));
+    assert.deepEqual(keys, [
+      'group',
+      'windowStart',
+      'direction',
+      'decision',
+      'protocol',
+      'srcIp',
+      'dstIp',
+      'dstPort',
+    ]);
+    assert.match(by[1]!, /windowStart = bin\(windowStart, 1h\)/);
+    const columns = resultColumns(ADX.hourlyView, schema.globals).map((c) => c.split(':')[0]!);
+    assert.deepEqual(
+      columns.filter((c) => GROUP_ONLY.has(c)),
+      [],
+    );
+    assert.ok(columns.includes('group'));
+  });
+
+  it("Flows() joins each row's group back with a left outer lookup on group, minute and hourly alike", () => {
+    const flows = ALL_FUNCTIONS.find((f) => f.name === 'Flows');
+    assert.ok(flows);
+    const groups = new RegExp(
+      `let groups = ${ADX.groupsDedupView}\\n\\s+\\| project group, ${joinedGroupColumns().join(', ')};`,
+    );
+    assert.match(flows.body, groups);
+    for (const view of [ADX.dedupView, ADX.hourlyView]) {
+      const part = new RegExp(`= ${view}\\n((?:\\s+\\|[^|;]+)+);`).exec(flows.body);
+      assert.ok(part, `Flows() reads ${view}`);
+      assert.match(
+        part[1]!,
+        /\| lookup kind=leftouter groups on group\n/,
+        `${view} rows keep their place without a group`,
+      );
+      assert.ok(
+        part[1]!.indexOf('| project group,') < part[1]!.indexOf('| lookup'),
+        "only the rows' own columns go into the lookup (a pre-v3 table may have columns named like group fields)",
+      );
+    }
+    assert.deepEqual(joinedGroupColumns(), ['logType', 'resourceId', 'aclId', 'macAddress', 'rule']);
+    // Same columns as before contract v3: the group fields first, then the rows', then the extends.
+    const columns = resultColumns('Flows(datetime(2025-03-01), datetime(2025-03-02))', schema.globals);
+    assert.deepEqual(
+      columns.slice(0, flowColumns().length).map((c) => c.split(':')[0]),
+      flowColumns(),
+    );
+    assert.deepEqual(columns.slice(0, 5), [
+      'logType: string',
+      'resourceId: string',
+      'aclId: string',
+      'macAddress: string',
+      'rule: string',
+    ]);
+  });
+
+  it('functions that read the rows directly join the groups for any field of the group line', () => {
+    const direct = ALL_FUNCTIONS.filter((f) => f.name !== 'Flows' && f.body.includes(ADX.dedupView));
+    assert.deepEqual(direct.map((f) => f.name).sort(), ['BlobFreshness', 'NicHourCompleteness']);
+    for (const fn of direct) {
+      const used = [...GROUP_ONLY].filter((g) => word(g).test(fn.body));
+      assert.ok(used.length > 0, `${fn.name} uses fields of the group line`);
+      const lookup = LEFT_OUTER_GROUPS.exec(fn.body);
+      assert.ok(lookup, `${fn.name} joins ${ADX.groupsDedupView} with kind=leftouter on group`);
+      for (const g of used) assert.match(lookup[0], word(g), `${fn.name} takes ${g} from the groups`);
+    }
+    const T = 'datetime(2025-03-01T00:00:00Z), datetime(2025-03-01T06:00:00Z)';
+    assert.deepEqual(resultColumns('BlobFreshness(3h)', schema.globals), [
+      'blob: string',
+      'newestRecord: datetime',
+      'newestWindow: datetime',
+      'records: long',
+      'summaries: long',
+      'logType: string',
+      'resourceId: string',
+      'macAddress: string',
+      'ageMinutes: real',
+    ]);
+    assert.deepEqual(resultColumns(`NicHourCompleteness(${T})`, schema.globals), [
+      'hour: datetime',
+      'macAddress: string',
+      'resourceId: string',
+      'logType: string',
+      'minutes: long',
+      'records: long',
+      'newestRecord: datetime',
+      'lastArrival: datetime',
+      'blobs: dynamic',
+      'state: string',
+      'newestRecordBeforeEndMinutes: real',
+    ]);
   });
 
   it('the dedup view groups by id with take_any and a lookback; every function reads it', () => {
@@ -336,6 +550,35 @@ describe('deploy/adx and the dashboards, analyzed offline', () => {
       assert.ok(dedup);
       const broken = dedup.text.replace('take_any(*) by id,', 'take_any(*) by ids,');
       assert.ok(failures(analyze(broken, schema.globals)).length > 0);
+    });
+
+    it('a Flows() that drops the rows without a group line (inner lookup)', () => {
+      const fn = commands.find((c) => /^Flows\(/m.test(c.text));
+      assert.ok(fn);
+      const broken = fn.text.replaceAll('lookup kind=leftouter groups', 'lookup kind=inner groups');
+      assert.notEqual(broken, fn.text);
+      assert.ok(!/\| lookup kind=leftouter groups on group\n/.test(broken), 'the structural check fails');
+      assert.deepEqual(failures(analyze(broken, schema.globals)), [], 'the analyzer alone would not see it');
+    });
+
+    it('an hourly rollup grouped by a field of the group line', () => {
+      const rollup = commands.find((c) => c.text.includes(` ${ADX.hourlyView} on materialized-view `));
+      assert.ok(rollup);
+      const broken = rollup.text.replace(/\n(\s+)group,\n/, '\n$1logType,\n');
+      assert.notEqual(broken, rollup.text);
+      assert.ok(failures(analyze(broken, schema.globals)).some((f) => f.includes('logType')));
+    });
+
+    it('a per-blob function that reads the group fields from the rows', () => {
+      const fn = commands.find((c) => /^BlobFreshness\(/m.test(c.text));
+      assert.ok(fn);
+      const broken = fn.text
+        .replace(/\n\s+\| lookup kind=leftouter \([^)]*\) on group/, '')
+        .replace('by group', 'by blob');
+      assert.notEqual(broken, fn.text);
+      assert.ok(
+        failures(analyze(broken, schema.globals)).some((f) => f.includes('logType') || f.includes('blob')),
+      );
     });
 
     it('a misspelled command name', () => {

@@ -6,8 +6,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { adxRouting } from '../../common/names';
 import { ADX_DIR, generateDeployFiles, SCHEMA_DOC } from '../../deploy/generate';
-import { KUSTO_TYPE, SUMMARY_FIELDS } from '../../domain/summary/schema';
+import {
+  type FieldSpec,
+  GROUP_FIELDS,
+  KUSTO_TYPE,
+  ROW_FIELDS,
+  SUMMARY_FIELDS,
+} from '../../domain/summary/schema';
 
 const root = join(__dirname, '..', '..');
 const HINT = 'run `npx tsx scripts/generate-deploy.ts` and commit the result';
@@ -46,18 +53,32 @@ describe('generated deployment files', () => {
       assert.match(name, new RegExp(`^0?${i + 1}-[a-z0-9-]+\\.kql$`));
   });
 
-  it('document every field of the schema in docs/summary-schema.md', () => {
+  it('document every field of the schema in docs/summary-schema.md, rows and flow groups apart', () => {
     const doc = files.find((f) => f.path === SCHEMA_DOC);
     assert.ok(doc);
-    for (const f of SUMMARY_FIELDS) {
-      assert.match(
-        doc.content,
-        new RegExp(
-          `^\\| \`${f.name}\` \\| ${KUSTO_TYPE[f.kind]} \\| ${f.nullable ? 'yes' : 'no'} \\| ${f.group} \\|`,
-          'm',
-        ),
+    const section = (heading: string): string => {
+      const start = doc.content.indexOf(`\n## ${heading}`);
+      assert.ok(start >= 0, `no section ${heading}`);
+      const end = doc.content.indexOf('\n## ', start + 1);
+      return doc.content.slice(start, end < 0 ? undefined : end);
+    };
+    const fieldRows = (text: string): string[] =>
+      [...text.matchAll(/^\| `(\w+)` \| (\w+) \| (yes|no) \| (\w+) \|/gm)].map((m) =>
+        m.slice(1, 5).join(' '),
       );
-    }
+    const expected = (fields: readonly FieldSpec[]) =>
+      fields.map((f) => `${f.name} ${KUSTO_TYPE[f.kind]} ${f.nullable ? 'yes' : 'no'} ${f.group}`);
+    assert.deepEqual(fieldRows(section('Row fields (`FlowSummaries`)')), expected(ROW_FIELDS));
+    assert.deepEqual(fieldRows(section('Flow group fields (`FlowGroups`)')), expected(GROUP_FIELDS));
+    const documented = new Set(fieldRows(doc.content).map((r) => r.split(' ')[0]));
+    for (const f of SUMMARY_FIELDS) assert.ok(documented.has(f.name), `${f.name} is documented`);
+    const stream = section('The summary stream');
+    assert.match(stream, /before the first row of that group/);
+    for (const r of [adxRouting.rows, adxRouting.groups])
+      assert.match(stream, new RegExp(`\\| \`${r.table}\` \\| \`${r.mapping}\` \\| \`multijson\` \\|`));
+    const join = section('How rows and groups join');
+    assert.match(join, /`Flows\(\)`/);
+    assert.match(join, /lookup kind=leftouter \(FlowGroupsDedup \| project group, [\w, ]+\) on group/);
   });
 
   it('are stable: generating twice gives the same bytes', () => {

@@ -399,6 +399,21 @@ describe('deploy/infra', () => {
     assert.match(adx, /@batchSize\(1\)\nresource databaseScripts/);
     assert.match(adx, new RegExp(`var tableName = '${ADX.table}'`));
     assert.match(adx, new RegExp(`var mappingName = '${ADX.mapping}'`));
+    assert.match(adx, new RegExp(`var groupsTableName = '${ADX.groupsTable}'`));
+    assert.match(adx, new RegExp(`var groupsMappingName = '${ADX.groupsMapping}'`));
+    // The connection's defaults are the rows'; group events route themselves by their properties.
+    assert.match(adx, /\n\s+tableName: tableName\n\s+mappingRuleName: mappingName\n/);
+    assert.match(
+      adx,
+      /\/\/ Per-event routing \(docs\/azure-reference §7\.1\): an event's properties `Table`, `Format`,\n\/\/ `IngestionMappingReference` \(and `Compression`\) override the connection's defaults/,
+    );
+    assert.match(adx, /groups: \{ table: groupsTableName, mapping: groupsMappingName \}/);
+    // The scripts that create FlowGroups are among those loaded (before the data connection is made).
+    const creating = generated.filter((file) =>
+      new RegExp(`^\\.create-merge table ${ADX.groupsTable} \\(`, 'm').test(read(`${ADX_DIR}/${file}`)),
+    );
+    assert.deepEqual(creating, ['01-table.kql']);
+    assert.match(adx, /dependsOn: \[databaseScripts, hubReceiver\]/);
     assert.match(adx, new RegExp(`param databaseName string = '${ADX.database}'`));
     assert.match(adx, /dataFormat: 'MULTIJSON'/);
     assert.match(adx, /enableStreamingIngest: true/);

@@ -264,3 +264,18 @@ export class ScriptSchema {
     return schema;
   }
 }
+
+/**
+ * The result columns of a query as `name: type` strings, in order (the analyzer's schema of its result);
+ * throws when the query does not analyze.
+ */
+export function resultColumns(query: string, globals: KGlobalState): string[] {
+  const a = analyze(query, globals);
+  const type = a.code.ResultType;
+  if (a.errors.length > 0 || type === null)
+    throw new Error(`does not analyze: ${JSON.stringify(a.errors)}\n${query}`);
+  const text = kusto().Symbols.SchemaDisplay.GetText(type);
+  const inner = /^\((.*)\)$/s.exec(text.trim());
+  if (inner === null) throw new Error(`not a tabular result: ${text}`);
+  return inner[1]!.split(/,\s*/).filter((c) => c.length > 0);
+}

@@ -1,6 +1,7 @@
 // Azure Data Explorer: cluster (streaming ingestion on), database, the generated deploy/adx scripts run in
-// order, and the Event Hubs data connection (MULTIJSON, the generated mapping) using the cluster's
-// managed identity with Azure Event Hubs Data Receiver on the hub.
+// order (they create both tables, FlowSummaries for the rows and FlowGroups for the flow-group lines, with
+// their mappings, policies and views), and the Event Hubs data connection (MULTIJSON, the generated
+// mappings) using the cluster's managed identity with Azure Event Hubs Data Receiver on the hub.
 
 param location string
 param tags object
@@ -16,9 +17,14 @@ param principalId string
 @description('Database name (deploy/generate/names.ts ADX.database).')
 param databaseName string = 'flowlog'
 
-// Names from deploy/generate/names.ts (test/deploy/infra.test.ts keeps them equal).
+// Names from deploy/generate/names.ts, which takes them from common/names.ts adxRouting, the names the
+// emitter puts on its events (test/deploy/infra.test.ts keeps them equal).
+// The rows: the data connection's default table and mapping.
 var tableName = 'FlowSummaries'
 var mappingName = 'FlowSummariesMapping'
+// The flow-group lines: events route themselves here by their properties (see dataConnection).
+var groupsTableName = 'FlowGroups'
+var groupsMappingName = 'FlowGroupsMapping'
 
 var eventHubsDataReceiver = 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
 
@@ -89,6 +95,12 @@ resource hubReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// Per-event routing (docs/azure-reference §7.1): an event's properties `Table`, `Format`,
+// `IngestionMappingReference` (and `Compression`) override the connection's defaults below. The emitter
+// sends group lines with Table=FlowGroups, IngestionMappingReference=FlowGroupsMapping, Format=multijson
+// and rows with Table=FlowSummaries, IngestionMappingReference=FlowSummariesMapping, Format=multijson; an
+// event without them lands in the defaults (the rows). Both tables and mappings exist before the
+// connection (dependsOn databaseScripts): streaming ingestion needs pre-created mappings (§7.3).
 resource dataConnection 'Microsoft.Kusto/clusters/databases/dataConnections@2023-08-15' = {
   parent: database
   name: 'flowlog-eventhub'
@@ -121,3 +133,8 @@ resource admin 'Microsoft.Kusto/clusters/databases/principalAssignments@2023-08-
 
 output clusterUri string = cluster.properties.uri
 output databaseName string = database.name
+@description('Where the data connection ingests each kind of event (event properties Table, IngestionMappingReference).')
+output eventRouting object = {
+  rows: { table: tableName, mapping: mappingName }
+  groups: { table: groupsTableName, mapping: groupsMappingName }
+}
