@@ -5,12 +5,15 @@ import { ExternalError } from '../../adapters/errors';
 import {
   COMPRESSION_PROPERTY,
   FORMAT_PROPERTY,
+  MAPPING_PROPERTY,
   packRows,
   ROWS_FORMAT,
   rowsOfEvent,
   SEND_ATTEMPTS,
   SummaryEmitter,
+  TABLE_PROPERTY,
 } from '../../adapters/event-hubs';
+import { adxRouting } from '../../common/names';
 import { murmur128Hex } from '../../domain/hash';
 import { seededRandom } from '../../domain/simulate/simulate';
 import { type EventHubsServer, startEventHubsServer } from '../../local/eventhubs';
@@ -40,22 +43,47 @@ function emitterFor(hub: string, settings: Record<string, string> = {}): Summary
   return SummaryEmitter.fromConfig(config, { attempts: SEND_ATTEMPTS, firstDelayMs: 5, maxDelayMs: 20 });
 }
 
-/** `n` rows as parseChunk stages them (one JSON object per line, id first), and their ids. */
-function rows(n: number, prefix: string): { bytes: Uint8Array; ids: string[] } {
+/**
+ * `n` rows as parseChunk stages them (one JSON object per line, id then group first), in three flow
+ * groups whose lines come before their first row, and the row and group ids.
+ */
+function rows(n: number, prefix: string): { bytes: Uint8Array; ids: string[]; groups: string[] } {
   const ids = Array.from({ length: n }, (_, i) => murmur128Hex(`${prefix}-${i}`));
-  const text = ids.map((id, i) => `${JSON.stringify({ id, n: i, pad: 'x'.repeat(280) })}\n`).join('');
-  return { bytes: new TextEncoder().encode(text), ids };
+  const groups: string[] = [];
+  let text = '';
+  for (const [i, id] of ids.entries()) {
+    const group = murmur128Hex(`${prefix}-group-${Math.floor((3 * i) / n)}`).slice(0, 16);
+    if (!groups.includes(group)) {
+      groups.push(group);
+      text += `${JSON.stringify({ group, resourceId: `/r/${prefix}`, rule: 'R' })}\n`;
+    }
+    text += `${JSON.stringify({ id, group, n: i, pad: 'x'.repeat(280) })}\n`;
+  }
+  return { bytes: new TextEncoder().encode(text), ids, groups };
 }
 
-/** Every row stored on a hub, in arrival order, with the event it came in. */
+/** Every row stored on a hub (FlowSummaries events), in arrival order, with the event it came in. */
 function storedRows(hub: string): { id: string; messageId: string; partitionKey: string | undefined }[] {
-  return server.events(hub).flatMap((e) =>
-    rowsOfEvent(e.bodyBytes ?? e.body, e.properties).map((line) => ({
-      id: (JSON.parse(line) as { id: string }).id,
-      messageId: String(e.messageId),
-      partitionKey: e.partitionKey,
-    })),
-  );
+  return server
+    .events(hub)
+    .filter((e) => e.properties[TABLE_PROPERTY] === adxRouting.rows.table)
+    .flatMap((e) =>
+      rowsOfEvent(e.bodyBytes ?? e.body, e.properties).map((line) => ({
+        id: (JSON.parse(line) as { id: string }).id,
+        messageId: String(e.messageId),
+        partitionKey: e.partitionKey,
+      })),
+    );
+}
+
+/** Every group line stored on a hub (FlowGroups events), in arrival order. */
+function storedGroups(hub: string): string[] {
+  return server
+    .events(hub)
+    .filter((e) => e.properties[TABLE_PROPERTY] === adxRouting.groups.table)
+    .flatMap((e) =>
+      rowsOfEvent(e.bodyBytes ?? e.body, e.properties).map((l) => (JSON.parse(l) as { group: string }).group),
+    );
 }
 
 describe('SummaryEmitter', () => {
@@ -78,10 +106,17 @@ describe('SummaryEmitter', () => {
   test('several rows per event, several events per batch, several batches per emit: every row once', async () => {
     const emitter = emitterFor('a');
     try {
-      const { bytes, ids } = rows(40, 'a');
+      const { bytes, ids, groups } = rows(40, 'a');
       const stats = await emitter.emitRows(bytes, 'blob-key-a', 'test rows');
       assert.equal(stats.rows, 40);
-      assert.ok(stats.events >= 12 && stats.events <= 20, `${stats.events} events for 40 rows of ~330 bytes`);
+      assert.equal(stats.groups, 3);
+      assert.deepEqual(storedGroups('a'), groups, 'every group line once');
+      // The group lines go first: a consumer (and ADX) has a row's group before the row.
+      const kinds = server.events('a').map((e) => e.properties[TABLE_PROPERTY]);
+      assert.equal(kinds[0], adxRouting.groups.table);
+      assert.ok(kinds.slice(1).every((t) => t === adxRouting.rows.table));
+      // ~2-3 rows of ~370 bytes per 1000-byte event, and one event of the three group lines.
+      assert.ok(stats.events >= 14 && stats.events <= 22, `${stats.events} events for 40 rows of ~370 bytes`);
       assert.ok(stats.batches >= 3, `${stats.batches} batches`);
       const stored = storedRows('a');
       assert.deepEqual(
@@ -94,10 +129,14 @@ describe('SummaryEmitter', () => {
         assert.equal(e.properties[FORMAT_PROPERTY], ROWS_FORMAT);
         assert.equal(e.properties[COMPRESSION_PROPERTY], undefined);
         const inEvent = rowsOfEvent(e.bodyBytes ?? e.body, e.properties);
-        assert.equal(
-          String(e.messageId),
-          `${(JSON.parse(inEvent[0]!) as { id: string }).id}+${inEvent.length}`,
-        );
+        const first = JSON.parse(inEvent[0]!) as { id?: string; group: string };
+        if (e.properties[TABLE_PROPERTY] === adxRouting.groups.table) {
+          assert.equal(e.properties[MAPPING_PROPERTY], adxRouting.groups.mapping);
+          assert.equal(String(e.messageId), `g${first.group}+${inEvent.length}`);
+        } else {
+          assert.equal(e.properties[MAPPING_PROPERTY], adxRouting.rows.mapping);
+          assert.equal(String(e.messageId), `${first.id}+${inEvent.length}`);
+        }
       }
     } finally {
       await emitter.close();
@@ -156,7 +195,21 @@ describe('SummaryEmitter', () => {
       assert.equal(error.retryable, false);
       assert.match(
         error.message,
-        new RegExp(`^staged rows x\\.ndjson, byte ${bytes.length}: not a summary row`),
+        new RegExp(`^staged rows x\\.ndjson, byte ${bytes.length}: not a summary row or group line`),
+      );
+      assert.equal(server.events('f').length, 0, 'nothing sent');
+      // A row whose group line is not before it: refused the same way, naming the group.
+      const text = new TextDecoder().decode(bytes);
+      const firstGroupLine = text.indexOf('\n') + 1;
+      const orphan = new TextEncoder().encode(text.slice(firstGroupLine));
+      const missing = await emitter.emitRows(orphan, 'k', 'staged rows y.ndjson').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(missing instanceof ExternalError && !missing.retryable, String(missing));
+      assert.match(
+        missing.message,
+        /^staged rows y\.ndjson, byte 0: summary row of group [0-9a-f]{16} before/,
       );
       assert.equal(server.events('f').length, 0, 'nothing sent');
     } finally {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { blobIdOf } from '../../domain/blob-identity';
-import { SUMMARY_FIELDS } from '../../domain/summary/schema';
+import { type FlowSummary, GROUP_FIELDS, ROW_FIELDS } from '../../domain/summary/schema';
 import { readSummaryLines } from '../../domain/summary/serialize';
 import { REAL_FIXTURES } from '../support/summarize';
 
@@ -40,13 +40,22 @@ describe('flowlog process', () => {
     const r = flowlog(['process', dir, '--out', out]);
     assert.equal(r.code, 1);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
-    assert.equal(lines.length, 108 + 9);
     const rows = readSummaryLines(lines);
-    // Compact rows: the fields a row knows, in contract order; null ones are left out.
-    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    assert.equal(rows.length, 108 + 9);
+    // Each flow group's line once (one batch), before its first row.
+    const groupLines = lines.filter((l) => l.startsWith('{"group":'));
+    assert.equal(groupLines.length, new Set(rows.map((x) => x.group)).size);
+    assert.equal(lines.length, rows.length + groupLines.length);
+    // Compact rows: the fields a row knows, in contract order; null ones are left out; the group's
+    // fields are in its line only.
+    const firstRow = lines.find((l) => l.startsWith('{"id":'))!;
     assert.deepEqual(
-      Object.keys(first),
-      SUMMARY_FIELDS.map((f) => f.name).filter((n) => rows[0]![n] !== null),
+      Object.keys(JSON.parse(firstRow) as Record<string, unknown>),
+      ROW_FIELDS.map((f) => f.name).filter((n) => rows[0]![n as keyof FlowSummary] !== null),
+    );
+    assert.deepEqual(
+      Object.keys(JSON.parse(lines[0]!) as Record<string, unknown>),
+      GROUP_FIELDS.map((f) => f.name).filter((n) => rows[0]![n as keyof FlowSummary] !== null),
     );
     assert.deepEqual(
       [...new Set(rows.map((x) => x.blob))].sort(),

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EventHubProducerClient } from '@azure/event-hubs';
+import { TABLE_PROPERTY } from '../../adapters/event-hubs';
+import { adxRouting } from '../../common/names';
 import '../../local/functions-host';
 import { names } from '../../common/names';
 import { blobCreatedEvent } from '../../local/azure-writer';
@@ -46,14 +48,18 @@ test('emulators in a child process: a committed block reaches the hub, and stop 
       blobCreatedEvent(stack.account, NSG_CONTAINER, blob.name, commit),
     );
     await stack.host.waitForIdle({ timeoutMs: 30_000 });
-    await until('the summaries on the hub', () => events.length > 0, 10_000);
-    const first = events[0]!;
-    assert.equal(first.hub, LOCAL_HUB);
-    assert.ok(first.messageId !== undefined);
-    // Whatever the packing (one JSON summary or NDJSON rows), the body holds summary rows.
-    const text =
-      first.bodyBytes !== undefined ? first.bodyBytes.toString('utf8') : JSON.stringify(first.body);
-    assert.match(text, /"id":"[0-9a-f]{32}"/);
+    await until('the summaries on the hub', () => events.length > 1, 10_000);
+    const [groups, rows] = [events[0]!, events[1]!];
+    assert.equal(groups.hub, LOCAL_HUB);
+    assert.ok(groups.messageId !== undefined);
+    // The group lines first (FlowGroups), then the rows that name them (FlowSummaries), across the
+    // process boundary with their routing properties.
+    const text = (e: ReceivedEvent) =>
+      e.bodyBytes !== undefined ? e.bodyBytes.toString('utf8') : JSON.stringify(e.body);
+    assert.equal(groups.properties[TABLE_PROPERTY], adxRouting.groups.table);
+    assert.match(text(groups), /^\{"group":"[0-9a-f]{16}"/);
+    assert.equal(rows.properties[TABLE_PROPERTY], adxRouting.rows.table);
+    assert.match(text(rows), /^\{"id":"[0-9a-f]{32}","group":"[0-9a-f]{16}"/);
     assert.ok(stack.eventHubs.counters.events >= events.length);
     assert.throws(() => stack.eventHubs.events(LOCAL_HUB), EmulatorProcessError);
 
