@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { readSummaryLines } from '../../domain/summary/serialize';
 import '../../local/functions-host';
 import { InvocationContext } from '@azure/functions';
 import { parseChunk } from '../../activities/parseChunk';
@@ -107,8 +108,8 @@ describe('parseChunk: a broken document loses nothing', () => {
       [',"this block is not a record"', brokenStart, b.name],
     );
     // The rows of the four good records are staged, at those records' offsets (the result lists them).
-    const staged = (await appServices().staging.get(result.staged)).toString('utf8').trim().split('\n');
-    const offsets = new Set(staged.map((l) => (JSON.parse(l) as { recordOffset: number }).recordOffset));
+    const staged = readSummaryLines((await appServices().staging.get(result.staged)).toString('utf8'));
+    const offsets = new Set(staged.map((s) => s.recordOffset));
     assert.equal(result.kind, 'parsed');
     assert.equal(result.kind === 'parsed' ? result.recordOffsets.length : 0, 4);
     assert.deepEqual(
