@@ -88,6 +88,9 @@ async function emulatorCpuMs(stack: OfflineStack): Promise<{ ms: number; usage: 
   return { ms: cpuMs(usage.cpu), usage };
 }
 
+/** The blob id of each flow group seen on the hub (FlowGroups events come before their rows). */
+const blobOfGroup = new Map<string, string>();
+
 /**
  * The (blob, record) keys of the rows of one hub event, whatever the packing: one JSON summary, or NDJSON
  * rows (gzip when a property says so). Rows carry the blob as its identity or its 16-hex id, and the
@@ -108,8 +111,14 @@ function rowKeys(e: ReceivedEvent): string[] {
   for (const row of rows) {
     if (row === null || typeof row !== 'object') continue;
     const r = row as Record<string, unknown>;
+    // Contract v3: a flow-group line (before its rows) names the blob; rows name their group.
+    if (typeof r['id'] !== 'string' && typeof r['group'] === 'string' && typeof r['blob'] === 'string') {
+      blobOfGroup.set(r['group'], r['blob']);
+      continue;
+    }
+    const blob = r['blob'] ?? (typeof r['group'] === 'string' ? blobOfGroup.get(r['group']) : undefined);
     const record = r['recordOffset'] ?? r['recordOrdinal'];
-    if (typeof r['blob'] === 'string' && typeof record === 'number') keys.push(`${r['blob']}\u0000${record}`);
+    if (typeof blob === 'string' && typeof record === 'number') keys.push(`${blob}\u0000${record}`);
   }
   return keys;
 }

@@ -41,7 +41,8 @@ async function totalsOf(ndjson: string): Promise<Totals> {
   const t: Totals = { rows: 0, tuples: 0, bytes: 0 };
   const lines = createInterface({ input: createReadStream(ndjson), crlfDelay: Infinity });
   for await (const line of lines) {
-    if (line === '') continue;
+    // flowlog's output is a summary stream: its flow-group lines are not rows.
+    if (line === '' || line.startsWith('{"group":')) continue;
     const row = JSON.parse(line) as { tuples: number; bytesSrcToDst: number; bytesDstToSrc: number };
     t.rows++;
     t.tuples += row.tuples;

@@ -62,7 +62,7 @@ export async function getBlob(request: HttpRequest, context: InvocationContext):
     return json(200, {
       key,
       ref: state.ref,
-      // What this blob's rows carry as `blob` (ADX: FlowSummariesDedup | where blob == ...).
+      // The `blob` of this blob's FlowGroups lines (ADX: FlowGroupsDedup | where blob == ..., joined to rows on group).
       blobId: state.ref ? blobIdOf(blobIdentityOfRef(state.ref, state.generation)) : null,
       generation: state.generation,
       cursor: state.cursor,

@@ -4,9 +4,10 @@ import { nonNegativeInt, parseCommandArgs, UsageError } from '../args';
 
 export const BLOB_ID_USAGE = `Usage: flowlog blob-id <blob name | blob URL | file path>... [--generation N]
 
-Prints the 16-hex blob id that the rows of each blob carry in their "blob" field (contract v2), then the
-blob identity it is made from. Rows name their blob by this id instead of repeating its ~300-byte name;
-find a blob's rows in ADX with  FlowSummariesDedup | where blob == "<id>".
+Prints the 16-hex blob id of each blob (the "blob" field of its flow groups' FlowGroups lines), then the
+blob identity it is made from. Groups name their blob by this id instead of repeating its ~300-byte name;
+find a blob's rows in ADX with
+  FlowSummariesDedup | join kind=inner (FlowGroupsDedup | where blob == "<id>" | project group) on group
 
 Options:
   --generation N   the blob's generation (GET /api/blobs/{key} shows it; 0 unless the blob was rewritten

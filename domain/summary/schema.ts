@@ -168,7 +168,7 @@ export const SUMMARY_FIELDS = [
     group: 'identity',
     nullable: false,
     description:
-      "Blob id: 16 hex characters, the first 64 bits of MurmurHash3 x86 128 of the blob identity (the blob name from `resourceId=` / `flowLogResourceID=` on; outside the Azure layout the path relative to the folder given; `#gN` appended for a blob rewritten from byte 0 within its hour, generation N ≥ 1). `GET /api/blobs`, `GET /api/blobs/{key}` and `flowlog blob-id <name>` show it next to the blob's name.",
+      "Blob id: 16 hex characters, the first 64 bits of MurmurHash3 x86 128 of the blob identity (the blob name from `resourceId=` / `flowLogResourceID=` on; outside the Azure layout the path relative to the folder given; `#gN` appended for a blob rewritten from byte 0 within its hour, generation N ≥ 1). Carried by the flow group's `FlowGroups` line; `Flows()` joins it onto the rows. `GET /api/blobs`, `GET /api/blobs/{key}` and `flowlog blob-id <name>` show it next to the blob's name.",
   },
   {
     name: 'windowSeconds',

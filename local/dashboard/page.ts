@@ -91,7 +91,7 @@ export interface PageOptions {
   readonly mode: 'live' | 'report';
   /** The bundle, for a report (inlined). */
   readonly script?: string;
-  /** Report: summary rows as NDJSON (contract v2 rows) and what they came from. */
+  /** Report: summary rows as NDJSON (a contract v3 summary stream: group lines before their rows) and what they came from. */
   readonly rowsNdjson?: string;
   readonly meta?: Readonly<Record<string, unknown>>;
 }
