@@ -335,6 +335,11 @@ export class LiveModel {
   private readonly top: number;
   private readonly logLines: number;
   private readonly pending = new Map<string, number>();
+  /**
+   * Blocks whose first summary reached the hub before the writer registered their commit: a run started
+   * for an earlier block can list and read a block the writer has just committed, before `commit` runs.
+   */
+  private readonly arrivedFirst = new Map<string, number>();
   private latencies: { at: number; ms: number }[] = [];
   private readonly windows = new Map<number, WindowAgg>();
   private rateSamples: RateSample[] = [];
@@ -370,7 +375,16 @@ export class LiveModel {
    * (blobIdOf) and the record's byte offset, which its summaries carry as `blob` and `recordOffset`.
    */
   commit(blobId: string, recordOffset: number, at: number): void {
-    this.pending.set(`${blobId}\u0000${recordOffset}`, at);
+    const key = `${blobId}\u0000${recordOffset}`;
+    const arrived = this.arrivedFirst.get(key);
+    if (arrived !== undefined) {
+      // Its summaries were on the hub before the commit was registered (`at` is taken after the commit
+      // returned): a sample all the same, of the time since then (0 when the hub was first).
+      this.arrivedFirst.delete(key);
+      this.latencies.push({ at: Math.max(at, arrived), ms: Math.max(0, arrived - at) });
+      return;
+    }
+    this.pending.set(key, at);
   }
 
   /** An event reached the hub at `at` (its enqueued time); bodies that are not summaries are counted apart. */
@@ -386,7 +400,7 @@ export class LiveModel {
       // First summary of that block: its end-to-end latency. Later ones (and redeliveries) are not samples.
       this.pending.delete(key);
       this.latencies.push({ at, ms: Math.max(0, at - committed) });
-    }
+    } else if (!this.arrivedFirst.has(key)) this.arrivedFirst.set(key, at);
     this.addToWindow(body);
   }
 
@@ -410,6 +424,7 @@ export class LiveModel {
     const cutoff = s.at - this.rateWindowMs;
     while (this.rateSamples.length > 2 && this.rateSamples[1]!.at <= cutoff) this.rateSamples.shift();
     for (const [key, at] of this.pending) if (s.at - at > PENDING_TTL_MS) this.pending.delete(key);
+    for (const [key, at] of this.arrivedFirst) if (s.at - at > PENDING_TTL_MS) this.arrivedFirst.delete(key);
   }
 
   /** Hub events whose body is not a summary. */

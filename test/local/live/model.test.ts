@@ -165,8 +165,16 @@ describe('live model', () => {
       t0 + 5000,
     );
     assert.deepEqual(model.view(t0 + 5000).latency, { samples: 10, p50: 500, p99: 1000, max: 1000 });
-    // A minute later the samples older than 60 s are gone: 500..1000 remain.
-    assert.deepEqual(model.view(t0 + 60_500).latency, { samples: 6, p50: 700, p99: 1000, max: 1000 });
+    // A block read (by a run for an earlier block) and on the hub before the writer registered its
+    // commit is still one sample, of 0 ms, and only one.
+    model.hubEvent(summary({ srcIp: '10.0.0.1', dstIp: '8.8.8.8', recordOffset: 10 }), t0 + 5000);
+    model.hubEvent(summary({ srcIp: '10.0.0.3', dstIp: '8.8.8.8', recordOffset: 10 }), t0 + 5001);
+    model.commit(NSG_BLOB, 10, t0 + 5002);
+    assert.deepEqual(model.view(t0 + 5002).latency, { samples: 11, p50: 500, p99: 1000, max: 1000 });
+    model.hubEvent(summary({ srcIp: '10.0.0.4', dstIp: '8.8.8.8', recordOffset: 10 }), t0 + 5003);
+    assert.equal(model.view(t0 + 5003).latency.samples, 11);
+    // A minute later the samples older than 60 s are gone: 500..1000 and the 0 ms one remain.
+    assert.deepEqual(model.view(t0 + 60_500).latency, { samples: 7, p50: 700, p99: 1000, max: 1000 });
     assert.deepEqual(model.view(t0 + 200_000).latency, { samples: 0, p50: null, p99: null, max: null });
   });
 
