@@ -228,8 +228,10 @@ describe('the dashboard in headless Chromium', { skip }, () => {
       );
       assertEveryPanelFilled(await panelStates(page));
       // Live: more blocks are committed, their rows reach the hub, the page is told and shows them.
-      const seen = await summaries();
+      // Renders first: a refresh between the two reads then counts as seen, never as the awaited one
+      // (render and the summaries count are set in one synchronous step of the page).
       const renders = Number(await page.$eval('body', (b) => (b as unknown as El).dataset.rendered));
+      const seen = await summaries();
       await waitFor('the page to show new rows', async () => (await summaries()) > seen, 15_000);
       assert.ok(Number(await page.$eval('body', (b) => (b as unknown as El).dataset.rendered)) > renders);
       assert.ok((await summaries()) <= dashboard.server.store.size);
