@@ -176,8 +176,9 @@ export class UnknownGroupError extends Error {
 /**
  * Reads a summary stream back into whole summaries: group lines are kept (by `group`), each row line is
  * joined with its group's fields; the fields a line leaves out (nullable ones that were null) are null
- * again. Throws a SyntaxError for text that is not JSON, a TypeError for JSON that is neither kind of
- * line, an UnknownGroupError for a row before its group.
+ * again. A contract v2 row (its group's fields in the row, no `group`) is read as it is, with `group` ''.
+ * Throws a SyntaxError for text that is not JSON, a TypeError for JSON that is neither kind of line, an
+ * UnknownGroupError for a row before its group.
  */
 export class SummaryReader {
   private readonly groups = new Map<string, FlowGroup>();
@@ -193,8 +194,15 @@ export class SummaryReader {
     if (typeof parsed !== 'object' || parsed === null)
       throw new TypeError(`not a summary or group line: ${line.slice(0, 80)}`);
     const fields = parsed as Record<string, unknown>;
-    if (typeof fields['group'] !== 'string')
+    if (typeof fields['group'] !== 'string') {
+      // A contract v2 row (files written before v3) says everything itself: read as it is.
+      if (typeof fields['id'] === 'string' && typeof fields['resourceId'] === 'string') {
+        for (const f of SUMMARY_FIELDS) if (f.nullable && fields[f.name] === undefined) fields[f.name] = null;
+        fields['group'] = '';
+        return fields as unknown as FlowSummary;
+      }
       throw new TypeError(`not a summary or group line (no group): ${line.slice(0, 80)}`);
+    }
     if (typeof fields['id'] !== 'string') {
       for (const f of GROUP_FIELDS) if (f.nullable && fields[f.name] === undefined) fields[f.name] = null;
       this.groups.set(fields['group'], fields as unknown as FlowGroup);

@@ -104,6 +104,11 @@ describe('core units', () => {
     const groups = new Set(summaries.map((s) => s.group));
     assert.equal(lines.length, summaries.length + groups.size);
     assert.deepEqual(readSummaryLines(lines), summaries);
+    // A contract v2 row (files written before v3: the group's fields in the row) still reads whole.
+    const { group: _omit, ...v2 } = summaries[0]!;
+    const v2Line = JSON.stringify({ ...v2, aclId: undefined, schemaVersion: 2 });
+    assert.deepEqual(new SummaryReader().read(v2Line), { ...summaries[0]!, group: '', schemaVersion: 2 });
+    assert.throws(() => new SummaryReader().read('{"id":"x"}'), TypeError);
     // A row without its group line is refused, naming the group.
     assert.throws(
       () => new SummaryReader().read(serializeSummary(summaries[0]!)),
