@@ -3,7 +3,7 @@ import { type EventData, EventHubProducerClient } from '@azure/event-hubs';
 import { DefaultAzureCredential } from '@azure/identity';
 import { adxRouting } from '../common/names';
 import type { FlowSummary } from '../domain/summary/schema';
-import type { SummaryReader } from '../domain/summary/serialize';
+import { GROUP_LINE_START, ROW_LINE_START, type SummaryReader } from '../domain/summary/serialize';
 import type { AppConfig } from './config';
 import { ExternalError } from './errors';
 
@@ -83,8 +83,6 @@ export const ROWS_FORMAT = 'multijson';
 const NEWLINE = 0x0a;
 /** Room for an event's AMQP framing, message id and properties inside the hub's size bound. */
 const EVENT_OVERHEAD_BYTES = 512;
-const ID_OPEN = '{"id":"';
-const GROUP_OPEN = '{"group":"';
 /** `","group":"` after a row's 32-hex id. */
 const ROW_GROUP = '","group":"';
 
@@ -114,8 +112,8 @@ export function packRows(rows: Uint8Array, maxEventBytes: number): Uint8Array[] 
   return bodies;
 }
 
-const ID_OPEN_BYTES = new TextEncoder().encode(ID_OPEN);
-const GROUP_OPEN_BYTES = new TextEncoder().encode(GROUP_OPEN);
+const ID_OPEN_BYTES = new TextEncoder().encode(ROW_LINE_START);
+const GROUP_OPEN_BYTES = new TextEncoder().encode(GROUP_LINE_START);
 const ROW_GROUP_BYTES = new TextEncoder().encode(ROW_GROUP);
 const QUOTE = 0x22;
 
