@@ -19,12 +19,7 @@ import { RecordScanner } from '../domain/framing/record-scanner';
 import { seededRandom } from '../domain/simulate/simulate';
 import { BlobSummarizer } from '../domain/summarize';
 import type { FlowSummary } from '../domain/summary/schema';
-import {
-  type SummaryEnricherLike,
-  SummaryReader,
-  serializeGroup,
-  serializeSummary,
-} from '../domain/summary/serialize';
+import { type SummaryEnricherLike, SummaryReader, wholeSummaryText } from '../domain/summary/serialize';
 import { blobCreatedEvent, type CommitInfo } from './azure-writer';
 import type { ReceivedEvent } from './eventhubs';
 import { NSG_CONTAINER, type OfflineStack, VNET_CONTAINER } from './offline-stack';
@@ -305,7 +300,7 @@ export async function checkReplay(
   let differing = 0;
   // Rows are compared whole: their own fields and their group's (a row whose group line never reached
   // the hub throws UnknownGroupError: that is a loss too).
-  const whole = (s: FlowSummary) => `${serializeGroup(s)}${serializeSummary(s)}`;
+  const whole = wholeSummaryText;
   const reader = new SummaryReader();
   for (const e of hubEvents)
     for (const body of summariesOfEvent(e, reader)) {

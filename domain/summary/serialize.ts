@@ -143,6 +143,11 @@ export function serializeSummary(summary: FlowSummary): string {
   return `${compiled.head(summary, strFn, numFn)}${stringMemo.text}${compiled.tail(summary, strFn, numFn)}}`;
 }
 
+/** A summary whole, as compared and as ADX's `Flows()` sees it: its group's line, then its row line. */
+export function wholeSummaryText(summary: FlowSummary): string {
+  return `${serializeGroup(summary)}\n${serializeSummary(summary)}`;
+}
+
 /**
  * Summaries as a summary stream: each summary's row line, its group's line before the first row of the
  * group. What `flowlog process` writes for these summaries.
@@ -182,11 +187,6 @@ export class UnknownGroupError extends Error {
  */
 export class SummaryReader {
   private readonly groups = new Map<string, FlowGroup>();
-
-  /** The groups read so far. */
-  get groupCount(): number {
-    return this.groups.size;
-  }
 
   /** The summary of a row line, or null for a group line (kept for the rows after it). */
   read(line: string): FlowSummary | null {

@@ -6,7 +6,7 @@ import type { FlowLogError } from '../../domain/errors';
 import { type SimulatedBlob, simulateBlobs } from '../../domain/simulate/simulate';
 import { BlobSummarizer } from '../../domain/summarize';
 import type { FlowSummary } from '../../domain/summary/schema';
-import { SummaryReader, serializeGroup, serializeSummary } from '../../domain/summary/serialize';
+import { SummaryReader, wholeSummaryText } from '../../domain/summary/serialize';
 import type { ReceivedEvent } from '../../local/eventhubs';
 import { NSG_CONTAINER, type OfflineStack } from '../../local/offline-stack';
 
@@ -42,7 +42,7 @@ export function hubRows(stack: OfflineStack, hub = 'flow-summaries'): FlowSummar
 }
 
 /** A summary whole: its row and its group's line (what a row says once joined in ADX). */
-export const wholeSummary = (s: FlowSummary): string => `${serializeGroup(s)}\n${serializeSummary(s)}`;
+export const wholeSummary = wholeSummaryText;
 
 /**
  * Hub events deduplicated by id (what ADX's dedup view keeps), as summaries joined with their groups.
