@@ -46,7 +46,7 @@ export interface ProcessResult {
   readonly seconds: number;
 }
 
-const READ_BYTES = 2 << 20;
+export const READ_BYTES = 2 << 20;
 
 /** Something that stops the whole command (unlike an unreadable input file): output or enrichment data. */
 export class StopError extends Error {

@@ -675,20 +675,42 @@ export function autoStep(from: number, to: number, buckets = 120): number {
 
 /** Every panel for the query, from rows already deduplicated by id. */
 export function computePanels(rows: readonly FlowSummary[], q: PanelQuery): PanelsData {
-  const stepMs = q.stepMs ?? autoStep(q.from, q.to);
-  const n = q.top ?? 20;
   const f = flows(rows, q.from, q.to, q.countOnce === null ? undefined : (q.countOnce ?? countOnce));
   const resource = q.resourceId ?? null;
   const view = resource === null ? f.rows : f.rows.filter((r) => r.s.resourceId === resource);
   const scoped = resource === null ? rows : rows.filter((s) => s.resourceId === resource);
+  return panelsOf(view, blobFreshness(scoped, q.now, FRESHNESS_LOOKBACK_MS), f.hourly, resource, q);
+}
+
+/** What of the panels depends on the range itself, not only on the rows in it: the time line's step. */
+function rangePart(
+  view: readonly FlowRow[],
+  hourly: boolean,
+  q: PanelQuery,
+): Pick<PanelsData, 'from' | 'to' | 'bucketMs' | 'timeline'> {
+  const stepMs = q.stepMs ?? autoStep(q.from, q.to);
   return {
     from: new Date(q.from).toISOString(),
     to: new Date(q.to).toISOString(),
+    bucketMs: Math.max(stepMs, hourly ? HOUR : MINUTE),
+    timeline: flowTimeline(view, hourly, stepMs),
+  };
+}
+
+/** The panels of Flows()'s rows `view`, with the blob freshness given. */
+function panelsOf(
+  view: readonly FlowRow[],
+  freshness: FreshnessRow[],
+  hourly: boolean,
+  resource: string | null,
+  q: PanelQuery,
+): PanelsData {
+  const n = q.top ?? 20;
+  return {
+    ...rangePart(view, hourly, q),
     resourceId: resource,
-    hourly: f.hourly,
-    bucketMs: Math.max(stepMs, f.hourly ? HOUR : MINUTE),
+    hourly,
     totals: totals(view),
-    timeline: flowTimeline(view, f.hourly, stepMs),
     topTalkers: topTalkers(view, n),
     topConversations: topConversations(view, n),
     deniedBySource: deniedInboundBySource(view, n),
@@ -697,8 +719,83 @@ export function computePanels(rows: readonly FlowSummary[], q: PanelQuery): Pane
     flowTypes: flowTypeBreakdown(view),
     serviceTags: trafficByServiceTag(view, n),
     topPorts: topPorts(view, n),
-    blobFreshness: blobFreshness(scoped, q.now, FRESHNESS_LOOKBACK_MS),
+    blobFreshness: freshness,
   };
+}
+
+/**
+ * The panels of every range preset, for all resources and for each one: what a report embeds instead
+ * of its rows, so the page's size does not grow with the rows. Equal to computePanels for each preset
+ * (resolveRange over the rows' extent, `now` its end) and resource; Flows() is computed once per preset.
+ * Keys: preset, then resourceId ('' for all).
+ */
+export function computePanelSets(
+  rows: readonly FlowSummary[],
+  allResources: readonly string[],
+  options: { readonly top?: number; readonly countOnce?: CountOnceRule | null } = {},
+): {
+  extent: { from: number; to: number } | null;
+  /** BlobFreshness's now() and where the ranges end: the end of the newest window (no rows: the clock). */
+  now: number;
+  sets: Record<string, Record<string, PanelsData>>;
+} {
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const s of rows) {
+    const t = Date.parse(s.windowStart);
+    if (t < from) from = t;
+    if (t + s.windowSeconds * 1000 > to) to = t + s.windowSeconds * 1000;
+  }
+  const extent = rows.length === 0 ? null : { from, to };
+  // '' is the key of all resources (a row without a resource id counts there only).
+  const resources = allResources.filter((r) => r !== '');
+  const now = extent?.to ?? Date.now();
+  const rule = options.countOnce === null ? undefined : (options.countOnce ?? countOnce);
+  const scopedBy = new Map<string, FlowSummary[]>(resources.map((r) => [r, []]));
+  for (const s of rows) scopedBy.get(s.resourceId)?.push(s);
+  // Blob freshness depends on the resource only, not on the range.
+  const freshness = new Map<string, FreshnessRow[]>([['', blobFreshness(rows, now, FRESHNESS_LOOKBACK_MS)]]);
+  for (const resource of resources)
+    freshness.set(resource, blobFreshness(scopedBy.get(resource) ?? [], now, FRESHNESS_LOOKBACK_MS));
+  const sets: Record<string, Record<string, PanelsData>> = {};
+  // Ranges end together, so two that pick as many rows at the same granularity pick the same rows: only
+  // the time line (its step) and the range differ; the rest is taken from the first of them.
+  const computed = new Map<string, { viewBy: Map<string, FlowRow[]>; sets: Record<string, PanelsData> }>();
+  for (const preset of Object.keys(RANGE_PRESETS) as RangePreset[]) {
+    const range = resolveRange(preset, extent, now);
+    const q: PanelQuery = { ...range, now, ...(options.top === undefined ? {} : { top: options.top }) };
+    const hourly = range.to - range.from > HOURLY_THRESHOLD_MS;
+    const lower = hourly ? bin(range.from, HOUR) : range.from;
+    let picked = 0;
+    for (const s of rows) {
+      const start = Date.parse(s.windowStart);
+      const t = hourly ? bin(start, HOUR) : start;
+      if (t >= lower && t < range.to) picked++;
+    }
+    const sameRows = `${hourly}:${picked}`;
+    const known = computed.get(sameRows);
+    let viewBy: Map<string, FlowRow[]>;
+    if (known === undefined) {
+      const f = flows(rows, range.from, range.to, rule);
+      viewBy = new Map<string, FlowRow[]>([
+        ['', f.rows],
+        ...resources.map((r): [string, FlowRow[]] => [r, []]),
+      ]);
+      for (const r of f.rows) if (r.s.resourceId !== '') viewBy.get(r.s.resourceId)?.push(r);
+    } else viewBy = known.viewBy;
+    const bySource: Record<string, PanelsData> = {};
+    for (const resource of ['', ...resources]) {
+      const view = viewBy.get(resource) ?? [];
+      const earlier = known?.sets[resource];
+      bySource[resource] =
+        earlier === undefined
+          ? panelsOf(view, freshness.get(resource) ?? [], hourly, resource === '' ? null : resource, q)
+          : { ...earlier, ...rangePart(view, hourly, q) };
+    }
+    if (known === undefined) computed.set(sameRows, { viewBy, sets: bySource });
+    sets[preset] = bySource;
+  }
+  return { extent, now, sets };
 }
 
 // ---------------------------------------------------------------------------------------------- rows kept

@@ -91,8 +91,11 @@ export interface PageOptions {
   readonly mode: 'live' | 'report';
   /** The bundle, for a report (inlined). */
   readonly script?: string;
-  /** Report: summary rows as NDJSON (a contract v3 summary stream: group lines before their rows) and what they came from. */
-  readonly rowsNdjson?: string;
+  /**
+   * Report: the panels of every range preset and resource as JSON (`{extent, resources, sets}`,
+   * domain/analysis/panels.ts computePanelSets), and what they came from (meta).
+   */
+  readonly panelsJson?: string;
   readonly meta?: Readonly<Record<string, unknown>>;
 }
 
@@ -101,6 +104,14 @@ export function escapeHtml(text: string): string {
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
+}
+
+/**
+ * JSON safe inside a <script type="application/json"> element and still JSON: every `<` as `\u003c`, so
+ * no `</script` or `<!--` in a label or rule name can end the element (scriptText's `<\!--` is no JSON).
+ */
+export function jsonScriptText(json: string): string {
+  return json.replace(/</g, '\\u003c');
 }
 
 /** Text safe inside a <script> element: no `</script` (or `<!--`) can end or confuse it. */
@@ -158,8 +169,8 @@ export function pageHtml(o: PageOptions): string {
   ).join('\n');
   const data =
     o.mode === 'report'
-      ? `<script id="flowlog-meta" type="application/json">${scriptText(JSON.stringify(o.meta ?? {}))}</script>
-<script id="flowlog-rows" type="application/x-ndjson">${scriptText(o.rowsNdjson ?? '')}</script>
+      ? `<script id="flowlog-meta" type="application/json">${jsonScriptText(JSON.stringify(o.meta ?? {}))}</script>
+<script id="flowlog-panels" type="application/json">${jsonScriptText(o.panelsJson ?? '{}')}</script>
 <script>${scriptText(o.script ?? '')}</script>`
       : '<script src="app.js"></script>';
   return `<!doctype html>

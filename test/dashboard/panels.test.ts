@@ -14,11 +14,15 @@ import { countOnce } from '../../domain/analysis/double-logging';
 import {
   blobFreshness,
   computePanels,
+  computePanelSets,
   flows,
   ipv4IsPrivate,
   PANEL_MIRRORS,
   type PanelsData,
+  RANGE_PRESETS,
+  type RangePreset,
   remoteIsPublic,
+  resolveRange,
   SummaryStore,
 } from '../../domain/analysis/panels';
 import { blankSummary, type FlowSummary } from '../../domain/summary/schema';
@@ -490,6 +494,55 @@ describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions'
         for (const t of p.topTalkers) assert.equal(t.bytesSent + t.bytesReceived, t.bytes);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  test('a report\'s panel sets equal computePanels for every range and resource (generated)', () => {
+    // Spans from minutes to days: presets that pick the same rows share their panels (only the time
+    // line differs), ranges over 2 days read the hourly rollup; two resources, NSG under VNet logging.
+    const arb = fc.record({
+      minute: fc.oneof(fc.nat({ max: 30 }), fc.nat({ max: 8 * 24 * 60 })),
+      vnet: fc.boolean(),
+      inbound: fc.boolean(),
+      deny: fc.boolean(),
+      src: fc.constantFrom('10.0.0.4', '10.0.0.5', '203.0.113.7'),
+      dst: fc.constantFrom('10.0.0.4', '52.1.1.2', '8.8.8.8'),
+      bytes: fc.nat({ max: 100_000 }),
+      country: fc.constantFrom(null, 'US', 'DE'),
+      port: fc.constantFrom(22, 443),
+    });
+    fc.assert(
+      fc.property(fc.array(arb, { maxLength: 40 }), (specs) => {
+        const rows = specs.map((x) =>
+          row({
+            windowStart: new Date(T0 + x.minute * 60_000).toISOString(),
+            logType: x.vnet ? 'vnet' : 'nsg',
+            resourceId: x.vnet ? VNET : NSG,
+            direction: x.inbound ? 'Inbound' : 'Outbound',
+            decision: x.deny ? 'Deny' : 'Allow',
+            srcIp: x.src,
+            dstIp: x.dst,
+            bytesSrcToDst: x.bytes,
+            flowsDenied: x.deny ? 1 : 0,
+            srcCountry: x.inbound ? x.country : null,
+            dstCountry: x.inbound ? null : x.country,
+            dstPort: x.port,
+          }),
+        );
+        const store = new SummaryStore(Number.MAX_SAFE_INTEGER);
+        store.add(rows);
+        const { extent, now, sets } = computePanelSets(rows, store.resources());
+        assert.deepEqual(extent, store.extent());
+        if (extent !== null) assert.equal(now, extent.to);
+        for (const preset of Object.keys(RANGE_PRESETS) as RangePreset[]) {
+          const range = resolveRange(preset, extent, now);
+          for (const resource of ['', ...store.resources()]) {
+            const expected = computePanels(rows, { ...range, resourceId: resource || null, now });
+            assert.deepEqual(sets[preset]?.[resource], expected, `${preset} ${resource || 'all'}`);
+          }
+        }
+      }),
+      { numRuns: 40 },
     );
   });
 

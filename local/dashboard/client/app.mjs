@@ -2,7 +2,8 @@
  * The dashboard in the browser (bundled by local/dashboard/bundle.ts with esbuild: ECharts, the world map
  * from world-atlas through topojson-client, ISO country names). Two sources of panel data:
  *   live   — GET api/panels?range=&resource= from the local server, again on each server-sent event;
- *   report — summary rows inlined in the page, computed here by the same domain/analysis/panels.ts.
+ *   report — the panels of every range and resource, computed by `flowlog report` (the same
+ *            domain/analysis/panels.ts) and inlined in the page.
  */
 import { BarChart, LineChart, MapChart, PieChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
@@ -12,8 +13,6 @@ import countries from 'i18n-iso-countries';
 import en from 'i18n-iso-countries/langs/en.json';
 import { feature } from 'topojson-client';
 import world from 'world-atlas/countries-110m.json';
-import { computePanels, resolveRange, SummaryStore } from '../../../domain/analysis/panels';
-import { readSummaryLines } from '../../../domain/summary/serialize';
 
 echarts.use([
   LineChart,
@@ -559,25 +558,18 @@ function startLive() {
 
 function startReport() {
   const meta = JSON.parse(document.getElementById('flowlog-meta').textContent);
-  const store = new SummaryStore(Number.MAX_SAFE_INTEGER);
-  const text = document.getElementById('flowlog-rows').textContent;
-  // A summary stream: group lines before their rows, joined back by the reader.
-  store.add(readSummaryLines(text));
-  fillResources(store.resources());
-  const extent = store.extent();
-  const all = store.rows();
+  // Every range and resource, computed when the report was made (computePanelSets).
+  const { resources, sets } = JSON.parse(document.getElementById('flowlog-panels').textContent);
+  fillResources(resources);
   const refresh = () => {
-    const now = extent?.to ?? Date.now();
-    const range = resolveRange(rangeSelect.value, extent, now);
-    const panels = computePanels(all, { ...range, resourceId: resourceSelect.value || null, now });
-    render(panels, undefined);
-    document.body.dataset.summaries = String(store.size);
+    render(sets[rangeSelect.value][resourceSelect.value], undefined);
+    document.body.dataset.summaries = String(meta.summaries);
   };
   rangeSelect.onchange = refresh;
   resourceSelect.onchange = refresh;
   refresh();
   setStatus(
-    `report · ${num(store.size)} summaries${store.duplicates ? ` (${num(store.duplicates)} duplicates dropped)` : ''} · ${meta.source ?? ''} · made ${meta.generatedAt ?? ''}`,
+    `report · ${num(meta.summaries)} summaries${meta.duplicates ? ` (${num(meta.duplicates)} duplicates dropped)` : ''} · ${meta.source ?? ''} · made ${meta.generatedAt ?? ''}`,
     false,
   );
 }
