@@ -41,7 +41,6 @@ enrichment data missing; 3 internal error.`;
 
 const SUMMARY_FILE = /\.(ndjson|jsonl)$/i;
 
-
 /** True when the file's first non-blank bytes start a summary row (not a flow-log document). */
 async function isSummaryFile(path: string): Promise<boolean> {
   const f = await open(path, 'r');
