@@ -201,8 +201,12 @@ const takeAny = <T>(rows: readonly FlowRow[], f: (r: FlowRow) => T | null): T | 
   }
   return null;
 };
-const maxTime = (rows: readonly FlowRow[]): string =>
-  new Date(Math.max(...rows.map((r) => r.windowStart))).toISOString();
+/** max(windowStart) as ISO text (a loop: spreading 100,000 rows into Math.max overflows the stack). */
+const maxTime = (rows: readonly FlowRow[]): string => {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const r of rows) if (r.windowStart > max) max = r.windowStart;
+  return new Date(max).toISOString();
+};
 const makeSet = <T>(rows: readonly FlowRow[], f: (r: FlowRow) => T | null, limit: number): T[] => {
   const out = new Set<T>();
   for (const r of rows) {
@@ -573,6 +577,64 @@ export function topPorts(rows: readonly FlowRow[], n: number): PortRow[] {
 }
 
 /** BlobFreshness(lookback): per blob id over the dedup view (not Flows(): it needs the identity fields). */
+export interface UnencryptedRow {
+  readonly resourceName: string;
+  readonly resourceId: string;
+  readonly macAddress: string;
+  readonly unencryptedFlows: number;
+  readonly encryptedFlows: number;
+  readonly unencryptedBytes: number;
+  readonly remoteIps: number;
+  readonly lastWindow: string;
+  readonly unencryptedShare: number;
+}
+
+/** Flows()'s flowsUnencrypted: VNet rows' tuples not encrypted by virtual network encryption, else null. */
+function flowsUnencrypted(r: FlowRow): number | null {
+  return r.s.logType === 'vnet' && r.s.flowsEncrypted !== null ? r.s.tuples - r.s.flowsEncrypted : null;
+}
+
+/** UnencryptedFlows(start, end): VNet flows not encrypted, per resource and NIC (the first n). */
+export function unencryptedFlows(rows: readonly FlowRow[], n: number): UnencryptedRow[] {
+  const vnet = rows.filter((r) => r.s.logType === 'vnet');
+  const out: UnencryptedRow[] = [];
+  for (const g of groupBy(
+    vnet,
+    (r) => [r.resourceName, r.s.resourceId, r.s.macAddress] as const,
+    (k) => k.join('\u0000'),
+  )) {
+    const unencrypted = sum(g.rows, (r) => flowsUnencrypted(r) ?? 0);
+    if (unencrypted <= 0) continue;
+    const encrypted = sum(g.rows, (r) => r.s.flowsEncrypted ?? 0);
+    const [resourceName, resourceId, macAddress] = g.key;
+    out.push({
+      resourceName,
+      resourceId,
+      macAddress,
+      unencryptedFlows: unencrypted,
+      encryptedFlows: encrypted,
+      unencryptedBytes: sumIf(
+        g.rows,
+        (r) => r.bytes,
+        (r) => (flowsUnencrypted(r) ?? 0) > 0,
+      ),
+      remoteIps: dcount(
+        g.rows.filter((r) => (flowsUnencrypted(r) ?? 0) > 0),
+        (r) => r.remoteIp,
+      ),
+      lastWindow: maxTime(g.rows),
+      // Kusto's round(x, 1).
+      unencryptedShare: Math.round((1000 * unencrypted) / (unencrypted + encrypted)) / 10,
+    });
+  }
+  return topBy(
+    out,
+    (x) => x.unencryptedFlows,
+    (x) => `${x.resourceId}\u0000${x.macAddress}`,
+    n,
+  );
+}
+
 export interface FreshnessRow {
   readonly blob: string;
   readonly newestRecord: string;
@@ -662,6 +724,7 @@ export interface PanelsData {
   readonly flowTypes: FlowTypeRow[];
   readonly serviceTags: ServiceTagRow[];
   readonly topPorts: PortRow[];
+  readonly unencryptedFlows: UnencryptedRow[];
   readonly blobFreshness: FreshnessRow[];
 }
 
@@ -719,6 +782,7 @@ function panelsOf(
     flowTypes: flowTypeBreakdown(view),
     serviceTags: trafficByServiceTag(view, n),
     topPorts: topPorts(view, n),
+    unencryptedFlows: unencryptedFlows(view, n),
     blobFreshness: freshness,
   };
 }
@@ -880,6 +944,7 @@ export const PANEL_MIRRORS = {
   flowTypes: { kql: 'FlowTypeBreakdown', extra: [] },
   serviceTags: { kql: null, extra: [] },
   topPorts: { kql: 'TopPorts', extra: [] },
+  unencryptedFlows: { kql: 'UnencryptedFlows', extra: [] },
   blobFreshness: { kql: 'BlobFreshness', extra: [] },
 } as const satisfies Record<string, { kql: string | null; extra: readonly string[] }>;
 

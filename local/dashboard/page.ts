@@ -77,6 +77,13 @@ export const PAGE_PANELS = [
     wide: false,
   },
   {
+    key: 'unencryptedFlows',
+    title: 'Unencrypted VNet flows',
+    help: 'VNet flow logs: flows not encrypted by virtual network encryption, per resource and NIC, with the share of all its flows (UnencryptedFlows). NSG flow logs carry no encryption state.',
+    kind: 'table',
+    wide: true,
+  },
+  {
     key: 'blobFreshness',
     title: 'Per-blob freshness and lag',
     help: 'Each flow-log blob (NIC-hour): its newest record and how old it is; live: bytes and blocks committed but not yet read (BlobFreshness).',

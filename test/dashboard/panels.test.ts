@@ -13,8 +13,8 @@ import { ANALYSIS_FUNCTIONS, BASE_FUNCTIONS } from '../../deploy/generate/functi
 import { countOnce } from '../../domain/analysis/double-logging';
 import {
   blobFreshness,
-  computePanels,
   computePanelSets,
+  computePanels,
   flows,
   ipv4IsPrivate,
   PANEL_MIRRORS,
@@ -352,6 +352,21 @@ describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions'
         ['aaaaaaaaaaaaaaaa', 1, 6, 10],
       ],
     );
+    // UnencryptedFlows: the VNet NIC's outbound tuple is not encrypted, its inbound one is; NSG rows
+    // carry no encryption state and are not listed.
+    assert.deepEqual(p.unencryptedFlows, [
+      {
+        resourceName: 'VNET-HUB',
+        resourceId: VNET,
+        macAddress: '000D3A0000B2',
+        unencryptedFlows: 1,
+        encryptedFlows: 1,
+        unencryptedBytes: 10_000,
+        remoteIps: 1,
+        lastWindow: new Date(T0 + 5 * 60_000).toISOString(),
+        unencryptedShare: 50,
+      },
+    ]);
   });
 
   test('the resource filter keeps one resource; the range keeps windowStart in [from, to)', () => {
@@ -497,7 +512,7 @@ describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions'
     );
   });
 
-  test('a report\'s panel sets equal computePanels for every range and resource (generated)', () => {
+  test("a report's panel sets equal computePanels for every range and resource (generated)", () => {
     // Spans from minutes to days: presets that pick the same rows share their panels (only the time
     // line differs), ranges over 2 days read the hourly rollup; two resources, NSG under VNet logging.
     const arb = fc.record({

@@ -144,6 +144,20 @@ const TABLES = {
       ],
       rows,
     ),
+  unencryptedFlows: (rows) =>
+    table(
+      [
+        ['Resource', (r) => esc(r.resourceName)],
+        ['NIC (MAC)', (r) => esc(r.macAddress)],
+        ['Unencrypted flows', (r) => `<span class="warn">${num(r.unencryptedFlows)}</span>`, true],
+        ['Encrypted flows', (r) => num(r.encryptedFlows), true],
+        ['Unencrypted share', (r) => `${r.unencryptedShare.toFixed(1)} %`, true],
+        ['Unencrypted bytes', (r) => bytes(r.unencryptedBytes), true],
+        ['Remote IPs', (r) => num(r.remoteIps), true],
+        ['Last window', (r) => time(r.lastWindow)],
+      ],
+      rows,
+    ),
   blobFreshness: (rows, lag) => {
     const byBlob = new Map((lag ?? []).map((l) => [l.blob, l]));
     const live = lag !== undefined;
