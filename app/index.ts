@@ -13,6 +13,7 @@ import '../activities/listBulkTargets';
 import '../activities/readBulkTargets';
 import '../triggers/blobCreated';
 import '../triggers/sweep';
+import '../triggers/refreshThreatFeeds';
 import '../triggers/refreshTopology';
 import '../triggers/refreshServiceTags';
 import '../triggers/rerunBlob';

@@ -12,6 +12,7 @@ import { type LabelsTableLocation, type LoadedEnricher, loadEnricher } from '../
 import type { ArmRetryOptions } from '../adapters/enrichment/arm';
 import { readRefreshConfig } from '../adapters/enrichment/refresh-config';
 import { SERVICE_TAGS_BLOB } from '../adapters/enrichment/service-tags-refresh';
+import { THREAT_FEEDS_BLOB } from '../adapters/enrichment/threat-feeds';
 import { TOPOLOGY_BLOB } from '../adapters/enrichment/topology';
 import { closeEmitters, emitterFor, type SummaryEmitter } from '../adapters/event-hubs';
 import { Ledger } from '../adapters/ledger';
@@ -109,6 +110,7 @@ export function appServices(): AppServices {
         ...(config.labelsPath ? { labelsPath: config.labelsPath } : {}),
         ...(config.labelsTable ? { labelsTable: labelsTableLocation(config, config.labelsTable) } : {}),
         ...(refresh.topology ? { topologyBlob: enrichmentBlob(config, TOPOLOGY_BLOB) } : {}),
+        ...(refresh.threatFeeds ? { threatFeedsBlob: enrichmentBlob(config, THREAT_FEEDS_BLOB) } : {}),
         ...(refresh.serviceTags
           ? { refreshedServiceTagsBlob: enrichmentBlob(config, SERVICE_TAGS_BLOB) }
           : {}),

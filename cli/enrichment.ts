@@ -7,6 +7,7 @@ export const ENRICHMENT_FLAGS = {
   asn: { type: 'string' },
   'service-tags': { type: 'string' },
   labels: { type: 'string' },
+  'threat-feed': { type: 'string' },
   'no-enrich': { type: 'boolean' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -15,10 +16,11 @@ export interface EnrichmentFlagValues {
   readonly asn?: string | boolean | undefined;
   readonly 'service-tags'?: string | boolean | undefined;
   readonly labels?: string | boolean | undefined;
+  readonly 'threat-feed'?: string | boolean | undefined;
   readonly 'no-enrich'?: string | boolean | undefined;
 }
 
-const DATA_FLAGS = ['geoip', 'asn', 'service-tags', 'labels'] as const;
+const DATA_FLAGS = ['geoip', 'asn', 'service-tags', 'labels', 'threat-feed'] as const;
 
 /** The loader's options from the flags; a data flag together with --no-enrich is a usage error. */
 export function enrichmentOptions(values: EnrichmentFlagValues): EnrichmentOptions {
@@ -38,8 +40,22 @@ export function enrichmentOptions(values: EnrichmentFlagValues): EnrichmentOptio
   const asnPath = text('asn');
   const serviceTagsPath = text('service-tags');
   const labelsPath = text('labels');
+  const feedList = text('threat-feed');
+  let threatFeeds: import('../adapters/enrichment/threat-feeds').ThreatFeedSpec[] | undefined;
+  if (feedList !== undefined) {
+    // Required only when given: the other commands and --no-enrich never load the adapters.
+    const feeds =
+      require('../adapters/enrichment/threat-feeds') as typeof import('../adapters/enrichment/threat-feeds');
+    try {
+      threatFeeds = feeds.parseThreatFeedList(feedList, false);
+    } catch (error) {
+      if (error instanceof feeds.ThreatFeedListError) throw new UsageError(`--threat-feed: ${error.message}`);
+      throw error;
+    }
+  }
   return {
     enabled: true,
+    ...(threatFeeds === undefined ? {} : { threatFeeds }),
     ...(geoipPath === undefined ? {} : { geoipPath }),
     ...(asnPath === undefined ? {} : { asnPath }),
     ...(serviceTagsPath === undefined ? {} : { serviceTagsPath }),
@@ -70,4 +86,6 @@ export const ENRICHMENT_FLAGS_HELP = `  --geoip PATH          City/Country MMDB 
                                                                 (default: ip-location-db ASN, installed)
   --service-tags PATH   Azure ServiceTags_Public_*.json, a path or blob URL              (default: none)
   --labels PATH         topology and threat labels CSV (cidr,label,kind)                  (default: none)
+  --threat-feed LIST    blocklists as threat labels: [name=]file or https URL, comma-separated
+                        (one address or CIDR block per line, # and ; comments)         (default: none)
   --no-enrich           no enrichment data at all`;

@@ -48,6 +48,10 @@ export type MetricName =
   | 'arm.retries'
   | 'topology.labels'
   | 'serviceTags.prefixes'
+  | 'threatFeeds.fetched'
+  | 'threatFeeds.unchanged'
+  | 'threatFeeds.failed'
+  | 'threatFeeds.entries'
   | 'lag.bytes';
 
 export class Counters {

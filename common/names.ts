@@ -4,6 +4,7 @@ export const names = {
   sweep: 'sweep',
   refreshTopology: 'refreshTopology',
   refreshServiceTags: 'refreshServiceTags',
+  refreshThreatFeeds: 'refreshThreatFeeds',
   blobStateEntity: 'blobState',
   processBlob: 'processBlob',
   planBlobRead: 'planBlobRead',

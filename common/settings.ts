@@ -202,6 +202,22 @@ export const APP_SETTINGS: readonly AppSettingSpec[] = [
     secret: false,
   },
   {
+    name: 'FLOWLOG_THREAT_FEEDS',
+    description:
+      'Threat feeds as `threat` labels named after each feed (flows with a listed address get MaliciousFlow): comma-separated name=https URL items of blocklists with one address or CIDR block per line (Spamhaus DROP, FireHOL netsets, Feodo Tracker, …). Fetched by the refreshThreatFeeds timer with If-None-Match; a feed that fails keeps its last entries. Unset: off.',
+    required: false,
+    defaultValue: '',
+    secret: false,
+  },
+  {
+    name: 'FLOWLOG_THREAT_FEEDS_REFRESH_MINUTES',
+    description:
+      'How old the stored feeds may get before the timer (every 15 minutes) asks the feeds again (a feed that failed is asked at the next tick).',
+    required: false,
+    defaultValue: '60',
+    secret: false,
+  },
+  {
     name: 'FLOWLOG_SERVICE_TAGS_SUBSCRIPTION',
     description:
       'Subscription id to call the Service Tag Discovery API under (any one the app identity can read); the refreshed document is used unless FLOWLOG_SERVICE_TAGS_PATH is set (the path wins). Unset: off.',

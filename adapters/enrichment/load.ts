@@ -26,6 +26,7 @@ import { type DefaultDataPackage, defaultAsn, defaultGeoIp } from './defaults';
 import { type LabelsTableLocation, labelsTableClient, loadLabelsCsv, loadLabelsTable } from './labels';
 import { GEO_FIELDS, geoFromRecord, type MmdbFile, mmdbLookup, openMmdb, routeByFamily } from './mmdb';
 import { ServiceTagsSource } from './service-tags';
+import { loadThreatFeeds, readThreatFeedLabels, type ThreatFeedSpec } from './threat-feeds';
 import { readTopologyLabels } from './topology';
 import type { DataSourceInfo } from './types';
 
@@ -47,6 +48,14 @@ export interface EnrichmentOptions {
    * absent blob (before the first refresh) means no topology yet, and `refresh()` picks it up later.
    */
   readonly topologyBlob?: BlobClient;
+  /**
+   * Threat feeds fetched by the refreshThreatFeeds timer (adapters/enrichment/threat-feeds.ts): `threat`
+   * labels named after each feed, beside the topology under the CSV / table labels. Absent until the first
+   * refresh, like topologyBlob.
+   */
+  readonly threatFeedsBlob?: BlobClient;
+  /** Threat feed files or URLs read once at load (the CLI's `--threat-feed`). */
+  readonly threatFeeds?: readonly ThreatFeedSpec[];
   /**
    * Service tags refreshed from the Discovery API (adapters/enrichment/service-tags-refresh.ts); used only
    * when serviceTagsPath is not set (the path wins). Absent until the first refresh, like topologyBlob.
@@ -214,7 +223,12 @@ async function readLabels(sources: readonly LabelSource[]): Promise<PrefixEntry<
   return parts.flat();
 }
 
-function labelsInfo(sources: readonly LabelSource[], index: LabelIndex, ms: number): DataSourceInfo {
+function labelsInfo(
+  sources: readonly LabelSource[],
+  index: LabelIndex,
+  ms: number,
+  extra: readonly string[] = [],
+): DataSourceInfo {
   const c = index.counts;
   return {
     dataset: 'labels',
@@ -224,7 +238,8 @@ function labelsInfo(sources: readonly LabelSource[], index: LabelIndex, ms: numb
     licence: null,
     attribution: null,
     details: [
-      `${index.size} rows: ${c.vnet} vnet, ${c.s2s} s2s, ${c.p2s} p2s, ${c.threat} threat${index.fallbackSize > 0 ? ` (${index.fallbackSize} from the Azure topology, under the user's rows)` : ''}`,
+      `${index.size} rows: ${c.vnet} vnet, ${c.s2s} s2s, ${c.p2s} p2s, ${c.threat} threat${index.fallbackSize > 0 ? ` (${index.fallbackSize} from the Azure topology and threat feeds, under the user's rows)` : ''}`,
+      ...extra,
     ],
     loadMs: ms,
   };
@@ -266,8 +281,21 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
       ? null
       : tagsSource.load();
   const topologyBlob = options.topologyBlob ?? null;
-  const readTopology = async (): Promise<PrefixEntry<Label>[]> =>
-    topologyBlob === null ? [] : ((await readTopologyLabels(topologyBlob)) ?? []);
+  const feedsBlob = options.threatFeedsBlob ?? null;
+  // The CLI's feeds are read once, here: a missing file stops loading like any other data file.
+  const cliFeeds =
+    options.threatFeeds === undefined || options.threatFeeds.length === 0
+      ? null
+      : await loadThreatFeeds(options.threatFeeds);
+  /** The layer under the user's rows: the Azure topology and the threat feeds. */
+  const readTopology = async (): Promise<PrefixEntry<Label>[]> => {
+    const [topology, feeds] = await Promise.all([
+      topologyBlob === null ? [] : readTopologyLabels(topologyBlob),
+      feedsBlob === null ? [] : readThreatFeedLabels(feedsBlob),
+    ]);
+    return [...(topology ?? []), ...(feeds ?? []), ...(cliFeeds?.rows ?? [])];
+  };
+  const hasFallback = topologyBlob !== null || feedsBlob !== null || cliFeeds !== null;
   const labelSources: LabelSource[] = [];
   if (options.labelsPath !== undefined && options.labelsPath !== '') {
     const path = options.labelsPath;
@@ -285,7 +313,7 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
   const asnP = loadAsnSource(pathList(options.asnPath), cacheDir);
   const tagsP = tagsSource === null ? Promise.resolve(null) : timed(loadTags);
   const labelsP =
-    labelSources.length === 0 && topologyBlob === null
+    labelSources.length === 0 && !hasFallback
       ? Promise.resolve(null)
       : timed(async () => {
           const [rows, topology] = await Promise.all([readLabels(labelSources), readTopology()]);
@@ -313,11 +341,15 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
   const sources: DataSourceInfo[] = [geo.info, asn.info];
   if (tagsSource !== null && tags !== null && tags.value !== null)
     sources.push(tagsInfo(tagsSource, tags.value, tags.ms));
-  const labelLocations: LabelSource[] =
-    topologyBlob === null
-      ? labelSources
-      : [...labelSources, { location: `topology ${topologyBlob.url}`, read: readTopology }];
-  if (labels !== null) sources.push(labelsInfo(labelLocations, labels.value.index, labels.ms));
+  const labelLocations: LabelSource[] = [...labelSources];
+  if (topologyBlob !== null)
+    labelLocations.push({ location: `topology ${topologyBlob.url}`, read: readTopology });
+  if (feedsBlob !== null)
+    labelLocations.push({ location: `threat feeds ${feedsBlob.url}`, read: readTopology });
+  for (const f of options.threatFeeds ?? [])
+    labelLocations.push({ location: `threat feed ${f.name} ${f.location}`, read: readTopology });
+  if (labels !== null)
+    sources.push(labelsInfo(labelLocations, labels.value.index, labels.ms, cliFeeds?.details));
 
   const replaceInfo = (info: DataSourceInfo) => {
     const i = sources.findIndex((s) => s.dataset === info.dataset);
@@ -346,7 +378,7 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
           tagsResult = 'reloaded';
         }
       }
-      if (labelSources.length > 0 || topologyBlob !== null) {
+      if (labelSources.length > 0 || hasFallback) {
         const { value, ms } = await timed(() => Promise.all([readLabels(labelSources), readTopology()]));
         const [rows, topology] = value;
         const fingerprint = fingerprintOf(rows, topology);
@@ -355,7 +387,7 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
           const index = new LabelIndex(rows, topology);
           labelFingerprint = fingerprint;
           enricher.replaceSources({ labels: index });
-          replaceInfo(labelsInfo(labelLocations, index, ms));
+          replaceInfo(labelsInfo(labelLocations, index, ms, cliFeeds?.details));
           labelsResult = 'reloaded';
         }
       }

@@ -6,12 +6,15 @@
 import { APP_SETTINGS } from '../../common/settings';
 import { SettingsError } from '../config';
 import { ArmError, armEndpoint } from './arm';
+import { parseThreatFeedList, ThreatFeedListError, type ThreatFeedSpec } from './threat-feeds';
 import type { TopologyScope } from './topology';
 
 export interface RefreshConfig {
   readonly armEndpoint: URL;
   /** null: topology refresh off. */
   readonly topology: { readonly scope: TopologyScope; readonly maxAgeMs: number } | null;
+  /** null: threat feeds off. */
+  readonly threatFeeds: { readonly feeds: readonly ThreatFeedSpec[]; readonly maxAgeMs: number } | null;
   /** null: service tags refresh off. */
   readonly serviceTags: {
     readonly subscriptionId: string;
@@ -72,8 +75,19 @@ export function readRefreshConfig(env: Env = process.env): RefreshConfig {
       'FLOWLOG_SERVICE_TAGS_LOCATION',
       `"${location}" is not an Azure location name like eastus`,
     );
+  let feeds: ThreatFeedSpec[];
+  try {
+    feeds = parseThreatFeedList(value(env, 'FLOWLOG_THREAT_FEEDS'), true);
+  } catch (e) {
+    if (e instanceof ThreatFeedListError) throw new SettingsError('FLOWLOG_THREAT_FEEDS', e.message);
+    throw e;
+  }
   return {
     armEndpoint: endpoint,
+    threatFeeds:
+      feeds.length === 0
+        ? null
+        : { feeds, maxAgeMs: positive(env, 'FLOWLOG_THREAT_FEEDS_REFRESH_MINUTES', 60_000) },
     topology:
       scope === null ? null : { scope, maxAgeMs: positive(env, 'FLOWLOG_TOPOLOGY_REFRESH_MINUTES', 60_000) },
     serviceTags:

@@ -8,7 +8,7 @@ import {
 } from '../enrichment';
 
 export const LOOKUP_USAGE = `Usage: flowlog lookup <ip...> [--json] [--geoip PATH] [--asn PATH] [--service-tags PATH]
-                      [--labels PATH] [--no-enrich]
+                      [--labels PATH] [--threat-feed LIST] [--no-enrich]
 
 Prints everything the app knows about each address, from the same data "flowlog process" enriches with:
 special-purpose range, country, city and coordinates, AS number and organisation, the service tag a

@@ -13,7 +13,7 @@ import { type ByteSink, fileSink, streamSink } from '../sinks';
 export type { SummaryEnricherLike };
 
 export const PROCESS_USAGE = `Usage: flowlog process <files or folders...> --out FILE|- [--window SECONDS]
-                       [--geoip PATH] [--asn PATH] [--service-tags PATH] [--labels PATH] [--no-enrich]
+                       [--geoip PATH] [--asn PATH] [--service-tags PATH] [--labels PATH] [--threat-feed LIST] [--no-enrich]
                        [--workers N|auto] [--stats FILE] [--quiet]
 
 Reads NSG (v1, v2) and VNet (v4) flow-log PT1H.json files (folders recursively, *.json) and writes one
@@ -29,6 +29,8 @@ Options:
   --asn PATH            ASN MMDB or CSV file(s), comma-separated      (default: ip-location-db ASN, installed)
   --service-tags PATH   Azure ServiceTags_Public_*.json, a path or blob URL              (default: none)
   --labels PATH         topology and threat labels CSV (cidr,label,kind)                  (default: none)
+  --threat-feed LIST    blocklists as threat labels: [name=]file or https URL, comma-separated
+                        (one address or CIDR block per line, # and ; comments)         (default: none)
   --no-enrich           no enrichment: every enrichment field is null
   --workers N|auto      summarize files on N threads (auto: one per CPU); rows as with 1, but the
                         batches of files summarized at once interleave in the output        (default 1)

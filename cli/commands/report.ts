@@ -16,7 +16,7 @@ import { collectInputs, type InputFile } from '../files';
 import { READ_BYTES } from '../process-files';
 
 export const REPORT_USAGE = `Usage: flowlog report <files or folders...> --html FILE [--open] [--title TEXT] [--window SECONDS]
-                      [--geoip PATH] [--asn PATH] [--service-tags PATH] [--labels PATH] [--no-enrich]
+                      [--geoip PATH] [--asn PATH] [--service-tags PATH] [--labels PATH] [--threat-feed LIST] [--no-enrich]
 
 The live dashboard's page as one self-contained HTML file (script, world map and the panels of every
 time range and resource inside, computed here: its size does not grow with the rows; it opens offline): time line by decision, top talkers and conversations, flow types, denied sources with their
@@ -33,7 +33,7 @@ Options:
   --open                open the page in the default browser afterwards (xdg-open / open / start)
   --title TEXT          the page's title                                  (default: flowlog report)
   --window SECONDS      window length for flow-log files                                 (default 60)
-  --geoip, --asn, --service-tags, --labels, --no-enrich: enrichment as for flowlog process
+  --geoip, --asn, --service-tags, --labels, --threat-feed, --no-enrich: enrichment as for flowlog process
   -h, --help            this text
 
 Exit codes: 0 written; 1 written, but some input could not be read (see stderr); 2 usage error or

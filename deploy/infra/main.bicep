@@ -71,6 +71,9 @@ param labelsTable string = ''
 @description('Topology labels from Azure Resource Graph (FLOWLOG_TOPOLOGY_SUBSCRIPTIONS): empty = off, \'*\' = every subscription the app identity can read, or comma-separated subscription ids (the app identity gets Reader on each listed one).')
 param topologySubscriptions string = ''
 
+@description('Threat feeds (FLOWLOG_THREAT_FEEDS): empty = off, or comma-separated name=https URL items of blocklists (one address or CIDR block per line), fetched by the app every hour as threat labels.')
+param threatFeeds string = ''
+
 @description('Refresh service tags weekly from the Service Tag Discovery API under this deployment\'s subscription (FLOWLOG_SERVICE_TAGS_SUBSCRIPTION; the app identity gets Reader on it). Ignored by the app while serviceTagsPath is set.')
 param refreshServiceTags bool = false
 
@@ -128,6 +131,7 @@ module app 'modules/app.bicep' = {
     labelsPath: labelsPath
     labelsTable: labelsTable
     topologySubscriptions: topologySubscriptions
+    threatFeeds: threatFeeds
     serviceTagsSubscription: refreshServiceTags ? subscription().subscriptionId : ''
     sourceConnectionStringsSecretUri: sourceConnectionStringsSecretUri
     maximumInstanceCount: maximumInstanceCount

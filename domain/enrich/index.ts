@@ -8,3 +8,4 @@ export * from './labels';
 export * from './prefix-table';
 export * from './service-tags';
 export * from './special';
+export * from './threat-feed';

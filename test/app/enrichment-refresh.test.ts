@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { names } from '../../common/names';
@@ -28,7 +30,16 @@ function rowsOf(e: ReceivedEvent): Row[] {
     .map((l) => JSON.parse(l) as Row);
 }
 
-test('the app refreshes service tags and topology from ARM on its timers and enriches with them', async () => {
+test('the app refreshes service tags and topology from ARM and threat feeds on its timers and enriches with them', async () => {
+  // A threat feed on loopback (the app takes plain http there only).
+  let feedRequests = 0;
+  const feedHost = createServer((_req, res) => {
+    feedRequests++;
+    res.writeHead(200, { 'content-type': 'text/plain', etag: '"f1"' });
+    res.end('; test list\n198.51.100.0/24 ; SBL9\n');
+  });
+  await new Promise<void>((resolve) => feedHost.listen(0, '127.0.0.1', resolve));
+  const feedUrl = `http://127.0.0.1:${(feedHost.address() as AddressInfo).port}/drop.txt`;
   const arm = await FakeArm.start({
     resources: ESTATE,
     graphPageSize: 3,
@@ -53,6 +64,7 @@ test('the app refreshes service tags and topology from ARM on its timers and enr
       FLOWLOG_TOPOLOGY_SUBSCRIPTIONS: '*',
       FLOWLOG_SERVICE_TAGS_SUBSCRIPTION: SUB_A,
       FLOWLOG_SERVICE_TAGS_LOCATION: 'westeurope',
+      FLOWLOG_THREAT_FEEDS: `test-drop=${feedUrl}`,
     },
   });
   try {
@@ -68,6 +80,9 @@ test('the app refreshes service tags and topology from ARM on its timers and enr
     await stack.host.invokeTimer(names.refreshServiceTags);
     await stack.host.invokeTimer(names.refreshTopology);
     assert.equal(arm.requests.length, 5);
+    await stack.host.invokeTimer(names.refreshThreatFeeds);
+    await stack.host.invokeTimer(names.refreshThreatFeeds);
+    assert.equal(feedRequests, 1, 'the second tick finds the stored feeds fresh');
 
     const b = [
       ...simulateBlobs({
@@ -95,6 +110,7 @@ test('the app refreshes service tags and topology from ARM on its timers and enr
               `${t},10.1.0.4,20.60.40.7,50001,443,T,O,A,B,,,,`,
               `${t},10.1.0.4,10.2.0.4,50002,443,T,O,A,B,,,,`,
               `${t},10.1.0.4,192.168.10.5,50003,445,T,O,A,B,,,,`,
+              `${t},10.1.0.4,198.51.100.23,50004,443,T,O,A,B,,,,`,
             ],
           },
         ],
@@ -116,8 +132,13 @@ test('the app refreshes service tags and topology from ARM on its timers and enr
     );
     assert.deepEqual([to('10.2.0.4')?.dstLabel, to('10.2.0.4')?.flowType], ['vnet-app', 'InterVNet']);
     assert.deepEqual([to('192.168.10.5')?.dstLabel, to('192.168.10.5')?.flowType], ['onprem-dc', 'S2S']);
+    assert.deepEqual(
+      [to('198.51.100.23')?.dstLabel, to('198.51.100.23')?.flowType],
+      ['test-drop', 'MaliciousFlow'],
+    );
   } finally {
     await stack.stop();
     await arm.stop();
+    await new Promise((resolve) => feedHost.close(resolve));
   }
 });

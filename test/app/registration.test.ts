@@ -53,6 +53,7 @@ describe('the app as the Functions host sees it', () => {
       'readBulkTargets activityTrigger    ',
       'recordBlobStatus activityTrigger    ',
       'refreshServiceTags timerTrigger  0 10,25,40,55 * * * *  ',
+      'refreshThreatFeeds timerTrigger  0 2,17,32,47 * * * *  ',
       'refreshTopology timerTrigger  0 5,20,35,50 * * * *  ',
       'replayRange httpTrigger durableClient replay POST admin',
       'rerunBlob httpTrigger durableClient blobs/rerun POST admin',

@@ -97,6 +97,44 @@ describe('flowlog process: enrichment', () => {
     );
   });
 
+  test('--threat-feed: a listed address is MaliciousFlow with the feed as its label; CSV rows override it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-enrich-'));
+    const feed = join(dir, 'drop.txt');
+    // Spamhaus DROP's shape. labels.csv has 10.1.0.0/16 (hub, vnet) and 185.220.101.0/24 (tor-exit).
+    writeFileSync(feed, '; DROP\n20.38.98.0/24 ; SBL1\n10.1.0.0/16 ; SBL2\n185.220.101.0/24 ; SBL3\n');
+    const out = join(dir, 'out.ndjson');
+    const r = flowlog([
+      'process',
+      flowLogFile(dir),
+      '--out',
+      out,
+      '--quiet',
+      '--labels',
+      LABELS,
+      '--threat-feed',
+      `drop=${feed}`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = rowsOf(readFileSync(out, 'utf8'));
+    const listed = rows.find((x) => x.dstIp === '20.38.98.10')!;
+    assert.deepEqual([listed.dstLabel, listed.flowType], ['drop', 'MaliciousFlow']);
+    // Where the user's rows cover an address they decide: hub stays hub, the Tor exit keeps its label.
+    const dns = rows.find((x) => x.dstIp === '8.8.8.8')!;
+    assert.deepEqual([dns.srcLabel, dns.flowType], ['hub', 'ExternalPublic']);
+    const scan = rows.find((x) => x.srcIp === '185.220.101.4')!;
+    assert.deepEqual([scan.srcLabel, scan.flowType], ['tor-exit', 'MaliciousFlow']);
+    const missing = flowlog([
+      'process',
+      flowLogFile(dir),
+      '--out',
+      out,
+      '--threat-feed',
+      join(dir, 'nope.txt'),
+    ]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /threat feeds data .*nope\.txt: cannot read the file/);
+  });
+
   test('--no-enrich leaves every enrichment field null', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flowlog-enrich-'));
     const r = flowlog(['process', flowLogFile(dir), '--out', '-', '--no-enrich']);

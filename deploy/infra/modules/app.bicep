@@ -19,6 +19,8 @@ param labelsPath string
 param labelsTable string
 @description('FLOWLOG_TOPOLOGY_SUBSCRIPTIONS: empty (off), \'*\' or subscription ids.')
 param topologySubscriptions string
+@description('FLOWLOG_THREAT_FEEDS: empty (off) or name=https URL items.')
+param threatFeeds string
 @description('FLOWLOG_SERVICE_TAGS_SUBSCRIPTION: empty (off) or the subscription id to call the Discovery API under.')
 param serviceTagsSubscription string
 @description('Key Vault secret URI holding FLOWLOG_SOURCE_CONNECTION_STRINGS; empty: source accounts by identity only.')
@@ -257,6 +259,7 @@ var appSettings = union(
   empty(labelsPath) ? {} : { FLOWLOG_LABELS_PATH: labelsPath },
   empty(labelsTable) ? {} : { FLOWLOG_LABELS_TABLE: labelsTable },
   empty(topologySubscriptions) ? {} : { FLOWLOG_TOPOLOGY_SUBSCRIPTIONS: topologySubscriptions },
+  empty(threatFeeds) ? {} : { FLOWLOG_THREAT_FEEDS: threatFeeds },
   empty(serviceTagsSubscription) ? {} : { FLOWLOG_SERVICE_TAGS_SUBSCRIPTION: serviceTagsSubscription },
   empty(sourceConnectionStringsSecretUri)
     ? {}
