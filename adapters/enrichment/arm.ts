@@ -4,16 +4,16 @@
  * retries are off) so each retry is counted and Retry-After is honoured.
  */
 
-import {
-  bearerTokenAuthenticationPolicy,
-  bearerTokenAuthenticationPolicyName,
-  createDefaultHttpClient,
-  createPipelineFromOptions,
-  createPipelineRequest,
-  type Pipeline,
-  type PipelinePolicy,
-} from '@azure/core-rest-pipeline';
+import type { Pipeline, PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { AccessToken, TokenCredential } from '@azure/identity';
+
+/**
+ * The HTTP pipeline package, loaded on first use: the CLI and every worker load this module with the
+ * enrichment data, and requiring @azure/core-rest-pipeline costs ~0.1 s that only the ARM refreshes need.
+ */
+function restPipeline(): typeof import('@azure/core-rest-pipeline') {
+  return require('@azure/core-rest-pipeline') as typeof import('@azure/core-rest-pipeline');
+}
 
 export const ARM_PUBLIC_ENDPOINT = 'https://management.azure.com';
 
@@ -90,7 +90,7 @@ export function armScope(endpoint: URL): string {
  */
 export function useLocalAuthOnLoopback(pipeline: Pipeline, endpoint: URL, credential: TokenCredential): void {
   if (!isLoopbackEndpoint(endpoint)) return;
-  pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
+  pipeline.removePolicy({ name: restPipeline().bearerTokenAuthenticationPolicyName });
   const policy: PipelinePolicy = {
     name: 'flowlogLocalArmToken',
     async sendRequest(request, next) {
@@ -207,6 +207,12 @@ export interface ArmGetOptions {
 
 /** A GET of JSON from ARM (`url` must be on the endpoint: a nextLink elsewhere is refused, no token leaks). */
 export function armJsonGetter(options: ArmGetOptions): (url: string, what: string) => Promise<unknown> {
+  const {
+    bearerTokenAuthenticationPolicy,
+    createDefaultHttpClient,
+    createPipelineFromOptions,
+    createPipelineRequest,
+  } = restPipeline();
   const pipeline = createPipelineFromOptions({
     retryOptions: { maxRetries: 0 },
     userAgentOptions: { userAgentPrefix: 'flowlog' },
