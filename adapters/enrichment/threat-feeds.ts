@@ -184,8 +184,20 @@ export async function fetchFeed(
       },
     );
   }
-  // A redirect must not leave https either.
-  if (response.url !== '' && response.url !== url.href) feedUrl(response.url);
+  // A redirect must not leave https either (its answer is not used).
+  if (response.url !== '' && response.url !== url.href) {
+    try {
+      feedUrl(response.url);
+    } catch (cause) {
+      throw new EnrichmentDataError(
+        DATASET,
+        spec.location,
+        'corrupt',
+        `redirected to ${response.url}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
   if (response.status === 304 && previous !== null) return { status: 'unchanged' };
   if (!response.ok)
     throw new EnrichmentDataError(

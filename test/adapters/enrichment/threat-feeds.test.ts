@@ -191,6 +191,33 @@ describe('the threat feeds refresh against a loopback feed host and Azurite', ()
       ['1.10.16.0/20', '2.56.192.0/22', '185.220.101.4/32'],
     );
 
+    // A feed that redirects off https: refused, its answer not used, the other feeds go on.
+    const redirected = await refreshThreatFeeds({
+      feeds,
+      blob,
+      now: at(5),
+      maxAgeMs: 0,
+      fetch: async (url, init) =>
+        url.pathname === '/tor.txt'
+          ? ({
+              url: 'http://feeds.example/tor.txt',
+              status: 200,
+              ok: true,
+              statusText: 'OK',
+              headers: new Headers(),
+              body: null,
+            } as unknown as Response)
+          : fetch(url, init),
+    });
+    assert.deepEqual(redirected.status === 'written' ? redirected.feeds.map((f) => [f.name, f.status]) : [], [
+      ['drop', 'unchanged'],
+      ['tor', 'failed'],
+    ]);
+    assert.match(
+      redirected.status === 'written' ? (redirected.feeds[1]?.error ?? '') : '',
+      /redirected to http:\/\/feeds\.example\/tor\.txt: .*https only/,
+    );
+
     // A feed added to the list: fetched at once, fresh or not.
     host.feeds.set('/more.txt', { body: '198.51.100.0/24\n', etag: '"m1"' });
     host.feeds.set('/tor.txt', { body: '185.220.101.4\n', etag: '"t2"' });
