@@ -577,6 +577,60 @@ export function topPorts(rows: readonly FlowRow[], n: number): PortRow[] {
 }
 
 /** BlobFreshness(lookback): per blob id over the dedup view (not Flows(): it needs the identity fields). */
+export interface MaliciousRow {
+  readonly remoteIp: string;
+  readonly direction: string;
+  readonly tuples: number;
+  readonly allowedTuples: number;
+  readonly bytes: number;
+  readonly flowsDenied: number;
+  readonly localIps: number;
+  readonly ports: number[];
+  readonly country: string | null;
+  readonly asOrg: string | null;
+  readonly label: string | null;
+  readonly lastSeen: string;
+}
+
+/** MaliciousFlows(start, end): flows with an address on the threat labels, allowed ones first (the first n). */
+export function maliciousFlows(rows: readonly FlowRow[], n: number): MaliciousRow[] {
+  const out: MaliciousRow[] = [];
+  for (const g of groupBy(
+    rows.filter((r) => r.s.flowType === 'MaliciousFlow'),
+    (r) => [r.remoteIp, r.s.direction] as const,
+    (k) => k.join('\u0000'),
+  )) {
+    const [remoteIp, direction] = g.key;
+    out.push({
+      remoteIp,
+      direction,
+      tuples: sum(g.rows, (r) => r.s.tuples),
+      allowedTuples: sumIf(
+        g.rows,
+        (r) => r.s.tuples,
+        (r) => r.s.decision === 'Allow',
+      ),
+      bytes: sum(g.rows, (r) => r.bytes),
+      flowsDenied: sum(g.rows, (r) => r.s.flowsDenied),
+      localIps: dcount(g.rows, (r) => r.localIp),
+      ports: makeSet(g.rows, (r) => r.s.dstPort, 20),
+      country: takeAny(g.rows, (r) => r.remoteCountry),
+      asOrg: takeAny(g.rows, (r) => r.remoteAsOrg),
+      label: takeAny(g.rows, (r) => r.remoteLabel),
+      lastSeen: maxTime(g.rows),
+    });
+  }
+  // order by allowedTuples desc, tuples desc (ties by the group key).
+  return out
+    .sort(
+      (a, b) =>
+        b.allowedTuples - a.allowedTuples ||
+        b.tuples - a.tuples ||
+        (a.remoteIp < b.remoteIp ? -1 : a.remoteIp > b.remoteIp ? 1 : a.direction < b.direction ? -1 : 1),
+    )
+    .slice(0, n);
+}
+
 export interface UnencryptedRow {
   readonly resourceName: string;
   readonly resourceId: string;
@@ -724,6 +778,7 @@ export interface PanelsData {
   readonly flowTypes: FlowTypeRow[];
   readonly serviceTags: ServiceTagRow[];
   readonly topPorts: PortRow[];
+  readonly maliciousFlows: MaliciousRow[];
   readonly unencryptedFlows: UnencryptedRow[];
   readonly blobFreshness: FreshnessRow[];
 }
@@ -782,6 +837,7 @@ function panelsOf(
     flowTypes: flowTypeBreakdown(view),
     serviceTags: trafficByServiceTag(view, n),
     topPorts: topPorts(view, n),
+    maliciousFlows: maliciousFlows(view, n),
     unencryptedFlows: unencryptedFlows(view, n),
     blobFreshness: freshness,
   };
@@ -944,6 +1000,7 @@ export const PANEL_MIRRORS = {
   flowTypes: { kql: 'FlowTypeBreakdown', extra: [] },
   serviceTags: { kql: null, extra: [] },
   topPorts: { kql: 'TopPorts', extra: [] },
+  maliciousFlows: { kql: 'MaliciousFlows', extra: [] },
   unencryptedFlows: { kql: 'UnencryptedFlows', extra: [] },
   blobFreshness: { kql: 'BlobFreshness', extra: [] },
 } as const satisfies Record<string, { kql: string | null; extra: readonly string[] }>;

@@ -77,6 +77,13 @@ export const PAGE_PANELS = [
     wide: false,
   },
   {
+    key: 'maliciousFlows',
+    title: 'Malicious flows',
+    help: 'Flows with an address on your threat labels or threat feeds (flow type MaliciousFlow), per remote address and direction, allowed ones first (MaliciousFlows).',
+    kind: 'table',
+    wide: true,
+  },
+  {
     key: 'unencryptedFlows',
     title: 'Unencrypted VNet flows',
     help: 'VNet flow logs: flows not encrypted by virtual network encryption, per resource and NIC, with the share of all its flows (UnencryptedFlows). NSG flow logs carry no encryption state.',

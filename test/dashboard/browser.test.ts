@@ -137,7 +137,14 @@ describe('the dashboard in headless Chromium', { skip }, () => {
         start: new Date('2026-11-30T01:00:00Z'),
         minutesPerHour: 20,
       });
-      const loaded = await loadEnrichment({ enabled: true, serviceTagsPath: SERVICE_TAGS });
+      // A threat feed listing two of the simulator's scanners: the Malicious flows panel has rows.
+      const feed = join(dir, 'drop.txt');
+      writeFileSync(feed, '; test list\n45.146.164.0/24 ; SBL1\n185.224.128.0/24 ; SBL2\n');
+      const loaded = await loadEnrichment({
+        enabled: true,
+        serviceTagsPath: SERVICE_TAGS,
+        threatFeeds: [{ name: 'test-drop', location: feed }],
+      });
       const problems: string[] = [];
       const { html, result } = await buildReport([join(dir, 'logs')], {
         windowSeconds: 60,
@@ -192,7 +199,12 @@ describe('the dashboard in headless Chromium', { skip }, () => {
 
   test('flowlog live: the page fills from the hub and updates as blocks are committed', async () => {
     const previous = process.env.FLOWLOG_SERVICE_TAGS_PATH;
+    const previousLabels = process.env.FLOWLOG_LABELS_PATH;
     process.env.FLOWLOG_SERVICE_TAGS_PATH = SERVICE_TAGS;
+    // Threat labels for two of the simulator's scanners: the Malicious flows panel has rows.
+    const labelsDir = mkdtempSync(join(tmpdir(), 'flowlog-live-labels-'));
+    process.env.FLOWLOG_LABELS_PATH = join(labelsDir, 'labels.csv');
+    writeFileSync(process.env.FLOWLOG_LABELS_PATH, 'cidr,label,kind\n45.146.164.0/24,scanners,threat\n');
     const dashboard = await LiveDashboard.start(0, 'simulated 2 NSG + 2 VNet NICs');
     const now = new Date();
     let session: LiveSession | undefined;
@@ -253,6 +265,9 @@ describe('the dashboard in headless Chromium', { skip }, () => {
       await dashboard.close();
       if (previous === undefined) delete process.env.FLOWLOG_SERVICE_TAGS_PATH;
       else process.env.FLOWLOG_SERVICE_TAGS_PATH = previous;
+      if (previousLabels === undefined) delete process.env.FLOWLOG_LABELS_PATH;
+      else process.env.FLOWLOG_LABELS_PATH = previousLabels;
+      rmSync(labelsDir, { recursive: true, force: true });
     }
   });
 });

@@ -175,7 +175,8 @@ function sample(): FlowSummary[] {
       dstPort: 22,
       flowsDenied: 1,
       srcCountry: null,
-      flowType: null,
+      srcLabel: 'scanners',
+      flowType: 'MaliciousFlow',
       l7Protocol: 'ssh',
     }),
     row({
@@ -324,7 +325,7 @@ describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions'
         ['AzurePublic', 16_110, 3],
         ['IntraVNet', 700, 1],
         ['ExternalPublic', 500, 6],
-        ['Unclassified', 0, 1],
+        ['MaliciousFlow', 0, 1],
       ],
     );
     assert.deepEqual(
@@ -352,6 +353,23 @@ describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions'
         ['aaaaaaaaaaaaaaaa', 1, 6, 10],
       ],
     );
+    // MaliciousFlows: the scanner on the threat labels, denied.
+    assert.deepEqual(p.maliciousFlows, [
+      {
+        remoteIp: '198.51.100.9',
+        direction: 'Inbound',
+        tuples: 1,
+        allowedTuples: 0,
+        bytes: 0,
+        flowsDenied: 1,
+        localIps: 1,
+        ports: [22],
+        country: null,
+        asOrg: null,
+        label: 'scanners',
+        lastSeen: new Date(T0 + 3 * 60_000).toISOString(),
+      },
+    ]);
     // UnencryptedFlows: the VNet NIC's outbound tuple is not encrypted, its inbound one is; NSG rows
     // carry no encryption state and are not listed.
     assert.deepEqual(p.unencryptedFlows, [

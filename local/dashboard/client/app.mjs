@@ -144,6 +144,31 @@ const TABLES = {
       ],
       rows,
     ),
+  maliciousFlows: (rows) =>
+    table(
+      [
+        ['Remote address', (r) => `${esc(r.remoteIp)} ${flag(r.country)}`],
+        ['Direction', (r) => esc(r.direction)],
+        ['Listed as', (r) => esc(r.label ?? '')],
+        ['AS organisation', (r) => esc(r.asOrg ?? '')],
+        [
+          'Allowed',
+          (r) => (r.allowedTuples ? `<span class="deny">${num(r.allowedTuples)}</span>` : '0'),
+          true,
+        ],
+        ['Flows', (r) => num(r.tuples), true],
+        ['Denied', (r) => num(r.flowsDenied), true],
+        ['Bytes', (r) => bytes(r.bytes), true],
+        ['Local hosts', (r) => num(r.localIps), true],
+        [
+          'Ports',
+          (r) =>
+            esc(`${r.ports.slice(0, 6).join(', ')}${r.ports.length > 6 ? ` +${r.ports.length - 6}` : ''}`),
+        ],
+        ['Last seen', (r) => time(r.lastSeen)],
+      ],
+      rows,
+    ),
   unencryptedFlows: (rows) =>
     table(
       [
