@@ -20,6 +20,7 @@ import {
   parseThreatFeed,
 } from '../../domain/enrich';
 import { errorText } from './mmdb';
+import { readStoredDocument } from './stored-document';
 import { storedAgeMs } from './topology';
 
 /** Where the fetched feeds are kept, in the staging container of host storage. */
@@ -238,33 +239,8 @@ export interface ThreatFeedsDocument {
 /** The stored document, or null when there is none yet; EnrichmentDataError when it is unreadable. */
 export async function readThreatFeedsDocument(blob: BlobClient): Promise<ThreatFeedsDocument | null> {
   const source = `threat feeds ${blob.url}`;
-  let bytes: Buffer;
-  try {
-    bytes = await blob.downloadToBuffer();
-  } catch (cause) {
-    const status =
-      typeof cause === 'object' && cause !== null && 'statusCode' in cause ? Number(cause.statusCode) : NaN;
-    if (status === 404) return null;
-    throw new EnrichmentDataError(
-      DATASET,
-      source,
-      'missing',
-      `cannot read the stored feeds (${Number.isNaN(status) ? errorText(cause) : `HTTP ${status}`}); the app's identity needs Storage Blob Data Contributor on host storage`,
-      { cause },
-    );
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch (cause) {
-    throw new EnrichmentDataError(
-      DATASET,
-      source,
-      'corrupt',
-      `not JSON (${errorText(cause)}); delete it, the next refresh writes it again`,
-      { cause },
-    );
-  }
+  const doc = await readStoredDocument(blob, DATASET, source, 'the stored feeds');
+  if (doc === null) return null;
   const d = doc as Partial<ThreatFeedsDocument> | null;
   if (d === null || typeof d !== 'object' || d.format !== THREAT_FEEDS_FORMAT || !Array.isArray(d.feeds))
     throw new EnrichmentDataError(

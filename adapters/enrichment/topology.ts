@@ -29,7 +29,7 @@ import {
   useLocalAuthOnLoopback,
   withArmRetries,
 } from './arm';
-import { errorText } from './mmdb';
+import { readStoredDocument } from './stored-document';
 
 /** Where the refreshed topology is kept, in the staging container of host storage. */
 export const TOPOLOGY_BLOB = 'enrichment/topology.json';
@@ -151,33 +151,8 @@ export function topologyDocument(
 /** The stored topology as label entries, or null when nothing was stored yet (before the first refresh). */
 export async function readTopologyLabels(blob: BlobClient): Promise<PrefixEntry<Label>[] | null> {
   const source = `topology ${blob.url}`;
-  let bytes: Buffer;
-  try {
-    bytes = await blob.downloadToBuffer();
-  } catch (cause) {
-    const status =
-      typeof cause === 'object' && cause !== null && 'statusCode' in cause ? Number(cause.statusCode) : NaN;
-    if (status === 404) return null;
-    throw new EnrichmentDataError(
-      'labels',
-      source,
-      'missing',
-      `cannot read the stored topology (${Number.isNaN(status) ? errorText(cause) : `HTTP ${status}`}); the app's identity needs Storage Blob Data Contributor on host storage`,
-      { cause },
-    );
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch (cause) {
-    throw new EnrichmentDataError(
-      'labels',
-      source,
-      'corrupt',
-      `not JSON (${errorText(cause)}); delete it, the next refresh writes it again`,
-      { cause },
-    );
-  }
+  const doc = await readStoredDocument(blob, 'labels', source, 'the stored topology');
+  if (doc === null) return null;
   const rows =
     typeof doc === 'object' &&
     doc !== null &&
