@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { entityInstanceId } from '../../app/runs';
 import { appServices } from '../../app/services';
-import { housekeeping, RETENTION_HOURS } from '../../app/sweep';
+import { DEEP_SWEEP_HOURS, housekeeping, RETENTION_HOURS } from '../../app/sweep';
 import { names } from '../../common/names';
 import { blobKey } from '../../domain/blob-ref';
 import type { BlobState } from '../../domain/blob-state';
@@ -14,6 +14,7 @@ test('sweep: blobs of this and the previous hour whose events were all lost are 
   const stack = await startOfflineStack({ host: { clock: 'real' } });
   try {
     const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const oldHour = hour - (DEEP_SWEEP_HOURS + 3) * 3_600_000;
     const previous = [
       ...simulateBlobs({
         nsgs: 1,
@@ -43,7 +44,9 @@ test('sweep: blobs of this and the previous hour whose events were all lost are 
         hours: 1,
         flowsPerMinute: 3,
         seed: 73,
-        start: new Date(hour - 3 * 3_600_000),
+        // Beyond the deep sweep's look-back too: the first sweep of each hour (minutes 0–1 of the wall
+        // clock this test runs on) looks back DEEP_SWEEP_HOURS, and would read a blob of 3 hours ago.
+        start: new Date(oldHour),
         minutesPerHour: 1,
       }),
     ];
@@ -56,7 +59,7 @@ test('sweep: blobs of this and the previous hour whose events were all lost are 
     await stack.host.waitForIdle({ timeoutMs: 60_000 });
     const expected = [...previous, ...current].flatMap((b) => expectedSummaries(b.name, blobText(b)));
     assert.equal(assertSameSummaries(dedupById(stack.eventHubs.events(LOCAL_HUB)), expected), undefined);
-    // Older hours are not swept (replay endpoint covers them).
+    // Hours older than the deep sweep's look-back are never swept (the replay endpoint covers them).
     const oldKey = blobKey({ account: stack.account, container: NSG_CONTAINER, name: old[0]!.name });
     assert.equal(stack.host.durable.readEntityState(names.blobStateEntity, oldKey).exists, false);
     // A second sweep finds nothing behind.
@@ -75,8 +78,8 @@ test('sweep: blobs of this and the previous hour whose events were all lost are 
       method: 'POST',
       url: '/api/replay',
       body: JSON.stringify({
-        from: new Date(hour - 3 * 3_600_000).toISOString(),
-        to: new Date(hour - 3 * 3_600_000).toISOString(),
+        from: new Date(oldHour).toISOString(),
+        to: new Date(oldHour).toISOString(),
       }),
     });
     assert.equal(r.status, 202);
