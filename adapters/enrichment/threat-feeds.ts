@@ -78,16 +78,17 @@ export function parseThreatFeedList(text: string, urlsOnly: boolean): ThreatFeed
     const eq = trimmed.indexOf('=');
     const named = eq > 0 && !isUrl(trimmed.slice(0, eq));
     const location = (named ? trimmed.slice(eq + 1) : trimmed).trim();
+    if (location === '') throw new ThreatFeedListError(`feed ${trimmed.slice(0, eq)} has no location`);
+    // Checked first: a malformed URL is a ThreatFeedListError, not a TypeError from naming it.
+    const url = isUrl(location) ? feedUrl(location) : null;
     const name = named
       ? trimmed.slice(0, eq).trim()
-      : basename(isUrl(location) ? new URL(location).pathname : location).replace(/\.[^.]*$/, '');
+      : basename(url === null ? location : url.pathname).replace(/\.[^.]*$/, '');
     if (!isThreatFeedName(name))
       throw new ThreatFeedListError(
         `feed name ${JSON.stringify(name)} (of ${location}) must be 1 to 64 letters, digits, '.', '_' or '-'; write name=location`,
       );
-    if (location === '') throw new ThreatFeedListError(`feed ${name} has no location`);
-    if (isUrl(location)) feedUrl(location);
-    else if (urlsOnly)
+    if (url === null && urlsOnly)
       throw new ThreatFeedListError(`${location}: the app fetches feeds from https URLs, not files`);
     if (specs.some((s) => s.name === name))
       throw new ThreatFeedListError(`two feeds are named ${name}; name them name=location`);

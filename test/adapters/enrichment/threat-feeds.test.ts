@@ -43,6 +43,8 @@ describe('threat feed lists (FLOWLOG_THREAT_FEEDS, --threat-feed)', () => {
       /two feeds are named a/,
     );
     assert.throws(() => parseThreatFeedList('bad name=https://h/1.txt', true), ThreatFeedListError);
+    assert.throws(() => parseThreatFeedList('https://', true), /is not a URL/);
+    assert.throws(() => parseThreatFeedList('x=', true), /feed x has no location/);
     assert.throws(
       () => readRefreshConfig({ FLOWLOG_THREAT_FEEDS: 'x=http://feeds.example/l.txt' }),
       (e: unknown) => e instanceof SettingsError && /FLOWLOG_THREAT_FEEDS/.test(e.message),
