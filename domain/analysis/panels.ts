@@ -39,6 +39,8 @@ export interface PanelQuery {
   readonly stepMs?: number;
   /** Rows in each top-N table (the dashboards ask for 20). */
   readonly top?: number;
+  /** PortScanSuspects's minPorts (default PORT_SCAN_MIN_PORTS, as the KQL function). */
+  readonly minScanPorts?: number;
   /** `now()` for BlobFreshness: its lookback and the age of each blob's newest record. */
   readonly now: number;
   /**
@@ -200,6 +202,12 @@ const takeAny = <T>(rows: readonly FlowRow[], f: (r: FlowRow) => T | null): T | 
     if (v !== null && v !== '') return v;
   }
   return null;
+};
+/** min(windowStart) as ISO text. */
+const minTime = (rows: readonly FlowRow[]): string => {
+  let min = Number.POSITIVE_INFINITY;
+  for (const r of rows) if (r.windowStart < min) min = r.windowStart;
+  return new Date(min).toISOString();
 };
 /** max(windowStart) as ISO text (a loop: spreading 100,000 rows into Math.max overflows the stack). */
 const maxTime = (rows: readonly FlowRow[]): string => {
@@ -577,6 +585,103 @@ export function topPorts(rows: readonly FlowRow[], n: number): PortRow[] {
 }
 
 /** BlobFreshness(lookback): per blob id over the dedup view (not Flows(): it needs the identity fields). */
+export interface ScanSuspectRow {
+  readonly srcIp: string;
+  readonly ports: number;
+  readonly targets: number;
+  readonly tuples: number;
+  readonly flowsDenied: number;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly country: string | null;
+  readonly asOrg: string | null;
+  readonly flowType: string | null;
+  readonly deniedShare: number;
+}
+
+/** PortScanSuspects's default: sources that reached at least this many distinct destination ports. */
+export const PORT_SCAN_MIN_PORTS = 20;
+
+/** PortScanSuspects(start, end, minPorts): sources reaching many ports, most ports first (the first n). */
+export function portScanSuspects(
+  rows: readonly FlowRow[],
+  n: number,
+  minPorts = PORT_SCAN_MIN_PORTS,
+): ScanSuspectRow[] {
+  const out: ScanSuspectRow[] = [];
+  for (const g of groupBy(
+    rows,
+    (r) => r.s.srcIp,
+    (k) => k,
+  )) {
+    const ports = dcount(g.rows, (r) => r.s.dstPort);
+    if (ports < minPorts) continue;
+    const tuples = sum(g.rows, (r) => r.s.tuples);
+    const flowsDenied = sum(g.rows, (r) => r.s.flowsDenied);
+    out.push({
+      srcIp: g.key,
+      ports,
+      targets: dcount(g.rows, (r) => r.s.dstIp),
+      tuples,
+      flowsDenied,
+      firstSeen: minTime(g.rows),
+      lastSeen: maxTime(g.rows),
+      country: takeAny(g.rows, (r) => r.s.srcCountry),
+      asOrg: takeAny(g.rows, (r) => r.s.srcAsOrg),
+      flowType: takeAny(g.rows, (r) => r.s.flowType),
+      // Kusto's round(todouble(flowsDenied) / tuples, 3).
+      deniedShare: tuples === 0 ? 0 : Math.round((1000 * flowsDenied) / tuples) / 1000,
+    });
+  }
+  return topBy(
+    out,
+    (x) => x.ports,
+    (x) => x.srcIp,
+    n,
+  );
+}
+
+export interface ExposedPortRow {
+  readonly localIp: string;
+  readonly dstPort: number;
+  readonly protocol: string;
+  readonly l7Protocol: string | null;
+  readonly tuples: number;
+  readonly bytes: number;
+  readonly sources: number;
+  readonly countries: number;
+  readonly lastSeen: string;
+}
+
+/** InternetExposedPorts(start, end): local hosts and ports that accepted inbound flows from public addresses. */
+export function internetExposedPorts(rows: readonly FlowRow[], n: number): ExposedPortRow[] {
+  const out: ExposedPortRow[] = [];
+  for (const g of groupBy(
+    rows.filter((r) => r.inbound && r.s.decision === 'Allow' && r.remotePublic),
+    (r) => [r.localIp, r.s.dstPort, r.s.protocol, r.s.l7Protocol] as const,
+    (k) => k.join('\u0000'),
+  )) {
+    const [localIp, dstPort, protocol, l7Protocol] = g.key;
+    out.push({
+      localIp,
+      dstPort,
+      protocol,
+      l7Protocol,
+      tuples: sum(g.rows, (r) => r.s.tuples),
+      bytes: sum(g.rows, (r) => r.bytes),
+      sources: dcount(g.rows, (r) => r.s.srcIp),
+      countries: dcount(g.rows, (r) => r.remoteCountry),
+      lastSeen: maxTime(g.rows),
+    });
+  }
+  return topBy(
+    out,
+    (x) => x.sources,
+    (x) => `${x.localIp}\u0000${x.dstPort}\u0000${x.protocol}`,
+    n,
+  );
+}
+
 export interface MaliciousRow {
   readonly remoteIp: string;
   readonly direction: string;
@@ -778,6 +883,8 @@ export interface PanelsData {
   readonly flowTypes: FlowTypeRow[];
   readonly serviceTags: ServiceTagRow[];
   readonly topPorts: PortRow[];
+  readonly portScanSuspects: ScanSuspectRow[];
+  readonly internetExposedPorts: ExposedPortRow[];
   readonly maliciousFlows: MaliciousRow[];
   readonly unencryptedFlows: UnencryptedRow[];
   readonly blobFreshness: FreshnessRow[];
@@ -837,6 +944,8 @@ function panelsOf(
     flowTypes: flowTypeBreakdown(view),
     serviceTags: trafficByServiceTag(view, n),
     topPorts: topPorts(view, n),
+    portScanSuspects: portScanSuspects(view, n, q.minScanPorts),
+    internetExposedPorts: internetExposedPorts(view, n),
     maliciousFlows: maliciousFlows(view, n),
     unencryptedFlows: unencryptedFlows(view, n),
     blobFreshness: freshness,
@@ -1000,6 +1109,8 @@ export const PANEL_MIRRORS = {
   flowTypes: { kql: 'FlowTypeBreakdown', extra: [] },
   serviceTags: { kql: null, extra: [] },
   topPorts: { kql: 'TopPorts', extra: [] },
+  portScanSuspects: { kql: 'PortScanSuspects', extra: [] },
+  internetExposedPorts: { kql: 'InternetExposedPorts', extra: [] },
   maliciousFlows: { kql: 'MaliciousFlows', extra: [] },
   unencryptedFlows: { kql: 'UnencryptedFlows', extra: [] },
   blobFreshness: { kql: 'BlobFreshness', extra: [] },

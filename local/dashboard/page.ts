@@ -77,6 +77,20 @@ export const PAGE_PANELS = [
     wide: false,
   },
   {
+    key: 'portScanSuspects',
+    title: 'Port scan suspects',
+    help: 'Sources that reached at least 20 distinct destination ports, with their targets and the share of their flows that was denied (PortScanSuspects).',
+    kind: 'table',
+    wide: true,
+  },
+  {
+    key: 'internetExposedPorts',
+    title: 'Internet-exposed ports',
+    help: 'Local hosts and ports that accepted inbound flows from public addresses, by the number of sources (InternetExposedPorts).',
+    kind: 'table',
+    wide: false,
+  },
+  {
     key: 'maliciousFlows',
     title: 'Malicious flows',
     help: 'Flows with an address on your threat labels or threat feeds (flow type MaliciousFlow), per remote address and direction, allowed ones first (MaliciousFlows).',

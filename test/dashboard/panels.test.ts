@@ -220,7 +220,8 @@ function sample(): FlowSummary[] {
   ];
 }
 
-const RANGE = { from: T0, to: T0 + 10 * 60_000, now: T0 + 10 * 60_000 };
+// minScanPorts 2: the sample's one scanner (203.0.113.7) tries two ports.
+const RANGE = { from: T0, to: T0 + 10 * 60_000, now: T0 + 10 * 60_000, minScanPorts: 2 };
 
 describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions', () => {
   test('each mirrored panel has exactly the columns its function returns, plus the listed extras', () => {
@@ -353,6 +354,37 @@ describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions'
         ['aaaaaaaaaaaaaaaa', 1, 6, 10],
       ],
     );
+    // PortScanSuspects: 203.0.113.7 tried two ports on two hosts, all denied.
+    assert.deepEqual(p.portScanSuspects, [
+      {
+        srcIp: '203.0.113.7',
+        ports: 2,
+        targets: 2,
+        tuples: 5,
+        flowsDenied: 5,
+        firstSeen: new Date(T0 + 2 * 60_000).toISOString(),
+        lastSeen: new Date(T0 + 2 * 60_000).toISOString(),
+        country: 'CN',
+        asOrg: 'Example AS',
+        flowType: 'ExternalPublic',
+        deniedShare: 1,
+      },
+    ]);
+    assert.deepEqual(computePanels(sample(), { ...RANGE, minScanPorts: undefined }).portScanSuspects, []);
+    // InternetExposedPorts: only the VNet NIC accepted an inbound flow from a public address.
+    assert.deepEqual(p.internetExposedPorts, [
+      {
+        localIp: '10.1.0.4',
+        dstPort: 443,
+        protocol: 'TCP',
+        l7Protocol: 'https',
+        tuples: 1,
+        bytes: 110,
+        sources: 1,
+        countries: 1,
+        lastSeen: new Date(T0 + 5 * 60_000).toISOString(),
+      },
+    ]);
     // MaliciousFlows: the scanner on the threat labels, denied.
     assert.deepEqual(p.maliciousFlows, [
       {

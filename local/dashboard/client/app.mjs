@@ -144,6 +144,35 @@ const TABLES = {
       ],
       rows,
     ),
+  portScanSuspects: (rows) =>
+    table(
+      [
+        ['Source', (r) => `${esc(r.srcIp)} ${flag(r.country)}`],
+        ['AS organisation', (r) => esc(r.asOrg ?? '')],
+        ['Ports', (r) => num(r.ports), true],
+        ['Targets', (r) => num(r.targets), true],
+        ['Flows', (r) => num(r.tuples), true],
+        ['Denied', (r) => `${(100 * r.deniedShare).toFixed(1)} %`, true],
+        ['Flow type', (r) => esc(r.flowType ?? '')],
+        ['First seen', (r) => time(r.firstSeen)],
+        ['Last seen', (r) => time(r.lastSeen)],
+      ],
+      rows,
+    ),
+  internetExposedPorts: (rows) =>
+    table(
+      [
+        ['Local host', (r) => esc(r.localIp)],
+        ['Port', (r) => `${esc(r.dstPort)}/${esc(r.protocol)}`],
+        ['Service', (r) => esc(r.l7Protocol ?? '')],
+        ['Sources', (r) => num(r.sources), true],
+        ['Countries', (r) => num(r.countries), true],
+        ['Flows', (r) => num(r.tuples), true],
+        ['Bytes', (r) => bytes(r.bytes), true],
+        ['Last seen', (r) => time(r.lastSeen)],
+      ],
+      rows,
+    ),
   maliciousFlows: (rows) =>
     table(
       [
