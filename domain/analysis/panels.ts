@@ -585,6 +585,88 @@ export function topPorts(rows: readonly FlowRow[], n: number): PortRow[] {
 }
 
 /** BlobFreshness(lookback): per blob id over the dedup view (not Flows(): it needs the identity fields). */
+export interface NewExternalIpRow {
+  readonly remoteIp: string;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly tuples: number;
+  readonly bytes: number;
+  readonly flowsDenied: number;
+  readonly localIps: number;
+  readonly ports: number[];
+  readonly country: string | null;
+  readonly asOrg: string | null;
+  readonly flowType: string | null;
+}
+
+/** NewExternalIps(recent, baseline) as the dashboards call it: the last 15 minutes against 7 days before. */
+export const NEW_EXTERNAL_RECENT_MS = 15 * MINUTE;
+export const NEW_EXTERNAL_BASELINE_MS = 7 * 24 * HOUR;
+
+/**
+ * NewExternalIps(15m, 7d, asOf): public remote addresses seen in the `recent` before asOf and not in the
+ * `baseline` before that, newest first (the first n). Like the Grafana and ADX panels, it reads all rows,
+ * whatever the dashboard's range and resource.
+ */
+export function newExternalIps(
+  rows: readonly FlowSummary[],
+  asOf: number,
+  n: number,
+  rule?: CountOnceRule,
+): NewExternalIpRow[] {
+  const t1 = asOf;
+  const t0 = t1 - NEW_EXTERNAL_RECENT_MS;
+  // One pass instead of the three Flows() calls (the live page asks on every new block): the baseline
+  // Flows(t0 - baseline, bin(t0, 1h)) ∪ Flows(bin(t0, 1h), t0) is every window in [bin(t0 - baseline, 1h),
+  // t0); it only needs each row's remote address (count-once keeps one of two rows of the same flow, with
+  // the same remote address, so it does not change the set).
+  const baselineFrom = bin(t0 - NEW_EXTERNAL_BASELINE_MS, HOUR);
+  const seenBefore = new Set<string>();
+  const recent: FlowSummary[] = [];
+  const when = new Map<FlowSummary, number>();
+  for (const s of rows) {
+    const t = Date.parse(s.windowStart);
+    if (t >= t0 && t < t1) {
+      recent.push(s);
+      when.set(s, t);
+    } else if (t >= baselineFrom && t < t0) {
+      const inbound = s.direction === 'Inbound';
+      const remoteIp = inbound ? s.srcIp : s.dstIp;
+      if (remoteIsPublic(s.flowType, inbound ? s.srcCountry : s.dstCountry, remoteIp))
+        seenBefore.add(remoteIp);
+    }
+  }
+  const counted = rule ? rule(recent) : recent;
+  const recentRows = counted.map((s) => flowRow(s, when.get(s) ?? Date.parse(s.windowStart)));
+  const out: NewExternalIpRow[] = [];
+  for (const g of groupBy(
+    recentRows.filter((r) => r.remotePublic),
+    (r) => r.remoteIp,
+    (k) => k,
+  )) {
+    if (seenBefore.has(g.key)) continue;
+    out.push({
+      remoteIp: g.key,
+      firstSeen: minTime(g.rows),
+      lastSeen: maxTime(g.rows),
+      tuples: sum(g.rows, (r) => r.s.tuples),
+      bytes: sum(g.rows, (r) => r.bytes),
+      flowsDenied: sum(g.rows, (r) => r.s.flowsDenied),
+      localIps: dcount(g.rows, (r) => r.localIp),
+      ports: makeSet(g.rows, (r) => r.s.dstPort, 10),
+      country: takeAny(g.rows, (r) => r.remoteCountry),
+      asOrg: takeAny(g.rows, (r) => r.remoteAsOrg),
+      flowType: takeAny(g.rows, (r) => r.s.flowType),
+    });
+  }
+  // order by firstSeen desc (ties by address).
+  return out
+    .sort((a, b) =>
+      a.firstSeen < b.firstSeen ? 1 : a.firstSeen > b.firstSeen ? -1 : a.remoteIp < b.remoteIp ? -1 : 1,
+    )
+    .slice(0, n);
+}
+
 export interface ScanSuspectRow {
   readonly srcIp: string;
   readonly ports: number;
@@ -883,6 +965,7 @@ export interface PanelsData {
   readonly flowTypes: FlowTypeRow[];
   readonly serviceTags: ServiceTagRow[];
   readonly topPorts: PortRow[];
+  readonly newExternalIps: NewExternalIpRow[];
   readonly portScanSuspects: ScanSuspectRow[];
   readonly internetExposedPorts: ExposedPortRow[];
   readonly maliciousFlows: MaliciousRow[];
@@ -904,7 +987,15 @@ export function computePanels(rows: readonly FlowSummary[], q: PanelQuery): Pane
   const resource = q.resourceId ?? null;
   const view = resource === null ? f.rows : f.rows.filter((r) => r.s.resourceId === resource);
   const scoped = resource === null ? rows : rows.filter((s) => s.resourceId === resource);
-  return panelsOf(view, blobFreshness(scoped, q.now, FRESHNESS_LOOKBACK_MS), f.hourly, resource, q);
+  const rule = q.countOnce === null ? undefined : (q.countOnce ?? countOnce);
+  return panelsOf(
+    view,
+    blobFreshness(scoped, q.now, FRESHNESS_LOOKBACK_MS),
+    newExternalIps(rows, q.now, q.top ?? 20, rule),
+    f.hourly,
+    resource,
+    q,
+  );
 }
 
 /** What of the panels depends on the range itself, not only on the rows in it: the time line's step. */
@@ -922,10 +1013,11 @@ function rangePart(
   };
 }
 
-/** The panels of Flows()'s rows `view`, with the blob freshness given. */
+/** The panels of Flows()'s rows `view`, with the blob freshness and the new external addresses given. */
 function panelsOf(
   view: readonly FlowRow[],
   freshness: FreshnessRow[],
+  newExternal: NewExternalIpRow[],
   hourly: boolean,
   resource: string | null,
   q: PanelQuery,
@@ -944,6 +1036,7 @@ function panelsOf(
     flowTypes: flowTypeBreakdown(view),
     serviceTags: trafficByServiceTag(view, n),
     topPorts: topPorts(view, n),
+    newExternalIps: newExternal,
     portScanSuspects: portScanSuspects(view, n, q.minScanPorts),
     internetExposedPorts: internetExposedPorts(view, n),
     maliciousFlows: maliciousFlows(view, n),
@@ -982,6 +1075,8 @@ export function computePanelSets(
   const rule = options.countOnce === null ? undefined : (options.countOnce ?? countOnce);
   const scopedBy = new Map<string, FlowSummary[]>(resources.map((r) => [r, []]));
   for (const s of rows) scopedBy.get(s.resourceId)?.push(s);
+  // NewExternalIps depends on neither the range nor the resource (as on the Grafana and ADX dashboards).
+  const newExternal = newExternalIps(rows, now, options.top ?? 20, rule);
   // Blob freshness depends on the resource only, not on the range.
   const freshness = new Map<string, FreshnessRow[]>([['', blobFreshness(rows, now, FRESHNESS_LOOKBACK_MS)]]);
   for (const resource of resources)
@@ -1018,7 +1113,14 @@ export function computePanelSets(
       const earlier = known?.sets[resource];
       bySource[resource] =
         earlier === undefined
-          ? panelsOf(view, freshness.get(resource) ?? [], hourly, resource === '' ? null : resource, q)
+          ? panelsOf(
+              view,
+              freshness.get(resource) ?? [],
+              newExternal,
+              hourly,
+              resource === '' ? null : resource,
+              q,
+            )
           : { ...earlier, ...rangePart(view, hourly, q) };
     }
     if (known === undefined) computed.set(sameRows, { viewBy, sets: bySource });
@@ -1109,6 +1211,7 @@ export const PANEL_MIRRORS = {
   flowTypes: { kql: 'FlowTypeBreakdown', extra: [] },
   serviceTags: { kql: null, extra: [] },
   topPorts: { kql: 'TopPorts', extra: [] },
+  newExternalIps: { kql: 'NewExternalIps', extra: [] },
   portScanSuspects: { kql: 'PortScanSuspects', extra: [] },
   internetExposedPorts: { kql: 'InternetExposedPorts', extra: [] },
   maliciousFlows: { kql: 'MaliciousFlows', extra: [] },

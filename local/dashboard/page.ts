@@ -77,6 +77,13 @@ export const PAGE_PANELS = [
     wide: false,
   },
   {
+    key: 'newExternalIps',
+    title: 'New external addresses',
+    help: 'Public remote addresses seen in the last 15 minutes of the data and not in the 7 days before, newest first; whatever the range and resource, as on the Grafana and ADX dashboards (NewExternalIps(15m, 7d)).',
+    kind: 'table',
+    wide: true,
+  },
+  {
     key: 'portScanSuspects',
     title: 'Port scan suspects',
     help: 'Sources that reached at least 20 distinct destination ports, with their targets and the share of their flows that was denied (PortScanSuspects).',

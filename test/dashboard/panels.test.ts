@@ -17,6 +17,9 @@ import {
   computePanels,
   flows,
   ipv4IsPrivate,
+  NEW_EXTERNAL_BASELINE_MS,
+  NEW_EXTERNAL_RECENT_MS,
+  newExternalIps,
   PANEL_MIRRORS,
   type PanelsData,
   RANGE_PRESETS,
@@ -354,6 +357,29 @@ describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions'
         ['aaaaaaaaaaaaaaaa', 1, 6, 10],
       ],
     );
+    // NewExternalIps(15m, 7d) as of the range's now (T0 + 10 min): every public remote is new, newest first.
+    assert.deepEqual(
+      p.newExternalIps.map((x) => [
+        x.remoteIp,
+        (Date.parse(x.firstSeen) - T0) / 60_000,
+        x.tuples,
+        x.localIps,
+      ]),
+      [
+        ['20.2.2.2', 4, 2, 1],
+        ['198.51.100.9', 3, 1, 1],
+        ['203.0.113.7', 2, 5, 2],
+        ['52.1.1.2', 1, 1, 1],
+        ['52.1.1.1', 0, 1, 1],
+      ],
+    );
+    // As of T0 + 20 min the last 15 minutes hold only 20.2.2.2's inbound row, and it was seen before.
+    assert.deepEqual(computePanels(sample(), { ...RANGE, now: T0 + 20 * 60_000 }).newExternalIps, []);
+    // As of T0 + 18 min (recent: from T0 + 3 min) the three addresses of the first three minutes are known.
+    assert.deepEqual(
+      computePanels(sample(), { ...RANGE, now: T0 + 18 * 60_000 }).newExternalIps.map((x) => x.remoteIp),
+      ['20.2.2.2', '198.51.100.9'],
+    );
     // PortScanSuspects: 203.0.113.7 tried two ports on two hosts, all denied.
     assert.deepEqual(p.portScanSuspects, [
       {
@@ -608,6 +634,56 @@ describe('dashboard panels (domain/analysis/panels.ts) mirror the KQL functions'
         }
       }),
       { numRuns: 40 },
+    );
+  });
+
+  test('NewExternalIps in one pass equals the three Flows() calls of the KQL (generated)', () => {
+    const HOUR_MS = 3_600_000;
+    const reference = (rows: FlowSummary[], asOf: number) => {
+      const t0 = asOf - NEW_EXTERNAL_RECENT_MS;
+      const before = new Set<string>();
+      for (const [from, to] of [
+        [t0 - NEW_EXTERNAL_BASELINE_MS, Math.floor(t0 / HOUR_MS) * HOUR_MS],
+        [Math.floor(t0 / HOUR_MS) * HOUR_MS, t0],
+      ] as const)
+        for (const r of flows(rows, from, to, countOnce).rows) if (r.remotePublic) before.add(r.remoteIp);
+      return [
+        ...new Set(
+          flows(rows, t0, asOf, countOnce)
+            .rows.filter((r) => r.remotePublic && !before.has(r.remoteIp))
+            .map((r) => r.remoteIp),
+        ),
+      ].sort();
+    };
+    const arb = fc.record({
+      minute: fc.integer({ min: -9 * 24 * 60, max: 30 }),
+      inbound: fc.boolean(),
+      remote: fc.constantFrom('52.1.1.1', '52.1.1.2', '203.0.113.7', '8.8.8.8', '10.0.0.9'),
+      country: fc.constantFrom(null, 'US'),
+      flowType: fc.constantFrom(null, 'ExternalPublic', 'IntraVNet', 'MaliciousFlow'),
+    });
+    fc.assert(
+      fc.property(fc.array(arb, { maxLength: 40 }), fc.integer({ min: 0, max: 40 }), (specs, asOfMinute) => {
+        const rows = specs.map((x) =>
+          row({
+            windowStart: new Date(T0 + x.minute * 60_000).toISOString(),
+            direction: x.inbound ? 'Inbound' : 'Outbound',
+            srcIp: x.inbound ? x.remote : '10.0.0.4',
+            dstIp: x.inbound ? '10.0.0.4' : x.remote,
+            srcCountry: x.inbound ? x.country : null,
+            dstCountry: x.inbound ? null : x.country,
+            flowType: x.flowType,
+          }),
+        );
+        const asOf = T0 + asOfMinute * 60_000;
+        assert.deepEqual(
+          newExternalIps(rows, asOf, 1000, countOnce)
+            .map((x) => x.remoteIp)
+            .sort(),
+          reference(rows, asOf),
+        );
+      }),
+      { numRuns: 100 },
     );
   });
 

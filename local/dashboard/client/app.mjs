@@ -144,6 +144,22 @@ const TABLES = {
       ],
       rows,
     ),
+  newExternalIps: (rows) =>
+    table(
+      [
+        ['Remote address', (r) => `${esc(r.remoteIp)} ${flag(r.country)}`],
+        ['AS organisation', (r) => esc(r.asOrg ?? '')],
+        ['Flow type', (r) => esc(r.flowType ?? '')],
+        ['Flows', (r) => num(r.tuples), true],
+        ['Denied', (r) => num(r.flowsDenied), true],
+        ['Bytes', (r) => bytes(r.bytes), true],
+        ['Local hosts', (r) => num(r.localIps), true],
+        ['Ports', (r) => esc(r.ports.join(', '))],
+        ['First seen', (r) => time(r.firstSeen)],
+        ['Last seen', (r) => time(r.lastSeen)],
+      ],
+      rows,
+    ),
   portScanSuspects: (rows) =>
     table(
       [
