@@ -288,7 +288,7 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
       ? null
       : await loadThreatFeeds(options.threatFeeds);
   /** The layer under the user's rows: the Azure topology and the threat feeds. */
-  const readTopology = async (): Promise<PrefixEntry<Label>[]> => {
+  const readFallback = async (): Promise<PrefixEntry<Label>[]> => {
     const [topology, feeds] = await Promise.all([
       topologyBlob === null ? [] : readTopologyLabels(topologyBlob),
       feedsBlob === null ? [] : readThreatFeedLabels(feedsBlob),
@@ -316,7 +316,7 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
     labelSources.length === 0 && !hasFallback
       ? Promise.resolve(null)
       : timed(async () => {
-          const [rows, topology] = await Promise.all([readLabels(labelSources), readTopology()]);
+          const [rows, topology] = await Promise.all([readLabels(labelSources), readFallback()]);
           return { rows, topology, index: new LabelIndex(rows, topology) };
         });
   // The first failure stops start-up at once (the others' results are dropped).
@@ -343,11 +343,11 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
     sources.push(tagsInfo(tagsSource, tags.value, tags.ms));
   const labelLocations: LabelSource[] = [...labelSources];
   if (topologyBlob !== null)
-    labelLocations.push({ location: `topology ${topologyBlob.url}`, read: readTopology });
+    labelLocations.push({ location: `topology ${topologyBlob.url}`, read: readFallback });
   if (feedsBlob !== null)
-    labelLocations.push({ location: `threat feeds ${feedsBlob.url}`, read: readTopology });
+    labelLocations.push({ location: `threat feeds ${feedsBlob.url}`, read: readFallback });
   for (const f of options.threatFeeds ?? [])
-    labelLocations.push({ location: `threat feed ${f.name} ${f.location}`, read: readTopology });
+    labelLocations.push({ location: `threat feed ${f.name} ${f.location}`, read: readFallback });
   if (labels !== null)
     sources.push(labelsInfo(labelLocations, labels.value.index, labels.ms, cliFeeds?.details));
 
@@ -379,7 +379,7 @@ export async function loadEnricher(options: EnrichmentOptions): Promise<LoadedEn
         }
       }
       if (labelSources.length > 0 || hasFallback) {
-        const { value, ms } = await timed(() => Promise.all([readLabels(labelSources), readTopology()]));
+        const { value, ms } = await timed(() => Promise.all([readLabels(labelSources), readFallback()]));
         const [rows, topology] = value;
         const fingerprint = fingerprintOf(rows, topology);
         if (fingerprint === labelFingerprint) labelsResult = 'unchanged';
