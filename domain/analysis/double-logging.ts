@@ -16,7 +16,9 @@
  *
  * Every kept row is a row as logged; nothing is merged or rescaled. Different NICs are never merged.
  */
+
 import type { FlowSummary } from '../summary/schema';
+import { epochMs } from './epoch';
 
 /** The fields the rule reads; any row type with them (FlowSummary, Flows() rows) can be filtered. */
 export type DoubleLoggingRow = Pick<
@@ -86,7 +88,7 @@ export function sourceRank(allowedTuples: number, allowedBytes: number, source: 
 }
 
 function hourOf(row: DoubleLoggingRow): number {
-  const t = Date.parse(row.windowStart);
+  const t = epochMs(row.windowStart);
   return Math.floor(t / LOG_TYPE_UNIT_MS) * LOG_TYPE_UNIT_MS;
 }
 
@@ -96,9 +98,9 @@ function nicHourKey(row: DoubleLoggingRow): string {
 
 /** The flow a row belongs to; windowStart by instant, so differently written equal times match. */
 function flowKeyOf(row: DoubleLoggingRow): string {
-  return FLOW_KEY.map((f) =>
-    f === 'windowStart' ? String(Date.parse(row.windowStart)) : String(row[f]),
-  ).join('\u0000');
+  return FLOW_KEY.map((f) => (f === 'windowStart' ? String(epochMs(row.windowStart)) : String(row[f]))).join(
+    '\u0000',
+  );
 }
 
 /** The verdict on each row, in input order. Rows are expected deduplicated by id (Flows() reads the dedup view). */

@@ -8,8 +8,10 @@
  * Pure: rows in, plain data out. The live dashboard's server and the `flowlog report` page (in the browser)
  * both call it, so the two show the same numbers for the same rows.
  */
+
 import type { FlowSummary } from '../summary/schema';
 import { countOnce } from './double-logging';
+import { epochMs } from './epoch';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -80,6 +82,19 @@ const empty = (v: string | null | undefined): boolean => v === null || v === und
 
 /** Kusto's ipv4_is_private: RFC 1918 ranges; null (not false) for anything that is not IPv4. */
 export function ipv4IsPrivate(ip: string): boolean | null {
+  let known = privateByIp.get(ip);
+  if (known === undefined) {
+    known = parseIpv4IsPrivate(ip);
+    // (Remote addresses of a dashboard's rows: a bounded set, but an internet-facing NIC has many.)
+    if (privateByIp.size >= 100_000) privateByIp.clear();
+    privateByIp.set(ip, known);
+  }
+  return known;
+}
+
+const privateByIp = new Map<string, boolean | null>();
+
+function parseIpv4IsPrivate(ip: string): boolean | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
   if (!m) return null;
   const o = m.slice(1).map(Number);
@@ -148,7 +163,7 @@ export function flows(
   const lower = hourly ? bin(from, HOUR) : from;
   const picked: { s: FlowSummary; t: number }[] = [];
   for (const s of rows) {
-    const start = Date.parse(s.windowStart);
+    const start = epochMs(s.windowStart);
     const t = hourly ? bin(start, HOUR) : start;
     if (t >= lower && t < to) picked.push({ s, t });
   }
@@ -156,7 +171,7 @@ export function flows(
   const when = new Map<FlowSummary, number>(picked.map((p) => [p.s, p.t]));
   if (countOnce) kept = countOnce(kept);
   return {
-    rows: kept.map((s) => flowRow(s, when.get(s) ?? Date.parse(s.windowStart))),
+    rows: kept.map((s) => flowRow(s, when.get(s) ?? epochMs(s.windowStart))),
     hourly,
   };
 }
@@ -625,7 +640,7 @@ export function newExternalIps(
   const recent: FlowSummary[] = [];
   const when = new Map<FlowSummary, number>();
   for (const s of rows) {
-    const t = Date.parse(s.windowStart);
+    const t = epochMs(s.windowStart);
     if (t >= t0 && t < t1) {
       recent.push(s);
       when.set(s, t);
@@ -637,7 +652,7 @@ export function newExternalIps(
     }
   }
   const counted = rule ? rule(recent) : recent;
-  const recentRows = counted.map((s) => flowRow(s, when.get(s) ?? Date.parse(s.windowStart)));
+  const recentRows = counted.map((s) => flowRow(s, when.get(s) ?? epochMs(s.windowStart)));
   const out: NewExternalIpRow[] = [];
   for (const g of groupBy(
     recentRows.filter((r) => r.remotePublic),
@@ -891,7 +906,7 @@ export interface FreshnessRow {
 export function blobFreshness(rows: Iterable<FlowSummary>, now: number, lookbackMs: number): FreshnessRow[] {
   const groups = new Map<string, FlowSummary[]>();
   for (const s of rows) {
-    if (!(Date.parse(s.windowStart) > now - lookbackMs)) continue;
+    if (!(epochMs(s.windowStart) > now - lookbackMs)) continue;
     const g = groups.get(s.blob);
     if (g) g.push(s);
     else groups.set(s.blob, [s]);
@@ -902,8 +917,8 @@ export function blobFreshness(rows: Iterable<FlowSummary>, now: number, lookback
     let newestWindow = Number.NEGATIVE_INFINITY;
     const offsets = new Set<number>();
     for (const s of g) {
-      newestRecord = Math.max(newestRecord, Date.parse(s.recordTime));
-      newestWindow = Math.max(newestWindow, Date.parse(s.windowStart));
+      newestRecord = Math.max(newestRecord, epochMs(s.recordTime));
+      newestWindow = Math.max(newestWindow, epochMs(s.windowStart));
       offsets.add(s.recordOffset);
     }
     const first = g[0] as FlowSummary;
@@ -1064,7 +1079,7 @@ export function computePanelSets(
   let from = Number.POSITIVE_INFINITY;
   let to = Number.NEGATIVE_INFINITY;
   for (const s of rows) {
-    const t = Date.parse(s.windowStart);
+    const t = epochMs(s.windowStart);
     if (t < from) from = t;
     if (t + s.windowSeconds * 1000 > to) to = t + s.windowSeconds * 1000;
   }
@@ -1092,7 +1107,7 @@ export function computePanelSets(
     const lower = hourly ? bin(range.from, HOUR) : range.from;
     let picked = 0;
     for (const s of rows) {
-      const start = Date.parse(s.windowStart);
+      const start = epochMs(s.windowStart);
       const t = hourly ? bin(start, HOUR) : start;
       if (t >= lower && t < range.to) picked++;
     }
@@ -1189,7 +1204,7 @@ export class SummaryStore {
     let from = Number.POSITIVE_INFINITY;
     let to = Number.NEGATIVE_INFINITY;
     for (const s of this.byId.values()) {
-      const t = Date.parse(s.windowStart);
+      const t = epochMs(s.windowStart);
       from = Math.min(from, t);
       to = Math.max(to, t + s.windowSeconds * 1000);
     }
