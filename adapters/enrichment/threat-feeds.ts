@@ -19,6 +19,7 @@ import {
   type PrefixEntry,
   parseThreatFeed,
 } from '../../domain/enrich';
+import { isLoopbackEndpoint } from './arm';
 import { errorText } from './mmdb';
 import { readStoredDocument } from './stored-document';
 import { storedAgeMs } from './topology';
@@ -47,10 +48,6 @@ function isUrl(location: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
 }
 
-function isLoopback(url: URL): boolean {
-  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-}
-
 /** An https URL, or http on loopback (the offline stack); anything else is refused. */
 export function feedUrl(location: string): URL {
   let url: URL;
@@ -59,7 +56,7 @@ export function feedUrl(location: string): URL {
   } catch {
     throw new ThreatFeedListError(`${JSON.stringify(location)} is not a URL`);
   }
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))) return url;
+  if (url.protocol === 'https:' || isLoopbackEndpoint(url)) return url;
   throw new ThreatFeedListError(
     `${location}: feeds are fetched over https only (plain http is allowed on loopback alone)`,
   );

@@ -159,14 +159,13 @@ export function flows(
   to: number,
   countOnce?: CountOnceRule,
 ): { rows: FlowRow[]; hourly: boolean } {
-  const hourly = to - from > HOURLY_THRESHOLD_MS;
-  const lower = hourly ? bin(from, HOUR) : from;
+  const pick = flowsWindow(from, to);
   const picked: { s: FlowSummary; t: number }[] = [];
   for (const s of rows) {
-    const start = epochMs(s.windowStart);
-    const t = hourly ? bin(start, HOUR) : start;
-    if (t >= lower && t < to) picked.push({ s, t });
+    const t = pick.timeOf(s);
+    if (t >= 0) picked.push({ s, t });
   }
+  const hourly = pick.hourly;
   let kept: readonly FlowSummary[] = picked.map((p) => p.s);
   const when = new Map<FlowSummary, number>(picked.map((p) => [p.s, p.t]));
   if (countOnce) kept = countOnce(kept);
@@ -174,6 +173,35 @@ export function flows(
     rows: kept.map((s) => flowRow(s, when.get(s) ?? epochMs(s.windowStart))),
     hourly,
   };
+}
+
+/**
+ * Which rows `Flows(from, to)` reads: `timeOf` gives a row's windowStart (its hour on the rollup, for ranges
+ * over 2 days, the range rounded out to whole hours), or -1 for a row outside the range.
+ */
+function flowsWindow(from: number, to: number): { hourly: boolean; timeOf: (s: FlowSummary) => number } {
+  const hourly = to - from > HOURLY_THRESHOLD_MS;
+  const lower = hourly ? bin(from, HOUR) : from;
+  return {
+    hourly,
+    timeOf: (s) => {
+      const start = epochMs(s.windowStart);
+      const t = hourly ? bin(start, HOUR) : start;
+      return t >= lower && t < to ? t : -1;
+    },
+  };
+}
+
+/** The first window start and the end of the last window of the rows (ms), or null when there are none. */
+export function extentOf(rows: Iterable<FlowSummary>): { from: number; to: number } | null {
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const s of rows) {
+    const t = epochMs(s.windowStart);
+    if (t < from) from = t;
+    if (t + s.windowSeconds * 1000 > to) to = t + s.windowSeconds * 1000;
+  }
+  return from === Number.POSITIVE_INFINITY ? null : { from, to };
 }
 
 // ---------------------------------------------------------------------------------------------- summarize
@@ -1076,14 +1104,7 @@ export function computePanelSets(
   now: number;
   sets: Record<string, Record<string, PanelsData>>;
 } {
-  let from = Number.POSITIVE_INFINITY;
-  let to = Number.NEGATIVE_INFINITY;
-  for (const s of rows) {
-    const t = epochMs(s.windowStart);
-    if (t < from) from = t;
-    if (t + s.windowSeconds * 1000 > to) to = t + s.windowSeconds * 1000;
-  }
-  const extent = rows.length === 0 ? null : { from, to };
+  const extent = extentOf(rows);
   // '' is the key of all resources (a row without a resource id counts there only).
   const resources = allResources.filter((r) => r !== '');
   const now = extent?.to ?? Date.now();
@@ -1103,14 +1124,10 @@ export function computePanelSets(
   for (const preset of Object.keys(RANGE_PRESETS) as RangePreset[]) {
     const range = resolveRange(preset, extent, now);
     const q: PanelQuery = { ...range, now, ...(options.top === undefined ? {} : { top: options.top }) };
-    const hourly = range.to - range.from > HOURLY_THRESHOLD_MS;
-    const lower = hourly ? bin(range.from, HOUR) : range.from;
+    const pick = flowsWindow(range.from, range.to);
+    const hourly = pick.hourly;
     let picked = 0;
-    for (const s of rows) {
-      const start = epochMs(s.windowStart);
-      const t = hourly ? bin(start, HOUR) : start;
-      if (t >= lower && t < range.to) picked++;
-    }
+    for (const s of rows) if (pick.timeOf(s) >= 0) picked++;
     const sameRows = `${hourly}:${picked}`;
     const known = computed.get(sameRows);
     let viewBy: Map<string, FlowRow[]>;
@@ -1201,14 +1218,7 @@ export class SummaryStore {
 
   /** The earliest window start and the end of the latest window kept (ms), or null when empty. */
   extent(): { from: number; to: number } | null {
-    let from = Number.POSITIVE_INFINITY;
-    let to = Number.NEGATIVE_INFINITY;
-    for (const s of this.byId.values()) {
-      const t = epochMs(s.windowStart);
-      from = Math.min(from, t);
-      to = Math.max(to, t + s.windowSeconds * 1000);
-    }
-    return this.byId.size === 0 ? null : { from, to };
+    return extentOf(this.byId.values());
   }
 }
 
